@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace Herald.Cli;
+
+/// <summary>The one executable's command tree: each capability contributes its own commands.</summary>
+public static class HeraldCli
+{
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var root = new RootCommand("Herald: school announcements by email and SMS, and what became of each message.");
+        root.Subcommands.Add(Bounces.BouncesCommand.Create());
+        var config = new InvocationConfiguration();
+        if (output is not null) config.Output = output;
+        if (error is not null) config.Error = error;
+        return root.Parse(args).InvokeAsync(config);
+    }
+}
