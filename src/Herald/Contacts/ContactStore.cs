@@ -1,0 +1,107 @@
+using System.Data.Common;
+using Dapper;
+using Herald.Core.Deliveries;
+using Herald.Storage;
+
+namespace Herald.Contacts;
+
+/// <summary>A contact as the API returns it.</summary>
+public sealed record ContactView(long Id, string ExternalId, string Role, string Name, string? Email, string? Mobile,
+    IReadOnlyList<string> Groups, IReadOnlyList<string> OptOuts, bool Digest, DateTimeOffset UpdatedAt);
+
+/// <summary>One page of a list.</summary>
+public sealed record PagedList<T>(int Page, int PageSize, long Total, IReadOnlyList<T> Items);
+
+/// <summary>Contacts of one school. Every query carries the school id: no school sees another's contacts.</summary>
+public sealed class ContactStore(Database db, TimeProvider time)
+{
+    private sealed class Row
+    {
+        public long id { get; set; }
+        public string external_id { get; set; } = "";
+        public string role { get; set; } = "";
+        public string name { get; set; } = "";
+        public string? email { get; set; }
+        public string? mobile { get; set; }
+        public long digest { get; set; }
+        public long updated_at { get; set; }
+    }
+
+    /// <summary>Inserts or updates by external id inside the caller's transaction; returns the contact's id.</summary>
+    public long Upsert(DbConnection c, DbTransaction tx, long schoolId, ValidContact v)
+    {
+        var now = DbTime.Ms(time.GetUtcNow());
+        var id = c.ExecuteScalar<long>(
+            """
+            INSERT INTO contacts (school_id, external_id, role, name, email, mobile, digest, created_at, updated_at)
+            VALUES (@schoolId, @ExternalId, @Role, @Name, @Email, @Mobile, @digest, @now, @now)
+            ON CONFLICT (school_id, external_id) DO UPDATE SET role = excluded.role, name = excluded.name, email = excluded.email,
+                mobile = excluded.mobile, digest = excluded.digest, updated_at = excluded.updated_at
+            RETURNING id
+            """, new { schoolId, v.ExternalId, v.Role, v.Name, v.Email, v.Mobile, digest = v.Digest ? 1 : 0, now }, tx);
+        c.Execute("DELETE FROM contact_groups WHERE contact_id = @id", new { id }, tx);
+        c.Execute("DELETE FROM contact_opt_outs WHERE contact_id = @id", new { id }, tx);
+        foreach (var g in v.Groups)
+            c.Execute("INSERT INTO contact_groups (contact_id, school_id, group_name) VALUES (@id, @schoolId, @g)", new { id, schoolId, g }, tx);
+        foreach (var o in v.OptOuts)
+            c.Execute("INSERT INTO contact_opt_outs (contact_id, category, channel) VALUES (@id, @cat, @ch)",
+                new { id, cat = o.Category, ch = o.Channel?.Name() }, tx);
+        return id;
+    }
+
+    public bool ExternalIdTaken(long schoolId, string externalId, long? exceptId = null)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM contacts WHERE school_id = @schoolId AND external_id = @externalId AND id <> @except",
+            new { schoolId, externalId, except = exceptId ?? -1 }) > 0;
+    }
+
+    public ContactView Save(long schoolId, ValidContact v)
+    {
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var id = Upsert(c, tx, schoolId, v);
+        tx.Commit();
+        return Get(schoolId, id)!;
+    }
+
+    public ContactView? Get(long schoolId, long id)
+    {
+        using var c = db.Open();
+        var row = c.QuerySingleOrDefault<Row>("SELECT * FROM contacts WHERE school_id = @schoolId AND id = @id", new { schoolId, id });
+        return row is null ? null : View(c, [row]).Single();
+    }
+
+    public PagedList<ContactView> List(long schoolId, int page, int pageSize, string? group)
+    {
+        using var c = db.Open();
+        var filter = group is null ? "" : " AND id IN (SELECT contact_id FROM contact_groups WHERE school_id = @schoolId AND group_name = @group)";
+        var total = c.ExecuteScalar<long>("SELECT COUNT(*) FROM contacts WHERE school_id = @schoolId" + filter, new { schoolId, group });
+        var rows = c.Query<Row>("SELECT * FROM contacts WHERE school_id = @schoolId" + filter + " ORDER BY id LIMIT @pageSize OFFSET @offset",
+            new { schoolId, group, pageSize, offset = (page - 1) * pageSize }).ToList();
+        return new(page, pageSize, total, View(c, rows));
+    }
+
+    public bool Delete(long schoolId, long id)
+    {
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        c.Execute("DELETE FROM contact_groups WHERE contact_id IN (SELECT id FROM contacts WHERE school_id = @schoolId AND id = @id)", new { schoolId, id }, tx);
+        c.Execute("DELETE FROM contact_opt_outs WHERE contact_id IN (SELECT id FROM contacts WHERE school_id = @schoolId AND id = @id)", new { schoolId, id }, tx);
+        var n = c.Execute("DELETE FROM contacts WHERE school_id = @schoolId AND id = @id", new { schoolId, id }, tx);
+        tx.Commit();
+        return n > 0;
+    }
+
+    private static List<ContactView> View(DbConnection c, List<Row> rows)
+    {
+        if (rows.Count == 0) return [];
+        var ids = rows.Select(r => r.id).ToArray();
+        var groups = c.Query<(long Id, string G)>("SELECT contact_id, group_name FROM contact_groups WHERE contact_id IN @ids ORDER BY group_name", new { ids })
+            .ToLookup(x => x.Id, x => x.G);
+        var opts = c.Query<(long Id, string Cat, string? Ch)>("SELECT contact_id, category, channel FROM contact_opt_outs WHERE contact_id IN @ids ORDER BY category", new { ids })
+            .ToLookup(x => x.Id, x => x.Ch is null ? x.Cat : $"{x.Ch}:{x.Cat}");
+        return rows.Select(r => new ContactView(r.id, r.external_id, r.role, r.name, r.email, r.mobile,
+            groups[r.id].ToList(), opts[r.id].ToList(), r.digest == 1, DbTime.At(r.updated_at))).ToList();
+    }
+}

@@ -1,0 +1,42 @@
+using Herald.Core.Deliveries;
+using MimeKit;
+
+namespace Herald.Dispatch;
+
+/// <summary>Wakes the dispatcher at once when there is new work (a send), instead of waiting for its next poll.</summary>
+public sealed class DispatchSignal
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    public void Wake() { try { _signal.Release(); } catch (SemaphoreFullException) { } }
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+}
+
+/// <summary>An email ready to go: the delivery it belongs to and the MIME message.</summary>
+public sealed record OutgoingEmail(long DeliveryId, int Try, string Recipient, MimeMessage Message);
+
+/// <summary>An SMS ready to go.</summary>
+public sealed record OutgoingSms(long DeliveryId, int Try, string Number, string Text, string? Sender);
+
+/// <summary>Feedback a transport already knows will follow (only the sandbox's simulator makes these).</summary>
+public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string Detail, string? Reason = null);
+
+/// <summary>The transport's synchronous answer.</summary>
+/// <param name="Status">sent, soft_bounce, hard_bounce, rejected or failed.</param>
+/// <param name="Detail">The provider's exact reply, kept in the log.</param>
+/// <param name="ReplyCode">SMTP reply code when there is one.</param>
+/// <param name="EnhancedStatus">RFC 3463 status code when there is one.</param>
+/// <param name="Reason">Bounce reason (vocabulary of delivery-model.md).</param>
+public sealed record TransportResult(DeliveryStatus Status, string Detail, int? ReplyCode = null, string? EnhancedStatus = null,
+    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null);
+
+/// <summary>Carries emails to a relay or provider. Implementations: the sandbox (and, later, SMTP).</summary>
+public interface IEmailTransport
+{
+    Task<TransportResult> SendAsync(OutgoingEmail email, CancellationToken ct);
+}
+
+/// <summary>Carries SMS to a gateway. Implementations: the sandbox (and, later, Kannel and hosted providers).</summary>
+public interface ISmsTransport
+{
+    Task<TransportResult> SendAsync(OutgoingSms sms, CancellationToken ct);
+}

@@ -1,0 +1,26 @@
+using Prometheus;
+
+namespace Herald.Observability;
+
+/// <summary>Herald's Prometheus metrics (exposed at <c>/metrics</c>; documented in docs/operations.md).</summary>
+public static class HeraldMetrics
+{
+    public static readonly Counter EventsRecorded = Metrics.CreateCounter(
+        "herald_events_recorded_total", "Events recorded, by status, source and whether they changed the delivery's status.",
+        "status", "source", "changed");
+
+    public static readonly Counter DuplicateEvents = Metrics.CreateCounter(
+        "herald_events_duplicate_total", "Events ignored because an event with the same provider id was already recorded.", "source");
+
+    public static readonly Counter Decisions = Metrics.CreateCounter(
+        "herald_send_decisions_total", "First status decided for each delivery when an announcement is sent.", "channel", "status");
+
+    public static readonly Counter TransportResults = Metrics.CreateCounter(
+        "herald_transport_results_total", "Outcomes of transport attempts.", "channel", "status");
+
+    public static readonly Gauge QueuedTooLong = Metrics.CreateGauge(
+        "herald_deliveries_queued_too_long", "Deliveries still queued after the alert threshold (30 minutes by default).");
+
+    public static readonly Counter AddressesBlocked = Metrics.CreateCounter(
+        "herald_addresses_blocked_total", "Addresses or numbers marked failed or suppressed.", "channel", "state");
+}

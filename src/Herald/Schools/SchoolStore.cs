@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Herald.Storage;
+
+namespace Herald.Schools;
+
+/// <summary>A tenant: one school, with its own contacts, announcements and sender identity.</summary>
+public sealed record School(long Id, string Slug, string Name, string? FromAddress, string? FromName, string? ReplyTo, string DefaultRegion);
+
+/// <summary>Who is calling the API: a school's key, or an operator key that sees every school.</summary>
+public sealed record Caller(long? SchoolId, bool IsOperator, string KeyName);
+
+/// <summary>Schools and their API keys. Keys are shown once and stored only as a SHA-256 hash:
+/// they are 256-bit random secrets, so a fast hash loses nothing against guessing.</summary>
+public sealed class SchoolStore(Database db, TimeProvider time)
+{
+    private sealed class SchoolRow
+    {
+        public long id { get; set; }
+        public string slug { get; set; } = "";
+        public string name { get; set; } = "";
+        public string? from_address { get; set; }
+        public string? from_name { get; set; }
+        public string? reply_to { get; set; }
+        public string default_region { get; set; } = "GB";
+        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region);
+    }
+
+    public School Add(string slug, string name, string? fromAddress, string? fromName, string? replyTo, string region)
+    {
+        using var c = db.Open();
+        if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM schools WHERE slug = @slug", new { slug }) > 0)
+            throw new InvalidOperationException($"a school with slug '{slug}' already exists");
+        var id = c.ExecuteScalar<long>(
+            """
+            INSERT INTO schools (slug, name, from_address, from_name, reply_to, default_region, created_at)
+            VALUES (@slug, @name, @fromAddress, @fromName, @replyTo, @region, @now) RETURNING id
+            """, new { slug, name, fromAddress, fromName, replyTo, region, now = DbTime.Ms(time.GetUtcNow()) });
+        return new School(id, slug, name, fromAddress, fromName, replyTo, region);
+    }
+
+    public School? Get(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<SchoolRow>("SELECT * FROM schools WHERE id = @id", new { id })?.ToSchool();
+    }
+
+    /// <summary>Finds a school by slug, or by numeric id.</summary>
+    public School? Find(string slugOrId)
+    {
+        using var c = db.Open();
+        var row = c.QuerySingleOrDefault<SchoolRow>("SELECT * FROM schools WHERE slug = @s", new { s = slugOrId });
+        if (row is null && long.TryParse(slugOrId, out var id))
+            row = c.QuerySingleOrDefault<SchoolRow>("SELECT * FROM schools WHERE id = @id", new { id });
+        return row?.ToSchool();
+    }
+
+    public IReadOnlyList<School> List()
+    {
+        using var c = db.Open();
+        return c.Query<SchoolRow>("SELECT * FROM schools ORDER BY id").Select(r => r.ToSchool()).ToList();
+    }
+
+    /// <summary>Creates a key and returns it in clear text: the only time it exists outside the caller's hands.</summary>
+    public string CreateKey(long? schoolId, string name, bool isOperator)
+    {
+        if (schoolId is null && !isOperator) throw new ArgumentException("a school key needs a school");
+        var key = "hk_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        using var c = db.Open();
+        c.Execute(
+            """
+            INSERT INTO api_keys (school_id, name, key_hash, key_prefix, is_operator, created_at)
+            VALUES (@schoolId, @name, @hash, @prefix, @op, @now)
+            """,
+            new { schoolId, name, hash = Hash(key), prefix = key[..10], op = isOperator ? 1 : 0, now = DbTime.Ms(time.GetUtcNow()) });
+        return key;
+    }
+
+    /// <summary>The caller behind a key, or null for an unknown or revoked key.</summary>
+    public Caller? Authenticate(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > 200) return null;
+        using var c = db.Open();
+        var row = c.QuerySingleOrDefault<(long? SchoolId, long IsOperator, string Name)>(
+            "SELECT school_id, is_operator, name FROM api_keys WHERE key_hash = @h AND revoked_at IS NULL", new { h = Hash(key) });
+        return row == default ? null : new Caller(row.SchoolId, row.IsOperator == 1, row.Name);
+    }
+
+    private static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+}
