@@ -32,6 +32,9 @@ dotnet restore Herald.sln --nologo -v q
 dotnet build Herald.sln --nologo -v q --no-restore -c Release
 results=$(mktemp -d)
 set +e
+# vstest kills the test host 100 ms after the run by default, cutting short the fixtures'
+# ProcessExit teardown of the servers they started (docs/testing.md).
+export VSTEST_TESTHOST_SHUTDOWN_TIMEOUT=${VSTEST_TESTHOST_SHUTDOWN_TIMEOUT:-60000}
 dotnet test Herald.sln --nologo --no-build -c Release --logger "trx" --results-directory "$results" "$@"
 rc=$?
 set -e
