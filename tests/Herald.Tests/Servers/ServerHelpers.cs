@@ -126,7 +126,8 @@ internal static class ServerHelpers
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
-        try { await process.WaitForExitAsync(cts.Token); }
+        // Also wait for end of output with the timeout: a daemon that forks keeps our pipe open.
+        try { await Task.WhenAll(process.WaitForExitAsync(cts.Token), stdout, stderr).WaitAsync(cts.Token); }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
