@@ -46,16 +46,19 @@ public sealed class KannelServer
     private static async Task<KannelServer> StartAsync()
     {
         string dir = ServerHelpers.CreateTempDir("kannel");
+        ServerHelpers.OnExit("kannel dir", $"sleep 0.5; rm -rf {dir}");
         var kannel = new KannelServer(dir, new CarrierSimulator(CarrierUser, CarrierPassword));
         string config = Path.Combine(dir, "kannel.conf");
         await File.WriteAllTextAsync(config, kannel.Config());
-        Process bearerbox = ServerHelpers.StartBackground("bearerbox", ["-v", "1", config], Path.Combine(dir, "bearerbox.out"));
-        ServerHelpers.OnExit("kannel", $"kill {bearerbox.Id} 2>/dev/null; sleep 0.5; rm -rf {dir}");
-        await ServerHelpers.WaitForPortAsync("Kannel bearerbox", kannel.AdminPort, $"bearerbox {config}", kannel.BearerboxLog, bearerbox);
-        await ServerHelpers.WaitForPortAsync("Kannel bearerbox smsbox port", kannel.SmsboxPort, $"bearerbox {config}", kannel.BearerboxLog, bearerbox);
-        Process smsbox = ServerHelpers.StartBackground("smsbox", ["-v", "1", config], Path.Combine(dir, "smsbox.out"));
+        // stdout (-v 1: info and up) goes to *.out: configuration errors show there, not in log-file.
+        string bearerboxOut = Path.Combine(dir, "bearerbox.out"), smsboxOut = Path.Combine(dir, "smsbox.out");
+        Process bearerbox = ServerHelpers.StartBackground("bearerbox", ["-v", "1", config], bearerboxOut);
+        ServerHelpers.OnExit("bearerbox", $"kill {bearerbox.Id} 2>/dev/null");
+        await ServerHelpers.WaitForPortAsync("Kannel bearerbox", kannel.AdminPort, $"bearerbox -v 1 {config}", bearerboxOut, bearerbox);
+        await ServerHelpers.WaitForPortAsync("Kannel bearerbox smsbox port", kannel.SmsboxPort, $"bearerbox -v 1 {config}", bearerboxOut, bearerbox);
+        Process smsbox = ServerHelpers.StartBackground("smsbox", ["-v", "1", config], smsboxOut);
         ServerHelpers.OnExit("smsbox", $"kill {smsbox.Id} 2>/dev/null");
-        await ServerHelpers.WaitForPortAsync("Kannel smsbox", kannel.SendsmsPort, $"smsbox {config}", kannel.SmsboxLog, smsbox);
+        await ServerHelpers.WaitForPortAsync("Kannel smsbox", kannel.SendsmsPort, $"smsbox -v 1 {config}", smsboxOut, smsbox);
         return kannel;
     }
 

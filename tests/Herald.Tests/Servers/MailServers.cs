@@ -222,8 +222,16 @@ public sealed class MailServers
         string output = Path.Combine(dovecot, "dovecot.out");
         Process master = ServerHelpers.StartBackground("dovecot", args, output);
         string command = ServerHelpers.Describe("dovecot", args);
-        await ServerHelpers.WaitForPortAsync("Dovecot IMAP", ImapPort, command, DovecotLogPath, master);
-        await ServerHelpers.WaitForPortAsync("Dovecot LMTP", LmtpPort, command, DovecotLogPath, master);
+        try
+        {
+            // Config errors go to stderr (dovecot.out) before log_path is opened.
+            await ServerHelpers.WaitForPortAsync("Dovecot IMAP", ImapPort, command, output, master);
+            await ServerHelpers.WaitForPortAsync("Dovecot LMTP", LmtpPort, command, output, master);
+        }
+        catch (ServerStartException e)
+        {
+            throw new ServerStartException($"{e.Message}\nLog {DovecotLogPath}:\n{ServerHelpers.Tail(DovecotLogPath)}", e);
+        }
     }
 
     private async Task StartPostfixAsync()

@@ -96,9 +96,10 @@ public class MailServersTests
     }
 
     [Fact]
-    public async Task Flushing_an_empty_queue_succeeds()
+    public async Task Flushing_the_queue_reaches_the_running_postfix()
     {
         var mail = await MailServers.Shared;
+        // postqueue -f exits non-zero ("mail system is down") unless it reaches this instance's master.
         await mail.FlushQueueAsync();
     }
 }
