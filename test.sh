@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the test fixtures start as private servers.
-DEB_PACKAGES=(postgresql)
+DEB_PACKAGES=(postgresql postfix dovecot-imapd dovecot-lmtpd kannel)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -19,6 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     policy=/usr/sbin/policy-rc.d; had_policy=0; [ -e "$policy" ] && had_policy=1
     [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
     export DEBIAN_FRONTEND=noninteractive
+    # postfix asks for a mail setup at install: none, the tests write their own main.cf.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     [ $had_policy = 1 ] || rm -f "$policy"
@@ -32,6 +34,9 @@ dotnet restore Herald.sln --nologo -v q
 dotnet build Herald.sln --nologo -v q --no-restore -c Release
 results=$(mktemp -d)
 set +e
+# vstest kills the test host 100 ms after the run by default, cutting short the fixtures'
+# ProcessExit teardown of the servers they started (docs/testing.md).
+export VSTEST_TESTHOST_SHUTDOWN_TIMEOUT=${VSTEST_TESTHOST_SHUTDOWN_TIMEOUT:-60000}
 dotnet test Herald.sln --nologo --no-build -c Release --logger "trx" --results-directory "$results" "$@"
 rc=$?
 set -e
