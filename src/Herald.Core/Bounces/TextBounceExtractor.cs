@@ -1,0 +1,189 @@
+using Herald.Core.Bounces.Rules;
+using MimeKit;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>
+/// Non-standard bounces (qmail, Exim, Sendmail, DragonFly, Yahoo, Domino, …): the report text says which
+/// recipients failed on lines of their own, followed by the remote host's answer. The shapes are shared,
+/// the wording is in <see cref="MtaFamilies"/>.
+/// </summary>
+internal static class TextBounceExtractor
+{
+    /// <summary>Whether headers or text say "bounce report". Required before any text is read as one.</summary>
+    public static bool LooksLikeBounce(MimeMessage m, string lowered)
+    {
+        var from = m.From.Mailboxes.FirstOrDefault()?.Address ?? m.Headers[HeaderId.From] ?? "";
+        var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
+        bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        bool subj = MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+        bool failed = m.Headers.Contains("X-Failed-Recipients");
+        bool sentence = MtaFamilies.ReportSentences.Any(s => lowered.Contains(s, StringComparison.Ordinal));
+        return failed || (sentence && (sender || subj)) || (sender && subj);
+    }
+
+    public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentTo, string? sentFrom)
+    {
+        var report = CutAtCopy(human);
+        var lines = report.Split('\n');
+        var exclude = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (sentTo is not null) exclude.Add(sentTo);
+        if (sentFrom is not null) exclude.Add(sentFrom);
+
+        // Recipient lines in order, each with the line index where it was named.
+        var found = new List<(string Address, int Line, string Tail)>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var (addr, rest) = RecipientOnLine(lines[i].Trim(), lines, i);
+            if (addr is null || exclude.Contains(addr)) continue;
+            if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+            found.Add((addr, i, rest));
+        }
+        if (m.Headers[HeaderId.Unknown] is null) { }
+        var failedHeader = m.Headers["X-Failed-Recipients"];
+        if (found.Count == 0 && failedHeader is not null)
+            foreach (var a in failedHeader.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                if (MessageText.FirstAddress(a) is { } fa) found.Add((fa, -1, ""));
+
+        var result = new List<RecipientFacts>();
+        for (int k = 0; k < found.Count; k++)
+        {
+            var (addr, line, rest) = found[k];
+            int end = k + 1 < found.Count ? found[k + 1].Line : lines.Length;
+            string diag;
+            if (line < 0) diag = Diagnostic(lines, 0, lines.Length, exclude, addr);
+            else
+            {
+                diag = (rest + " " + Diagnostic(lines, line + 1, Math.Max(end, line + 1), exclude, addr)).Trim();
+                if (StatusCodes.FindReply(diag) is null && StatusCodes.Find(diag) is null)
+                {
+                    // Sendmail-style: addresses first, then the session transcript for all of them.
+                    int tail = found[^1].Line + 1;
+                    var more = Diagnostic(lines, tail, lines.Length, exclude, addr);
+                    if (more.Length > 0 && (StatusCodes.FindReply(more) is not null || StatusCodes.Find(more) is not null)) diag = (diag + " " + more).Trim();
+                }
+            }
+            var lowered = ReasonResolver.Lower(diag);
+            var f = new RecipientFacts
+            {
+                Address = addr,
+                Action = "failed",
+                Diagnostic = diag,
+                Status = StatusCodes.Find(diag),
+                ReplyCode = StatusCodes.FindReply(diag),
+                Command = CommandIn(lowered),
+                RemoteMta = RemoteHost(diag),
+            };
+            result.Add(f);
+        }
+        return result;
+    }
+
+    /// <summary>The report text before the returned copy of the message.</summary>
+    public static string CutAtCopy(string text)
+    {
+        int pos = 0;
+        while (pos < text.Length)
+        {
+            int nl = text.IndexOf('\n', pos);
+            int end = nl < 0 ? text.Length : nl;
+            var line = text.AsSpan(pos, end - pos).Trim();
+            foreach (var marker in MtaFamilies.CopyStarts)
+                if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+            if (nl < 0) break;
+            pos = nl + 1;
+        }
+        return text;
+    }
+
+    private static readonly string[] Introducers =
+    [
+        "delivering your mail to ", "rcpt to:", "rcpt to: ", "recipient: ", "to: ", "address: ", "following recipient: ",
+        "could not be delivered to ", "rejected recipient ", "recipient ", "original-recipient: ", "deliver to ", "to ",
+    ];
+
+    /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
+    private static (string? Address, string Tail) RecipientOnLine(string line, string[] lines, int i)
+    {
+        if (line.Length == 0 || !line.Contains('@')) return (null, "");
+        var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
+        var lower = s.ToLowerInvariant();
+        if (lower.StartsWith("from", StringComparison.Ordinal) || lower.StartsWith("mail from", StringComparison.Ordinal) ||
+            lower.StartsWith("return-path", StringComparison.Ordinal) || lower.StartsWith("reply-to", StringComparison.Ordinal) ||
+            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "");
+        var bare = s.TrimStart('<', '(', '[');
+        int k = 0;
+        while (k < bare.Length && MessageText.IsAddrChar(bare[k])) k++;
+        if (k < bare.Length && bare[k] == '@')
+        {
+            int e = k + 1;
+            while (e < bare.Length && MessageText.IsAddrChar(bare[e])) e++;
+            var addr = MessageText.FirstAddress(bare[..e]);
+            if (addr is not null)
+            {
+                var rest = bare[e..].TrimStart('>', ')', ']', ':', ' ', ',', ';', '.').Trim();
+                // "user@host ... said:" style lines are diagnostics that start with an address; an address followed by
+                // a long sentence is still the recipient (x1, zoho, biglobe shapes).
+                if (rest.StartsWith("<", StringComparison.Ordinal) && MessageText.FirstAddress(rest) is { } same && same.Equals(addr, StringComparison.OrdinalIgnoreCase))
+                    rest = rest[(rest.IndexOf('>') + 1)..].Trim();
+                return (addr, rest);
+            }
+        }
+        foreach (var intro in Introducers)
+        {
+            int at = lower.IndexOf(intro, StringComparison.Ordinal);
+            if (at < 0) continue;
+            if (intro == "to " && at > 0 && !lower[..at].TrimEnd().EndsWith("mail", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("message", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("delivered", StringComparison.Ordinal)) continue;
+            if (intro == "recipient " && !lower[(at + intro.Length)..].TrimStart().StartsWith("<", StringComparison.Ordinal)) continue;
+            var after = s[(at + intro.Length)..].TrimStart();
+            if (!(after.StartsWith('<') || (after.Length > 0 && MessageText.IsAddrChar(after[0])))) continue;
+            var addr = MessageText.FirstAddress(after.Length > 200 ? after[..200] : after);
+            if (addr is null) continue;
+            int close = after.IndexOf(addr, StringComparison.Ordinal) + addr.Length;
+            var rest = close <= after.Length ? after[close..].TrimStart('>', ':', '.', ' ', ')').Trim() : "";
+            return (addr, rest);
+        }
+        return (null, "");
+    }
+
+    private static string Diagnostic(string[] lines, int from, int to, HashSet<string> exclude, string addr)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = from; i < to && i < lines.Length && sb.Length < 4000; i++)
+        {
+            var l = lines[i].Trim();
+            if (l.Length == 0) continue;
+            if (l.StartsWith("-----", StringComparison.Ordinal) || l.StartsWith("=====", StringComparison.Ordinal) || l.StartsWith("####", StringComparison.Ordinal)) continue;
+            if (sb.Length > 0) sb.Append(' ');
+            sb.Append(l);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The SMTP command a diagnostic says was refused (RFC 5321 §4.1).</summary>
+    public static string? CommandIn(string lowered)
+    {
+        if (lowered.Length == 0) return null;
+        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
+        if (lowered.Contains("mail from", StringComparison.Ordinal) || lowered.Contains("in reply to mail", StringComparison.Ordinal)) return "MAIL";
+        if (lowered.Contains("end of data", StringComparison.Ordinal) || lowered.Contains("final data", StringComparison.Ordinal) || lowered.Contains("in reply to data", StringComparison.Ordinal) || lowered.Contains("in reply to end of data", StringComparison.Ordinal)) return "DATA";
+        if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";
+        return null;
+    }
+
+    /// <summary>"host mx.example.jp [192.0.2.1]" or "remote host mx.example.jp said" → the host name.</summary>
+    public static string? RemoteHost(string diag)
+    {
+        int at = diag.IndexOf("host ", StringComparison.OrdinalIgnoreCase);
+        if (at < 0) return null;
+        var after = diag.AsSpan(at + 5).TrimStart();
+        int n = 0;
+        while (n < after.Length && (char.IsAsciiLetterOrDigit(after[n]) || after[n] is '.' or '-')) n++;
+        var host = after[..n].ToString().Trim('.');
+        return host.Contains('.') ? host : null;
+    }
+}
