@@ -32,7 +32,7 @@ public static class BounceAnalyzer
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Defence in depth: a parser quirk on hostile input must cost one message, not the batch.
-            return BounceReport.NotBounce(error: "analysis failed: " + e.GetType().Name);
+            return BounceReport.NotBounce(error: "analysis failed: " + e);
         }
     }
 

@@ -43,7 +43,6 @@ internal static class TextBounceExtractor
             }
             found.Add((addr, i, rest));
         }
-        if (m.Headers[HeaderId.Unknown] is null) { }
         var failedHeader = m.Headers["X-Failed-Recipients"];
         if (found.Count == 0 && failedHeader is not null)
             foreach (var a in failedHeader.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
