@@ -25,6 +25,9 @@ internal static class AutoReplyDetector
         var subject = (m.Subject ?? "").ToLowerInvariant();
         if (Subjects.Any(s => subject.Contains(s, StringComparison.Ordinal))) return true;
         var autoSubmitted = h[HeaderId.AutoSubmitted]?.Trim().ToLowerInvariant() ?? "";
+        // Daemons also mark their notices auto-replied (RFC 3834 §5); only a person's mailbox goes on vacation.
+        var local = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").Split('@')[0].ToLowerInvariant();
+        if (Rules.MtaFamilies.BounceSenders.Contains(local)) return false;
         if (autoSubmitted.StartsWith("auto-replied", StringComparison.Ordinal)) return true;
         return Rules.ReasonPhrases.Matches(BounceReason.Vacation, lowered) && autoSubmitted.Length > 0;
     }

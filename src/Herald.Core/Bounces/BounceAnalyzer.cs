@@ -75,9 +75,10 @@ public static class BounceAnalyzer
             return Report(MessageKind.Bounce, dsn, verp, originalId);
         }
 
-        if (TextBounceExtractor.LooksLikeBounce(m, lowered))
+        bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
+        if (bounceLike)
         {
-            var text = TextBounceExtractor.Extract(m, human, sentTo, sentFrom);
+            var text = TextBounceExtractor.Extract(m, human, sentFrom, OriginalTo(leaves, human));
             if (text.Count > 0)
             {
                 bool delayed = IsDelay(m, lowered);
@@ -86,7 +87,7 @@ public static class BounceAnalyzer
             }
         }
 
-        if (AutoReplyDetector.IsAutoReply(m, lowered))
+        if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered))
         {
             var who = sentFrom ?? "";
             return Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
@@ -104,9 +105,17 @@ public static class BounceAnalyzer
     /// <summary>DSNs whose Diagnostic-Code is missing: the human part often says what the remote host said.</summary>
     private static void EnrichFromText(List<RecipientFacts> facts, string human)
     {
-        if (facts.All(f => f.Diagnostic.Length > 0)) return;
         var report = TextBounceExtractor.CutAtCopy(human);
         if (report.Length > 8000) report = report[..8000];
+        // Postfix and others name the refused command only in the human part ("in reply to RCPT TO command").
+        foreach (var f in facts)
+            if (f.Command is null)
+            {
+                int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+                var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1000)] : report;
+                f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(near));
+            }
+        if (facts.All(f => f.Diagnostic.Length > 0)) return;
         foreach (var f in facts)
         {
             if (f.Diagnostic.Length > 0) continue;
@@ -114,7 +123,7 @@ public static class BounceAnalyzer
             var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1200)] : report;
             f.Diagnostic = string.Join(' ', near.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             f.ReplyCode ??= StatusCodes.FindReply(f.Diagnostic);
-            f.Status ??= StatusCodes.Find(f.Diagnostic);
+            if (f.Status is null || f.Status.EndsWith(".0.0", StringComparison.Ordinal)) f.Status = StatusCodes.Find(f.Diagnostic) ?? f.Status;
             f.Command ??= TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
         }
     }
@@ -159,6 +168,17 @@ public static class BounceAnalyzer
                 int start = v.IndexOf('+', i) + 1, at = v.IndexOf('@', start);
                 if (at > start) return v[start..at];
             }
+        return null;
+    }
+
+    /// <summary>The To of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the copy after the report text.</summary>
+    private static string? OriginalTo(List<MimeEntity> leaves, string human)
+    {
+        if (FeedbackExtractor.OriginalRecipient(null!, leaves) is { } to) return to;
+        var copy = human[TextBounceExtractor.CutAtCopy(human).Length..];
+        if (copy.Length == 0) return null;
+        foreach (var line in copy.Split('\n'))
+            if (line.StartsWith("To:", StringComparison.OrdinalIgnoreCase)) return MessageText.FirstAddress(line);
         return null;
     }
 

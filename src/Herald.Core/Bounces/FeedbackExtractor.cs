@@ -53,7 +53,7 @@ internal static class FeedbackExtractor
     }
 
     /// <summary>The To of the attached original message (message/rfc822 or text/rfc822-headers).</summary>
-    public static string? OriginalRecipient(MimeMessage m, List<MimeEntity> leaves)
+    public static string? OriginalRecipient(MimeMessage? m, List<MimeEntity> leaves)
     {
         foreach (var e in leaves)
         {

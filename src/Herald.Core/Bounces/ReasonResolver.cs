@@ -46,25 +46,31 @@ internal static class ReasonResolver
                     foreach (var other in UserUnknownRivals) if (ReasonPhrases.Matches(other, text)) return false;
                     return true;
                 }
-                if (byStatus is BounceReason.Suspend or BounceReason.Filtered) return false;
-                return ReasonPhrases.Matches(r, text);
+                if (byStatus == BounceReason.Suspend) return false;
+                // Wording alone counts only at RCPT: "user unknown" after DATA is a filter's verdict (Sisimai reason/userunknown).
+                return f.Command == "RCPT" && ReasonPhrases.Matches(r, text);
             case BounceReason.Filtered:
                 if (byStatus == BounceReason.Suspend) return false;
                 if (byStatus == BounceReason.Filtered)
                     return ReasonPhrases.Matches(BounceReason.UserUnknown, text) || ReasonPhrases.Matches(r, text);
                 // Filters read the message: a refusal before DATA is not a content filter.
-                return !preData && ReasonPhrases.Matches(r, text);
+                return !preData && (ReasonPhrases.Matches(r, text) || ReasonPhrases.Matches(BounceReason.UserUnknown, text));
             case BounceReason.Rejected:
                 if (byStatus == BounceReason.Rejected) return true;
                 if (byStatus is null || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
                     return ReasonPhrases.Matches(r, text);
                 return false;
             case BounceReason.HostUnknown:
+                // A domain without MX (RFC 7505 null MX, or none at all) accepts no mail: notaccept, decided later.
+                if (ReasonPhrases.Matches(BounceReason.NotAccept, text)) return false;
                 if (byStatus == r) return !ReasonPhrases.Matches(BounceReason.NetworkError, text);
                 return ReasonPhrases.Matches(r, text);
             case BounceReason.SpamDetected:
                 if (byStatus == r) return true;
                 return f.Command is not ("CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT") && ReasonPhrases.Matches(r, text);
+            case BounceReason.MesgTooBig:
+                // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.
+                return byStatus == r || (byStatus != BounceReason.ExceedLimit && ReasonPhrases.Matches(r, text));
             default:
                 return byStatus == r || ReasonPhrases.Matches(r, text);
         }

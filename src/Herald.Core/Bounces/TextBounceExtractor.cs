@@ -23,12 +23,12 @@ internal static class TextBounceExtractor
         return failed || (sentence && (sender || subj)) || (sender && subj);
     }
 
-    public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentTo, string? sentFrom)
+    public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentFrom, string? originalTo)
     {
         var report = CutAtCopy(human);
         var lines = report.Split('\n');
         var exclude = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        if (sentTo is not null) exclude.Add(sentTo);
+        // The bounce's own sender (the daemon) is never a failed recipient; its To may be (a bounce of a message to oneself).
         if (sentFrom is not null) exclude.Add(sentFrom);
 
         // Recipient lines in order, each with the line index where it was named.
@@ -43,10 +43,21 @@ internal static class TextBounceExtractor
             }
             found.Add((addr, i, rest));
         }
+        // X-Failed-Recipients (Exim, Gmail) lists exactly the failed recipients: it beats any guess from the text.
         var failedHeader = m.Headers["X-Failed-Recipients"];
-        if (found.Count == 0 && failedHeader is not null)
+        if (failedHeader is not null)
+        {
+            var listed = new List<(string, int, string)>();
             foreach (var a in failedHeader.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                if (MessageText.FirstAddress(a) is { } fa) found.Add((fa, -1, ""));
+                if (MessageText.FirstAddress(a) is { } fa && !listed.Any(x => x.Item1.Equals(fa, StringComparison.OrdinalIgnoreCase)))
+                {
+                    var inText = found.FirstOrDefault(x => x.Address.Equals(fa, StringComparison.OrdinalIgnoreCase));
+                    listed.Add(inText.Address is null ? (fa, -1, "") : inText);
+                }
+            if (listed.Count > 0) found = listed;
+        }
+        // Reports that never name the recipient (old Sendmail, some carriers): the returned message's To says who it was.
+        if (found.Count == 0 && originalTo is not null) found.Add((originalTo, -1, ""));
 
         var result = new List<RecipientFacts>();
         for (int k = 0; k < found.Count; k++)
@@ -55,6 +66,7 @@ internal static class TextBounceExtractor
             int end = k + 1 < found.Count ? found[k + 1].Line : lines.Length;
             string diag;
             if (line < 0) diag = Diagnostic(lines, 0, lines.Length, exclude, addr);
+            else if (rest.Length > 0 && k + 1 >= found.Count && line + 1 >= lines.Length) diag = rest;
             else
             {
                 diag = (rest + " " + Diagnostic(lines, line + 1, Math.Max(end, line + 1), exclude, addr)).Trim();
@@ -102,7 +114,7 @@ internal static class TextBounceExtractor
     private static readonly string[] Introducers =
     [
         "delivering your mail to ", "rcpt to:", "rcpt to: ", "recipient: ", "to: ", "address: ", "following recipient: ",
-        "could not be delivered to ", "rejected recipient ", "recipient ", "original-recipient: ", "deliver to ", "to ",
+        "could not be delivered to", "delivered to:", "not delivered to", "rejected recipient ", "recipient ", "original-recipient: ", "deliver to ", "to ",
     ];
 
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
@@ -132,13 +144,18 @@ internal static class TextBounceExtractor
                 return (addr, rest);
             }
         }
+        // "User mailbox exceeds allowed size: user@example.jp" (IMail): the line is the diagnostic, the address ends it.
+        int lastColon = s.LastIndexOf(": ", StringComparison.Ordinal);
+        if (lastColon > 0 && MessageText.FirstAddress(s[(lastColon + 2)..]) is { } tailAddr && s[(lastColon + 2)..].Trim().Trim('<', '>') == tailAddr
+            && !lower.StartsWith("to:", StringComparison.Ordinal) && !lower.StartsWith("cc:", StringComparison.Ordinal))
+            return (tailAddr, s[..lastColon]);
         foreach (var intro in Introducers)
         {
             int at = lower.IndexOf(intro, StringComparison.Ordinal);
             if (at < 0) continue;
             if (intro == "to " && at > 0 && !lower[..at].TrimEnd().EndsWith("mail", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("message", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("delivered", StringComparison.Ordinal)) continue;
             if (intro == "recipient " && !lower[(at + intro.Length)..].TrimStart().StartsWith("<", StringComparison.Ordinal)) continue;
-            var after = s[(at + intro.Length)..].TrimStart();
+            var after = s[(at + intro.Length)..].TrimStart(' ', ':', '\t');
             if (!(after.StartsWith('<') || (after.Length > 0 && MessageText.IsAddrChar(after[0])))) continue;
             var addr = MessageText.FirstAddress(after.Length > 200 ? after[..200] : after);
             if (addr is null) continue;
@@ -167,7 +184,7 @@ internal static class TextBounceExtractor
     public static string? CommandIn(string lowered)
     {
         if (lowered.Length == 0) return null;
-        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
+        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt command", StringComparison.Ordinal) || lowered.Contains("smtp:rcpt", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
         if (lowered.Contains("mail from", StringComparison.Ordinal) || lowered.Contains("in reply to mail", StringComparison.Ordinal)) return "MAIL";
         if (lowered.Contains("end of data", StringComparison.Ordinal) || lowered.Contains("final data", StringComparison.Ordinal) || lowered.Contains("in reply to data", StringComparison.Ordinal) || lowered.Contains("in reply to end of data", StringComparison.Ordinal)) return "DATA";
         if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";

@@ -31,6 +31,9 @@ internal static class ProviderRules
             new(null, "too many recipients", BounceReason.TooManyConn),
             new(null, "message exceeded", BounceReason.MesgTooBig),
         ]),
+        // Google Groups answers a post it refuses (no such group, or no permission to post) with a bounce
+        // in the poster's language: the recipient domain is the only stable mark.
+        new("googlegroups", ["@googlegroups.com"], [new(null, new Phrase(""), BounceReason.Rejected)]),
         // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online
         new("microsoft", ["outlook.com", "hotmail.com", "protection.outlook.com", "live.com"],
         [
@@ -42,6 +45,27 @@ internal static class ProviderRules
             new(null, "is on our block list", BounceReason.Blocked),
             new(null, "not currently accepting mail from your ip", BounceReason.Blocked),
             new(null, "mailbox is full", BounceReason.MailboxFull),
+            // 5.4.1 "Recipient address rejected: Access denied": directory-based edge blocking, the recipient does not exist.
+            new(null, "recipient address rejected: access denied", BounceReason.UserUnknown),
+        ]),
+        // https://community.mimecast.com/s/article/Mimecast-SMTP-Error-Codes-842605754
+        new("mimecast", ["mimecast"],
+        [
+            new(null, "host network not allowed", BounceReason.PolicyViolation),
+            new(null, "rejected due to security policies", BounceReason.VirusDetected),
+        ]),
+        // https://www.godaddy.com/help/email-bounce-codes (IB codes)
+        new("godaddy", ["secureserver.net", "x.co/rlbounce"],
+        [
+            new(null, "ib607", BounceReason.Speeding),           // too many recipients this hour
+            new(null, "too many recipients this hour", BounceReason.Speeding),
+            new(null, "spamhaus", BounceReason.Blocked),
+        ]),
+        // https://service.mail.qq.com/ (Tencent error help pages)
+        new("tencent", ["qq.com"],
+        [
+            new(null, "frequency limited", BounceReason.TooManyConn),
+            new(null, "dmarc", BounceReason.AuthFailure),
         ]),
         // https://senders.yahooinc.com/smtp-error-codes
         new("yahoo", ["yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com"],
@@ -59,8 +83,15 @@ internal static class ProviderRules
             new(null, "blocked", BounceReason.Blocked),
         ]),
         // https://postmaster.orange.fr, Orange/Wanadoo OFR codes
-        new("orange", ["orange.fr", "wanadoo.fr"],
+        // Orange / La Poste (France) documented codes: OFRxxx / LPNxxx
+        new("orange", ["orange.fr", "wanadoo.fr", "laposte", "lpn0", "ofr0", "ofr_"],
         [
+            new(null, "lpn007_416", BounceReason.UserUnknown),   // invalid recipient
+            new(null, "lpn007_426", BounceReason.Suspend),       // recipient account blocked
+            new(null, "ofr006_102", BounceReason.Blocked),       // source IP blocked for spam
+            new(null, "ofr005_505", BounceReason.SystemError),   // service refused, try later
+            new(null, "lpn001_108", BounceReason.Undefined),
+            new(null, "lpn006_107", BounceReason.Undefined),
             new(null, new Phrase("mail rejete", "506"), BounceReason.SpamDetected),
             new(null, new Phrase("service refused", "ofr_"), BounceReason.Blocked),
         ]),
@@ -68,8 +99,7 @@ internal static class ProviderRules
 
     public static BounceReason? Match(RecipientFacts f, string lowered)
     {
-        if (lowered.Length == 0) return null;
-        string host = (f.RemoteMta ?? "").ToLowerInvariant();
+        string host = (f.RemoteMta ?? "").ToLowerInvariant() + " @" + (f.Address.Split('@') is [_, var d] ? d.ToLowerInvariant() : "");
         string replyClass = f.ReplyCode is { Length: > 0 } rc ? rc[..1] : (f.Status is { Length: > 0 } st ? st[..1] : "");
         foreach (var p in Providers)
         {

@@ -17,12 +17,12 @@ internal static class ReasonPhrases
             "mailbox size limit exceeded", "mailbox has exceeded", "exceeded the local limit", "exceeding its mailbox quota",
             "user has too many messages", "the user's space has been used up", "boite du destinataire pleine",
             "too much mail data", // NTT docomo
-            "would exceed maximum allowed storage", "quota violation", "is over quota", "has exceeded quota",
+            "would exceed maximum allowed storage", "mailbox exceeds allowed size", "quota violation", "is over quota", "has exceeded quota",
         ],
         [BounceReason.MesgTooBig] =
         [
             "message too big", "message too large", "message size exceeds", "message is too big", "message is too large",
-            "size limit exceeded", "exceeds size limit", "exceeds the maximum message size", "message length exceeds",
+            "size limit exceeded", "exceeds size limit", "exceeds the maximum message size", 
             "mail size limit", "message exceeded maximum size", "size of the message exceeds", "taille limite du message atteinte",
         ],
         [BounceReason.ExceedLimit] = ["message length exceeds administrative limit", "message header size, or recipient list, exceeds", "exceeds size limit"],
@@ -32,7 +32,7 @@ internal static class ReasonPhrases
             "mailbox is disabled", "this mailbox is disabled", "inactive account", "account inactive", "invalid/inactive user",
             "is a deactivated mailbox", "user suspended", "mailbox currently suspended", "temporarily inactive",
             "account that you tried to reach is disabled", "mailbox is frozen", "recipient suspend the service",
-            "user or domain is disabled", "boite du destinataire archivee", "archived recipient", "user is terminated",
+            "user or domain is disabled", new("account", " is inactive"), "boite du destinataire archivee", "archived recipient", "user is terminated",
             "account is locked", "temporary locked",
         ],
         [BounceReason.HasMoved] = [" has been replaced by ", "address has moved", "mailbox has moved", "no longer at this address"],
@@ -41,11 +41,11 @@ internal static class ReasonPhrases
             "relay access denied", "relaying denied", "relay denied", "relay not permitted", "relaying not permitted", "no relaying",
             "unable to relay", "not allowed to relay", "not permitted to relay", "we do not relay", "as a relay", "not a gateway",
             "this system is not configured to relay", "that domain isn't in my list of allowed rcpthost", "we don't handle mail for",
-            "relaying mail to ", "not an open relay", "specified domain is not allowed", "insecure mail relay",
+            "relaying mail to ", "not an open relay", "email address is not verified", "specified domain is not allowed", "insecure mail relay",
         ],
         [BounceReason.AuthFailure] =
         [
-            "dmarc policy", "dmarc verification", "does not pass dmarc", "dmarc reject", "spf check: fail", "spf validation",
+            "dmarc policy", "dmarc check failed", "fails to pass spf", "does not have authentication information", "dmarc verification", "does not pass dmarc", "dmarc reject", "spf check: fail", "spf validation",
             "sender policy framework", "bad spf records", "please inspect your spf settings", "spf fail", "failed spf",
             "unauthenticated email", "dkim signature", "authentication checks failed", "domain authentication fail",
             new("is not allowed to send from <", "spf record"),
@@ -62,7 +62,7 @@ internal static class ReasonPhrases
             "account does not exist", "account that you tried to reach does not exist", "email address could not be found",
             "address couldn't be found", "invalid address", "utilisateur inconnu", "no existe", "nessun utente",
             "unrouteable address", "badrcptto", "not in my validrcptto", "this user doesn't have a", "user not known",
-            "no mailbox found", "mailbox name not allowed", "is not an active address", "address rejected", "recipient rejected",
+            "no mailbox found", "mailbox name not allowed", "is not an active address", "invalid final delivery userid",
             "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound", "destination addresses were unknown",
             "unknown local part", "unknown local-part", "no account by that name", "recipient not ok", "user not exist",
             "this address no longer accepts mail", "requested action not taken: mailbox unavailable", "not a local address",
@@ -82,7 +82,7 @@ internal static class ReasonPhrases
             "reverse lookup", "unresolvable relay host name", "dns ptr", "hostname does not resolve",
             "corresponding forward dns entry does not point to the sending ip", new("domain ", " mismatches client ip"),
         ],
-        [BounceReason.NotCompliantRfc] = ["not rfc 5322 compliant", "rfcmessagenoncompliant", "not compliant with rfc", "rfc 5322", "rfc5322", "duplicate header", "multiple addresses in from"],
+        [BounceReason.NotCompliantRfc] = ["not rfc 5322 compliant", "rfcmessagenoncompliant", "not compliant with rfc", "rfc 5322", "rfc5322", new("multiple", "addresses in from:")],
         [BounceReason.BadReputation] = ["reputation", "none/bad", "temporarily deferred due to unexpected volume or user complaints"],
         [BounceReason.Rejected] =
         [
@@ -91,21 +91,21 @@ internal static class ReasonPhrases
             "domain of sender address", "bogus mail from", "null sender is not allowed", "empty envelope senders not allowed",
             "sender domain is empty", "unroutable sender", "returned mail not accepted here", "mail from not owned by user",
             "administrative prohibition", "access denied (in reply to mail from command)", "batv", "emetteur invalide",
-            "this server does not accept mail from", "email address is not verified", "fully qualified email address required",
+            "this server does not accept mail from", "sending to/from an address that has been blacklisted", "fully qualified email address required",
             "your email address has been blacklisted", "not allowed to post to this mailing list", "spam reporting address",
-            "message rejected: email address is not verified", "denied [bouncedeny]", "unsigned dsn",
+            "denied [bouncedeny]", "unsigned dsn",
         ],
         [BounceReason.HostUnknown] =
         [
             "host unknown", "unknown host", "domain does not exist", "no such domain", "domain not found", "domain name not found",
             "host or domain name not found", "name or service not known", "unknown domain", "domain must exist", "domain is not reachable",
-            "no mx record", "mx record not found", "host not found", "unrouteable mail domain", "the account or domain may not exist",
+            "host not found", "unrouteable mail domain", "the account or domain may not exist",
             "mail domain mentioned in email address is unknown", new("553 ", " does not exist"),
         ],
         [BounceReason.SpamDetected] =
         [
-            "spam", "unsolicited", "bulk mail", "bulk email", "content filter rejection", "message content rejected",
-            "mail content denied", "rejecting banned content", "unacceptable content", "rejected for policy reasons",
+            "spam ", " spam", "spam.", "spam,", "(spam)", "spam-like", "unsolicited", "bulk mail", "bulk email", "content filter rejection",
+            "mail content denied", "rejecting banned content", "unacceptable content",
             "high probability of", "uribl", "recurrent pattern detection", "may consider spam",
             new("mail rejete. mail rejected.", "506"), new("this message scored ", " points"),
         ],
@@ -113,7 +113,7 @@ internal static class ReasonPhrases
         [BounceReason.TooManyConn] =
         [
             "too many connections", "too many concurrent", "too many smtp sessions", "connection rate limit", "connection limit",
-            "too many errors from your ip", "too many recipients", "trop de connexions", "max emails per hour",
+            "too many errors from your ip", "frequency limited", "too many recipients", "trop de connexions", "max emails per hour",
             "throttling failure", "numerous attempts to deliver this message",
         ],
         [BounceReason.Blocked] =
@@ -139,13 +139,13 @@ internal static class ReasonPhrases
             "system error", "local error in processing", "configuration error", "config error", "mail loop", "loops back to myself",
             "forwarding loop", "loop was found", "internal error", "interrupted system call", "queue file write error",
             "server is misconfigured", "temporary local problem", "timeout waiting for input", "service currently unavailable",
-            "can't create user output file", "could not load drd", "resources temporarily unavailable", "transaction failed ",
+            "can't create user output file", "could not load drd", "transaction failed ",
             "error while being processed", new("unable to connect ", "daemon"),
         ],
         [BounceReason.NetworkError] =
         [
             "no route to host", "host is unreachable", "host unreachable", "host not reachable", "network is unreachable",
-            "name server", "nameserver", "dns records for the destination", "host name lookup failure", "too many hops",
+            "malformed name server reply", "name server timeout", "network error", "dns query failed", "establish an smtp connection", "dns records for the destination", "host name lookup failure", "too many hops",
             "hop count exceeded", "routing loop", "message looping", "could not connect and send", "unable to resolve route",
             "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
         ],
@@ -156,14 +156,14 @@ internal static class ReasonPhrases
             "content error",
         ],
         [BounceReason.SystemFull] = ["mail system full", "system full", "insufficient system storage", "system storage", "out of disk space", "disk full"],
-        [BounceReason.NotAccept] = ["null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail"],
+        [BounceReason.NotAccept] = ["no mx record", "mx record not found", "couldn't find a mail exchanger", "null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail"],
         [BounceReason.Expired] =
         [
             "delivery time expired", "delivery expired", "message expired", "message timed out", "connection timed out",
-            "queue too long", "in the queue too long", "giving up on", "have been failing for a long time", "has been delayed",
+            "queue too long", "giving up", "did not accept our requests to connect", "could not deliver for the last", "in the queue too long", "giving up on", "have been failing for a long time", "has been delayed",
             "could not be delivered for more than", "retry time not reached", "not reachable within the allowed queue period",
             "unable to deliver message after multiple retries", "could not find a gateway for", "delivery attempts will continue",
-            "server did not respond", "retry timeout exceeded", new("could not be delivered for", " days"),
+            "server did not respond", new("delivery failed ", " attempts"), "retry timeout exceeded", new("could not be delivered for", " days"),
         ],
         [BounceReason.SecurityError] =
         [
