@@ -69,7 +69,7 @@ public static class BounceAnalyzer
 
         var sentTo = m.To.Mailboxes.FirstOrDefault()?.Address;
         var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
-        if (DsnExtractor.Extract(leaves) is { Count: > 0 } dsn)
+        if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
             return Report(MessageKind.Bounce, dsn, verp, originalId);

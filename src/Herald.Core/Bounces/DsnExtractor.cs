@@ -10,8 +10,10 @@ namespace Herald.Core.Bounces;
 /// </summary>
 internal static class DsnExtractor
 {
-    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves)
+    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human)
     {
+        if (human.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) && !leaves.Any(e => e is TextPart))
+            if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
         foreach (var e in leaves)
             if (e is MimePart p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
                 if (Parse(MessageText.Read(p)) is { Count: > 0 } r) return r;

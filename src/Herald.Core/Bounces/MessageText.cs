@@ -64,6 +64,13 @@ internal static class MessageText
             if (e is TextPart t && Is(t, "text", "plain")) return Read(t);
         foreach (var e in leaves)
             if (e is TextPart t && Is(t, "text", "html")) return StripTags(Read(t));
+        // A multipart whose boundary never occurs (a rewritten header, a truncated file) leaves every line in
+        // the preamble: read it rather than give up.
+        if (m.Body is Multipart mp)
+        {
+            var text = (mp.Preamble ?? "") + "\n" + (mp.Epilogue ?? "");
+            return text.Length > MaxTextChars ? text[..MaxTextChars] : text;
+        }
         return "";
     }
 

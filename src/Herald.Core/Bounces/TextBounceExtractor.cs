@@ -20,7 +20,8 @@ internal static class TextBounceExtractor
         bool subj = MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
         bool failed = m.Headers.Contains("X-Failed-Recipients");
         bool sentence = MtaFamilies.ReportSentences.Any(s => lowered.Contains(s, StringComparison.Ordinal));
-        return failed || (sentence && (sender || subj)) || (sender && subj);
+        bool returnsCopy = m.Body is Multipart && m.BodyParts.Any(p => p is MessagePart || (p.ContentType?.MimeType.Equals("text/rfc822-headers", StringComparison.OrdinalIgnoreCase) ?? false));
+        return failed || (sentence && (sender || subj || returnsCopy)) || (sender && subj);
     }
 
     public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentFrom, string? originalTo)

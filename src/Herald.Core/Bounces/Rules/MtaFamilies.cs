@@ -52,6 +52,8 @@ internal static class MtaFamilies
         "an error occurred while trying to deliver the mail",               // Amazon WorkMail
         "your mail message to the following address",
         "could not be delivered to the following",
+        "could not be delivered to:",                                       // KDDI au
+
         "message could not be delivered",
         "your message could not be delivered",
         "the original message was received at",                            // Sendmail
