@@ -53,6 +53,9 @@ public static class BounceAnalyzer
         return (reason, HardSoftPolicy.IsHard(reason, f.Status, f.ReplyCode));
     }
 
+    /// <summary>The analysis without the safety net, so tests and the fuzzer see any exception the code lets escape.</summary>
+    internal static BounceReport AnalyzeUnguarded(MimeMessage m) => AnalyzeCore(m);
+
     private static BounceReport AnalyzeCore(MimeMessage m)
     {
         var verp = VerpToken(m);

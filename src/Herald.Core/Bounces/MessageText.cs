@@ -49,7 +49,13 @@ internal static class MessageText
     private static void Walk(MimeEntity e, int depth, List<MimeEntity> list)
     {
         if (list.Count >= MaxParts || depth > MaxDepth) return;
-        if (e is Multipart mp) { foreach (var c in mp) Walk(c, depth + 1, list); return; }
+        if (e is Multipart mp)
+        {
+            // No children: the boundary never matched and the content sits in the preamble (read by HumanText).
+            if (mp.Count == 0) { list.Add(mp); return; }
+            foreach (var c in mp) Walk(c, depth + 1, list);
+            return;
+        }
         list.Add(e);
     }
 
@@ -66,11 +72,12 @@ internal static class MessageText
             if (e is TextPart t && Is(t, "text", "html")) return StripTags(Read(t));
         // A multipart whose boundary never occurs (a rewritten header, a truncated file) leaves every line in
         // the preamble: read it rather than give up.
-        if (m.Body is Multipart mp)
-        {
-            var text = (mp.Preamble ?? "") + "\n" + (mp.Epilogue ?? "");
-            return text.Length > MaxTextChars ? text[..MaxTextChars] : text;
-        }
+        foreach (var e in leaves)
+            if (e is Multipart { Count: 0 } mp)
+            {
+                var text = (mp.Preamble ?? "") + "\n" + (mp.Epilogue ?? "");
+                return text.Length > MaxTextChars ? text[..MaxTextChars] : text;
+            }
         return "";
     }
 

@@ -77,6 +77,8 @@ internal static class TextBounceExtractor
                     int tail = found[^1].Line + 1;
                     var more = Diagnostic(lines, tail, lines.Length, exclude, addr);
                     if (more.Length > 0 && (StatusCodes.FindReply(more) is not null || StatusCodes.Find(more) is not null)) diag = (diag + " " + more).Trim();
+                    // One recipient and the answer is elsewhere in the report (Verizon puts it above): the report is the diagnostic.
+                    else if (found.Count == 1) diag = (diag + " " + Diagnostic(lines, 0, lines.Length, exclude, addr)).Trim();
                 }
             }
             var lowered = ReasonResolver.Lower(diag);
@@ -127,6 +129,12 @@ internal static class TextBounceExtractor
         if (lower.StartsWith("from", StringComparison.Ordinal) || lower.StartsWith("mail from", StringComparison.Ordinal) ||
             lower.StartsWith("return-path", StringComparison.Ordinal) || lower.StartsWith("reply-to", StringComparison.Ordinal) ||
             lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "");
+        // Sendmail transcripts: "554 <user@example.org>... 550 Host unknown" names the recipient after the reply code.
+        if (s.Length > 5 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && s[3] == ' ' && s[4] == '<' && s[0] is '4' or '5')
+        {
+            var inner = MessageText.FirstAddress(s[4..Math.Max(4, s.IndexOf('>'))]);
+            if (inner is not null) return (inner, s);
+        }
         var bare = s.TrimStart('<', '(', '[');
         int k = 0;
         while (k < bare.Length && MessageText.IsAddrChar(bare[k])) k++;

@@ -24,7 +24,7 @@ internal static class MtaFamilies
         "could not be delivered", "returned to sender", "delivery problem", "mail system error", "delivery notification",
         "there was an error sending your mail", "delayed mail", "warning: message", "mail could not be delivered",
         "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
-        "dsn", "failed delivery", "echec de distribution", "returned mail", "error sending", "permanent error",
+        "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
     ];
 
     /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each.</summary>
@@ -79,6 +79,10 @@ internal static class MtaFamilies
         "your mail could not be delivered",
         "mail was not delivered",
         "message you sent",
+        "message that you sent",                                            // Exim
+        "error has occurred while attempting to deliver",                   // OpenSMTPD
+        "the following list of recipients",                                 // OpenSMTPD
+        "you are not a member of this mailing list",                        // fml
         "the recipient's mail server",
         "error message",
         "returned mail",

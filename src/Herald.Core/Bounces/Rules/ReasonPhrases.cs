@@ -91,7 +91,7 @@ internal static class ReasonPhrases
             "domain of sender address", "bogus mail from", "null sender is not allowed", "empty envelope senders not allowed",
             "sender domain is empty", "unroutable sender", "returned mail not accepted here", "mail from not owned by user",
             "administrative prohibition", "access denied (in reply to mail from command)", "batv", "emetteur invalide",
-            "this server does not accept mail from", "sending to/from an address that has been blacklisted", "fully qualified email address required",
+            "this server does not accept mail from", "not a member of this mailing list", "sending to/from an address that has been blacklisted", "fully qualified email address required",
             "your email address has been blacklisted", "not allowed to post to this mailing list", "spam reporting address",
             "denied [bouncedeny]", "unsigned dsn",
         ],
@@ -159,7 +159,7 @@ internal static class ReasonPhrases
         [BounceReason.NotAccept] = ["no mx record", "mx record not found", "couldn't find a mail exchanger", "null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail"],
         [BounceReason.Expired] =
         [
-            "delivery time expired", "delivery expired", "message expired", "message timed out", "connection timed out",
+            "delivery time expired", "envelope expired", "delivery expired", "message expired", "message timed out", "connection timed out",
             "queue too long", "giving up", "did not accept our requests to connect", "could not deliver for the last", "in the queue too long", "giving up on", "have been failing for a long time", "has been delayed",
             "could not be delivered for more than", "retry time not reached", "not reachable within the allowed queue period",
             "unable to deliver message after multiple retries", "could not find a gateway for", "delivery attempts will continue",
@@ -172,7 +172,7 @@ internal static class ReasonPhrases
             "account not subscribed to ses", "authentication turned on in your email client", "is not authorized to perform ses",
         ],
         [BounceReason.MailerError] = ["x-unix", "mailer error", "command died", "exited with", "child status", "procmail", "pipe to |", "command failed", "program exited"],
-        [BounceReason.SyntaxError] = ["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "line too long"],
+        [BounceReason.SyntaxError] = ["syntax error", "malformed address", "malformed recipient", "command unrecognized", "command not recognized", "unrecognized command", "line too long"],
         [BounceReason.OnHold] = ["on hold"],
         [BounceReason.Vacation] = ["out of the office", "out of office", "on vacation", "away from the office", "i am away", "i'm away"],
     };
