@@ -22,12 +22,17 @@ internal static class MessageText
         {
             if (part.Content is null) return "";
             using var stream = part.Content.Open();
-            var buffer = new byte[Math.Min(maxChars * 2, 256 * 1024)];
-            int n = 0, r;
-            while (n < buffer.Length && (r = stream.Read(buffer, n, buffer.Length - n)) > 0) n += r;
-            var enc = Encoding(part.ContentType?.Charset);
-            var s = enc.GetString(buffer, 0, n);
-            return s.Length > maxChars ? s[..maxChars] : s;
+            // Pooled: most parts are a few KB, and this runs for every text part of every message.
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(maxChars * 2, 256 * 1024));
+            try
+            {
+                int n = 0, r;
+                while (n < buffer.Length && (r = stream.Read(buffer, n, buffer.Length - n)) > 0) n += r;
+                var enc = Encoding(part.ContentType?.Charset);
+                var s = enc.GetString(buffer, 0, n);
+                return s.Length > maxChars ? s[..maxChars] : s;
+            }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         }
         catch (Exception) { return ""; }
     }
