@@ -72,9 +72,8 @@ internal static class DsnExtractor
             // A generic field status (x.0.0) says less than the remote host's own code in the diagnostic.
             // The remote host's own code in the diagnostic is more precise than the reporting MTA's summary,
             // unless it is the generic one.
-            if (f.Status is null || (inDiag is not null && inDiag != f.Status && inDiag[0] == f.Status[0] && !inDiag.EndsWith(".0.0", StringComparison.Ordinal)))
-                f.Status = inDiag ?? f.Status;
             f.ReplyCode = StatusCodes.FindReply(diag);
+            f.Status = StatusCodes.Prefer(f.Status, inDiag, f.ReplyCode);
             f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(diag));
             list.Add(f);
         }

@@ -67,6 +67,8 @@ internal static class ReasonResolver
                 return ReasonPhrases.Matches(r, text);
             case BounceReason.SpamDetected:
                 if (byStatus == r) return true;
+                // x.6.x says the content is malformed; a filter's "content rejected" then means contenterror.
+                if (byStatus == BounceReason.ContentError) return false;
                 return f.Command is not ("CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT") && ReasonPhrases.Matches(r, text);
             case BounceReason.MesgTooBig:
                 // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.

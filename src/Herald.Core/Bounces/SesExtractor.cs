@@ -53,7 +53,7 @@ internal static class SesExtractor
                         {
                             Address = Str(r, "emailAddress") ?? "",
                             Action = Str(r, "action") ?? "failed",
-                            Status = Str(r, "status") is { } s ? StatusCodes.Find(s) : StatusCodes.Find(diag),
+                            Status = StatusCodes.Prefer(Str(r, "status") is { } s ? StatusCodes.Find(s) : null, StatusCodes.Find(diag), StatusCodes.FindReply(diag)),
                             Diagnostic = diag,
                             ReplyCode = StatusCodes.FindReply(diag),
                             RemoteMta = Str(b, "remoteMtaIp"),

@@ -89,7 +89,7 @@ internal static class TextBounceExtractor
                 Diagnostic = diag,
                 Status = StatusCodes.Find(diag),
                 ReplyCode = StatusCodes.FindReply(diag),
-                Command = CommandIn(lowered),
+                Command = CommandIn(lowered) ?? (line >= 0 ? CommandIn(ReasonResolver.Lower(lines[line])) : null),
                 RemoteMta = RemoteHost(diag),
             };
             result.Add(f);
@@ -193,7 +193,7 @@ internal static class TextBounceExtractor
     public static string? CommandIn(string lowered)
     {
         if (lowered.Length == 0) return null;
-        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt command", StringComparison.Ordinal) || lowered.Contains("smtp:rcpt", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
+        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt command", StringComparison.Ordinal) || lowered.Contains("smtp:rcpt", StringComparison.Ordinal) || lowered.Contains("does not like recipient", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
         if (lowered.Contains("mail from", StringComparison.Ordinal) || lowered.Contains("in reply to mail", StringComparison.Ordinal)) return "MAIL";
         if (lowered.Contains("end of data", StringComparison.Ordinal) || lowered.Contains("final data", StringComparison.Ordinal) || lowered.Contains("in reply to data", StringComparison.Ordinal) || lowered.Contains("in reply to end of data", StringComparison.Ordinal)) return "DATA";
         if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";

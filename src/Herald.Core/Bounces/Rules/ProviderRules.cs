@@ -27,6 +27,7 @@ internal static class ProviderRules
             new(null, "dmarc", BounceReason.AuthFailure),
             new(null, "unauthenticated email", BounceReason.AuthFailure),
             new(null, "suspicious due to the nature of the content", BounceReason.SpamDetected),
+            new(null, "spf", BounceReason.AuthFailure),
             new(null, "has been blocked", BounceReason.Blocked),
             new(null, "too many recipients", BounceReason.TooManyConn),
             new(null, "message exceeded", BounceReason.MesgTooBig),

@@ -104,7 +104,7 @@ internal static class ReasonPhrases
         ],
         [BounceReason.SpamDetected] =
         [
-            "spam ", " spam", "spam.", "spam,", "(spam)", "spam-like", "unsolicited", "bulk mail", "bulk email", "content filter rejection",
+            "spam ", " spam", "spam.", "spam,", "(spam)", "spam-like", "unsolicited", "bulk mail", "bulk email", "content filter rejection", "message content rejected",
             "mail content denied", "rejecting banned content", "unacceptable content",
             "high probability of", "uribl", "recurrent pattern detection", "may consider spam",
             new("mail rejete. mail rejected.", "506"), new("this message scored ", " points"),
@@ -125,12 +125,13 @@ internal static class ReasonPhrases
             "connection dropped", "connection reset", "go away", "no access from mail server", "hosts with dynamic ip",
             "rejected due to ip", "ip is in", "was blocked by", "is blocked", "blocked by", "not allowed to connect",
             "esmtp not accepting connections", "service refused", "temporarily deferred due to user complaints",
-            "part of their network is on our block list", "you are sending spam",
+            "part of their network is on our block list", "you are sending spam", "but my name was rejected",
+            "refused to talk to me", "service not available, closing transmission channel", new("messages from ", "weren't sent"),
         ],
         [BounceReason.VirusDetected] = ["virus", "malware", "infected", "an illegal attachment", "executable files are not allowed"],
         [BounceReason.PolicyViolation] =
         [
-            "policy violation", "policy reasons", "denied by policy", "local policy", "organizational settings", "organization policy",
+            "local policy violation", "policy reasons", "denied by policy", "local policy", "organizational settings", "organization policy",
             "closed mailing list", "members-only list", "not subscribed to this group", "header error", "header are not accepted",
             "protocol violation", "security policies", "messages with multiple addresses", "mass mailer", "message given low priority",
         ],
@@ -145,7 +146,7 @@ internal static class ReasonPhrases
         [BounceReason.NetworkError] =
         [
             "no route to host", "host is unreachable", "host unreachable", "host not reachable", "network is unreachable",
-            "malformed name server reply", "name server timeout", "network error", "dns query failed", "establish an smtp connection", "dns records for the destination", "host name lookup failure", "too many hops",
+            "malformed name server reply", "malformed or unexpected name server reply", "name server timeout", "network error", "dns query failed", "establish an smtp connection", "dns records for the destination", "host name lookup failure", "too many hops",
             "hop count exceeded", "routing loop", "message looping", "could not connect and send", "unable to resolve route",
             "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
         ],
@@ -172,7 +173,7 @@ internal static class ReasonPhrases
             "account not subscribed to ses", "authentication turned on in your email client", "is not authorized to perform ses",
         ],
         [BounceReason.MailerError] = ["x-unix", "mailer error", "command died", "exited with", "child status", "procmail", "pipe to |", "command failed", "program exited"],
-        [BounceReason.SyntaxError] = ["syntax error", "malformed address", "malformed recipient", "command unrecognized", "command not recognized", "unrecognized command", "line too long"],
+        [BounceReason.SyntaxError] = ["syntax error", "parameter not implemented", "malformed address", "malformed recipient", "command unrecognized", "command not recognized", "unrecognized command", "line too long"],
         [BounceReason.OnHold] = ["on hold"],
         [BounceReason.Vacation] = ["out of the office", "out of office", "on vacation", "away from the office", "i am away", "i'm away"],
     };

@@ -152,6 +152,20 @@ internal static class StatusCodes
         [BounceReason.VirusDetected] = (null, "5.0.971"),
     };
 
+    /// <summary>
+    /// The status field of a report (the reporting MTA's summary) or the code the remote host gave in the
+    /// diagnostic: the remote host's is more precise unless it is generic (x.0.0) or contradicts the class
+    /// of its own reply code (550 with 4.4.7 is a relay's note, not the answer).
+    /// </summary>
+    public static string? Prefer(string? field, string? inDiagnostic, string? replyCode)
+    {
+        if (field is null) return inDiagnostic;
+        if (inDiagnostic is null || inDiagnostic == field || inDiagnostic[0] != field[0]) return field;
+        if (inDiagnostic.EndsWith(".0.0", StringComparison.Ordinal)) return field;
+        if (replyCode is { Length: > 0 } && replyCode[0] != inDiagnostic[0]) return field;
+        return inDiagnostic;
+    }
+
     /// <summary>The pseudo status for a reason; temporary ones only where the community defines one.</summary>
     public static string? PseudoCode(BounceReason reason, bool temporary)
     {
