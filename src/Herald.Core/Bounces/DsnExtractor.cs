@@ -68,7 +68,7 @@ internal static class DsnExtractor
             f.Diagnostic = diag;
             var statusField = MessageText.Field(g, "status");
             f.Status = statusField is null ? null : StatusCodes.Find(statusField);
-            var inDiag = StatusCodes.Find(diag);
+            var inDiag = StatusCodes.FindRemote(diag);
             // A generic field status (x.0.0) says less than the remote host's own code in the diagnostic.
             // The remote host's own code in the diagnostic is more precise than the reporting MTA's summary,
             // unless it is the generic one.

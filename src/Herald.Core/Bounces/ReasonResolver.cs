@@ -30,7 +30,8 @@ internal static class ReasonResolver
         if (ReasonPhrases.Matches(BounceReason.SyntaxError, text)) return BounceReason.SyntaxError;
         if (f.Action is "delayed" or "expired") return BounceReason.Expired;
         if (f.Command is "EHLO" or "HELO" or "CONN") return BounceReason.Blocked;
-        return text.Length > 0 ? BounceReason.OnHold : BounceReason.Undefined;
+        // Sisimai's convention: an error message nothing matched is "onhold"; no error message at all is "undefined".
+        return text.Length > 0 && !f.DiagnosticIsReport ? BounceReason.OnHold : BounceReason.Undefined;
     }
 
     /// <summary>Pass-1 test for one reason: the status code names it, or the wording does (with the guards below).</summary>

@@ -20,6 +20,8 @@ internal sealed class RecipientFacts
     /// <summary>CONN, EHLO, HELO, MAIL, RCPT, DATA when the report says which command failed.</summary>
     public string? Command;
     public string? FeedbackType;
+    /// <summary>The diagnostic is the whole report text (no line named this recipient's error): wording may decide, but it is no error message.</summary>
+    public bool DiagnosticIsReport;
     /// <summary>A reason the extractor is sure of (feedback, vacation, delivered, or a family's own table).</summary>
     public BounceReason? Reason;
 }

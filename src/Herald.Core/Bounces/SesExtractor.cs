@@ -53,7 +53,7 @@ internal static class SesExtractor
                         {
                             Address = Str(r, "emailAddress") ?? "",
                             Action = Str(r, "action") ?? "failed",
-                            Status = StatusCodes.Prefer(Str(r, "status") is { } s ? StatusCodes.Find(s) : null, StatusCodes.Find(diag), StatusCodes.FindReply(diag)),
+                            Status = StatusCodes.Prefer(Str(r, "status") is { } s ? StatusCodes.Find(s) : null, StatusCodes.FindRemote(diag), StatusCodes.FindReply(diag)),
                             Diagnostic = diag,
                             ReplyCode = StatusCodes.FindReply(diag),
                             RemoteMta = Str(b, "remoteMtaIp"),

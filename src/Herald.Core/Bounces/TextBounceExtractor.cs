@@ -66,7 +66,8 @@ internal static class TextBounceExtractor
             var (addr, line, rest) = found[k];
             int end = k + 1 < found.Count ? found[k + 1].Line : lines.Length;
             string diag;
-            if (line < 0) diag = Diagnostic(lines, 0, lines.Length, exclude, addr);
+            bool whole = false;
+            if (line < 0) { diag = Diagnostic(lines, 0, lines.Length, exclude, addr); whole = true; }
             else if (rest.Length > 0 && k + 1 >= found.Count && line + 1 >= lines.Length) diag = rest;
             else
             {
@@ -78,7 +79,7 @@ internal static class TextBounceExtractor
                     var more = Diagnostic(lines, tail, lines.Length, exclude, addr);
                     if (more.Length > 0 && (StatusCodes.FindReply(more) is not null || StatusCodes.Find(more) is not null)) diag = (diag + " " + more).Trim();
                     // One recipient and the answer is elsewhere in the report (Verizon puts it above): the report is the diagnostic.
-                    else if (found.Count == 1) diag = (diag + " " + Diagnostic(lines, 0, lines.Length, exclude, addr)).Trim();
+                    else if (found.Count == 1) { diag = (diag + " " + Diagnostic(lines, 0, lines.Length, exclude, addr)).Trim(); whole = true; }
                 }
             }
             var lowered = ReasonResolver.Lower(diag);
@@ -91,6 +92,7 @@ internal static class TextBounceExtractor
                 ReplyCode = StatusCodes.FindReply(diag),
                 Command = CommandIn(lowered) ?? (line >= 0 ? CommandIn(ReasonResolver.Lower(lines[line])) : null),
                 RemoteMta = RemoteHost(diag),
+                DiagnosticIsReport = whole,
             };
             result.Add(f);
         }

@@ -199,6 +199,18 @@ internal static class StatusCodes
         return null;
     }
 
+    /// <summary>The enhanced status that follows the first reply code ("5.1.0 - error 550-'5.2.2 ..." → 5.2.2), else the first one.</summary>
+    public static string? FindRemote(string text)
+    {
+        var reply = FindReply(text);
+        if (reply is not null)
+        {
+            int at = text.IndexOf(reply, StringComparison.Ordinal);
+            if (at >= 0 && Find(text.AsSpan(at)) is { } after) return after;
+        }
+        return Find(text);
+    }
+
     /// <summary>
     /// The first SMTP reply code (RFC 5321 §4.2: 2yz/4yz/5yz followed by space, hyphen or end) in
     /// free text that is not part of a longer number, an address or an enhanced status code.
