@@ -75,6 +75,7 @@ public static class BounceAnalyzer
         if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
+            ApplyHeaderHints(m, dsn);
             return Report(MessageKind.Bounce, dsn, verp, originalId);
         }
 
@@ -84,6 +85,7 @@ public static class BounceAnalyzer
             var text = TextBounceExtractor.Extract(m, human, sentFrom, OriginalTo(leaves, human));
             if (text.Count > 0)
             {
+                ApplyHeaderHints(m, text);
                 bool delayed = IsDelay(m, lowered);
                 foreach (var f in text) if (delayed) f.Action = "delayed";
                 return Report(MessageKind.Bounce, text, verp, originalId);
@@ -129,6 +131,16 @@ public static class BounceAnalyzer
             if (f.Status is null || f.Status.EndsWith(".0.0", StringComparison.Ordinal)) f.Status = StatusCodes.Find(f.Diagnostic) ?? f.Status;
             f.Command ??= TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
         }
+    }
+
+    /// <summary>What the reporting gateway's own headers say (see <see cref="MtaFamilies.StageHints"/>).</summary>
+    private static void ApplyHeaderHints(MimeMessage m, List<RecipientFacts> facts)
+    {
+        foreach (var (header, contains, command) in MtaFamilies.StageHints)
+            if (m.Headers[header] is { } v && v.Contains(contains, StringComparison.OrdinalIgnoreCase))
+                foreach (var f in facts) f.Command ??= command;
+        if (m.Headers["X-PowerMTA-BounceCategory"] is { } category && MtaFamilies.PowerMtaCategories.TryGetValue(category.Trim(), out var reason))
+            foreach (var f in facts) f.Reason ??= reason;
     }
 
     private static BounceReport Report(MessageKind kind, List<RecipientFacts> facts, string? verp, string? originalId)

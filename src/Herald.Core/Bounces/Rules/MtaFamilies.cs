@@ -88,6 +88,38 @@ internal static class MtaFamilies
         "returned mail",
     ];
 
+    /// <summary>
+    /// Headers some gateways add that say at which stage they refuse: McAfee's gateways verify recipients during
+    /// the SMTP session (RCPT), so their "unknown user" is an address that does not exist, not a content filter.
+    /// </summary>
+    public static readonly (string Header, string ValueContains, string Command)[] StageHints =
+    [
+        ("X-NAI-Header", "McAfee", "RCPT"),
+    ];
+
+    /// <summary>
+    /// PowerMTA's own verdict, X-PowerMTA-BounceCategory (PowerMTA User's Guide, "bounce categories").
+    /// </summary>
+    public static readonly Dictionary<string, BounceReason> PowerMtaCategories = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bad-mailbox"] = BounceReason.UserUnknown,
+        ["bad-domain"] = BounceReason.HostUnknown,
+        ["inactive-mailbox"] = BounceReason.Suspend,
+        ["quota-issues"] = BounceReason.MailboxFull,
+        ["message-expired"] = BounceReason.Expired,
+        ["no-answer-from-host"] = BounceReason.Expired,
+        ["routing-errors"] = BounceReason.NetworkError,
+        ["bad-connection"] = BounceReason.NetworkError,
+        ["relaying-issues"] = BounceReason.NoRelaying,
+        ["spam-related"] = BounceReason.SpamDetected,
+        ["policy-related"] = BounceReason.PolicyViolation,
+        ["content-related"] = BounceReason.ContentError,
+        ["virus-related"] = BounceReason.VirusDetected,
+        ["invalid-sender"] = BounceReason.Rejected,
+        ["protocol-errors"] = BounceReason.SyntaxError,
+        ["bad-configuration"] = BounceReason.SystemError,
+    };
+
     /// <summary>Lines (lowercase, trimmed, prefix match) where the returned copy of the message starts.</summary>
     public static readonly string[] CopyStarts =
     [

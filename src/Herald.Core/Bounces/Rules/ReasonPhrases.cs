@@ -178,6 +178,22 @@ internal static class ReasonPhrases
         [BounceReason.Vacation] = ["out of the office", "out of office", "on vacation", "away from the office", "i am away", "i'm away"],
     };
 
+    /// <summary>
+    /// An authoritative directory or the local delivery agent saying the mailbox does not exist. Unlike a bare
+    /// "user unknown" (which content filters also say after DATA), these name the lookup that failed, so they
+    /// mean userunknown whatever the SMTP stage.
+    /// </summary>
+    public static readonly Phrase[] DirectoryMiss =
+    [
+        "not listed in domino directory",            // Lotus Domino
+        "not listed in public name & address book",  // Lotus Notes
+        "ディレクトリのリストにありません",              // Lotus Notes (Japanese): not in the directory list
+        "invalid final delivery userid",             // IMail
+        "the recipient name is not recognized",      // Exchange 2003
+        "mail.local: unknown user",                  // Sendmail local delivery agent
+        "returned unknown recipient",                // Exchange Online 5.1.351
+    ];
+
     public static bool Matches(BounceReason reason, string lowered) =>
         Table.TryGetValue(reason, out var list) && list.AnyIn(lowered);
 }
