@@ -139,8 +139,6 @@ public static class BounceAnalyzer
         foreach (var (header, contains, command) in MtaFamilies.StageHints)
             if (m.Headers[header] is { } v && v.Contains(contains, StringComparison.OrdinalIgnoreCase))
                 foreach (var f in facts) f.Command ??= command;
-        if (m.Headers["X-PowerMTA-BounceCategory"] is { } category && MtaFamilies.PowerMtaCategories.TryGetValue(category.Trim(), out var reason))
-            foreach (var f in facts) f.Reason ??= reason;
     }
 
     private static BounceReport Report(MessageKind kind, List<RecipientFacts> facts, string? verp, string? originalId)

@@ -75,6 +75,9 @@ internal static class DsnExtractor
             f.ReplyCode = StatusCodes.FindReply(diag);
             f.Status = StatusCodes.Prefer(f.Status, inDiag, f.ReplyCode);
             f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(diag));
+            // PowerMTA adds its own verdict as a per-recipient field.
+            if (MessageText.Field(g, "x-powermta-bouncecategory") is { } cat && Rules.MtaFamilies.PowerMtaCategories.TryGetValue(cat.Trim(), out var verdict))
+                (f.Reason, f.ReasonIsVerdict) = (verdict, true);
             list.Add(f);
         }
         return list;

@@ -7,7 +7,7 @@ internal static class ReasonResolver
 {
     public static BounceReason Resolve(RecipientFacts f)
     {
-        if (f.Reason is { } preset && !ReasonOrder.Retry.Contains(preset)) return preset;
+        if (f.Reason is { } preset && (f.ReasonIsVerdict || !ReasonOrder.Retry.Contains(preset))) return preset;
         if (f.Status is { } st && st.StartsWith("2.", StringComparison.Ordinal)) return BounceReason.Delivered;
 
         string text = Lower(f.Diagnostic);

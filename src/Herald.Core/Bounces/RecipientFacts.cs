@@ -24,4 +24,6 @@ internal sealed class RecipientFacts
     public bool DiagnosticIsReport;
     /// <summary>A reason the extractor is sure of (feedback, vacation, delivered, or a family's own table).</summary>
     public BounceReason? Reason;
+    /// <summary>The <see cref="Reason"/> is the sending service's own verdict (SES bounce subtype, PowerMTA category), not a guess.</summary>
+    public bool ReasonIsVerdict;
 }

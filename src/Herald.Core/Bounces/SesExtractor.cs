@@ -71,6 +71,7 @@ internal static class SesExtractor
                             "NoEmail" => BounceReason.UserUnknown,
                             _ => null,
                         };
+                        f.ReasonIsVerdict = f.Reason is not null;
                         if (f.Reason is null && !permanent && diag.Length == 0) f.Reason = BounceReason.Expired;
                         list.Add(f);
                     }

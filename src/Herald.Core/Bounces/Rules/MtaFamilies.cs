@@ -98,7 +98,7 @@ internal static class MtaFamilies
     ];
 
     /// <summary>
-    /// PowerMTA's own verdict, X-PowerMTA-BounceCategory (PowerMTA User's Guide, "bounce categories").
+    /// PowerMTA's own verdict, the per-recipient DSN field X-PowerMTA-BounceCategory (PowerMTA User's Guide, "bounce categories").
     /// </summary>
     public static readonly Dictionary<string, BounceReason> PowerMtaCategories = new(StringComparer.OrdinalIgnoreCase)
     {
