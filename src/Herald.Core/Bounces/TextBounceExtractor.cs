@@ -34,16 +34,25 @@ internal static class TextBounceExtractor
 
         // Recipient lines in order, each with the line index where it was named.
         var found = new List<(string Address, int Line, string Tail)>();
+        var weak = new List<(string Address, int Line, string Tail)>();
         for (int i = 0; i < lines.Length; i++)
         {
             var (addr, rest) = RecipientOnLine(lines[i].Trim(), lines, i);
             if (addr is null || exclude.Contains(addr)) continue;
+            // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
+            // names a recipient when nothing better does.
+            if (lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!weak.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) weak.Add((addr, i, rest));
+                continue;
+            }
             if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
             found.Add((addr, i, rest));
         }
+        if (found.Count == 0) found = weak;
         // X-Failed-Recipients (Exim, Gmail) lists exactly the failed recipients: it beats any guess from the text.
         var failedHeader = m.Headers["X-Failed-Recipients"];
         if (failedHeader is not null)

@@ -80,7 +80,7 @@ internal static class ReasonPhrases
         [
             "ptr record", "reverse dns", "rdns", "cannot find your hostname", "cannot resolve your address", "ip name lookup failed",
             "reverse lookup", "unresolvable relay host name", "dns ptr", "hostname does not resolve",
-            "corresponding forward dns entry does not point to the sending ip", new("domain ", " mismatches client ip"),
+            "corresponding forward dns entry does not point to the sending ip", new("service permits ", " unverifyable sending ips"), new("domain ", " mismatches client ip"),
         ],
         [BounceReason.NotCompliantRfc] = ["not rfc 5322 compliant", "rfcmessagenoncompliant", "not compliant with rfc", "rfc 5322", "rfc5322", new("multiple", "addresses in from:")],
         [BounceReason.BadReputation] = ["reputation", "none/bad", "temporarily deferred due to unexpected volume or user complaints"],
@@ -190,6 +190,7 @@ internal static class ReasonPhrases
         "ディレクトリのリストにありません",              // Lotus Notes (Japanese): not in the directory list
         "invalid final delivery userid",             // IMail
         "the recipient name is not recognized",      // Exchange 2003
+        "does not exist at the organization",        // Exchange 2007+ ("The e-mail account does not exist at the organization this message was sent to")
         "mail.local: unknown user",                  // Sendmail local delivery agent
         "returned unknown recipient",                // Exchange Online 5.1.351
     ];
