@@ -20,7 +20,10 @@ internal static class ReasonResolver
         if (f.Reason is { } guessed && guessed != BounceReason.Undefined && guessed != BounceReason.OnHold) return guessed;
 
         foreach (var r in ReasonOrder.Secondary)
+        {
+            if (r == BounceReason.SpamDetected && byStatus == BounceReason.ContentError) continue; // see Probe
             if (ReasonPhrases.Matches(r, text)) return r;
+        }
         if (byStatus is { } s) return s;
 
         string subject = f.Status is { Length: > 3 } ? f.Status[..3] : "";

@@ -62,6 +62,8 @@ internal static class ProviderRules
             new(null, "too many recipients this hour", BounceReason.Speeding),
             new(null, "spamhaus", BounceReason.Blocked),
         ]),
+        // https://www.cox.com/residential/support/email-error-codes.html: 5.1.0 "sender rejected" is an IP/domain block
+        new("cox", ["cox.net", "cox.com"], [new(null, "sender rejected", BounceReason.Blocked)]),
         // https://service.mail.qq.com/ (Tencent error help pages)
         new("tencent", ["qq.com"],
         [

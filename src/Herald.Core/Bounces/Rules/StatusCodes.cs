@@ -140,6 +140,7 @@ internal static class StatusCodes
         [BounceReason.OnHold] = ("4.0.901", "5.0.901"),
         [BounceReason.PolicyViolation] = (null, "5.0.972"),
         [BounceReason.Rejected] = ("4.0.918", "5.0.918"),
+        [BounceReason.RequirePtr] = (null, "5.0.973"),
         [BounceReason.SecurityError] = ("4.0.970", "5.0.970"),
         [BounceReason.SpamDetected] = ("4.0.980", "5.0.980"),
         [BounceReason.Suspend] = (null, "5.0.921"),
@@ -160,7 +161,9 @@ internal static class StatusCodes
     public static string? Prefer(string? field, string? inDiagnostic, string? replyCode)
     {
         if (field is null) return inDiagnostic;
-        if (inDiagnostic is null || inDiagnostic == field || inDiagnostic[0] != field[0]) return field;
+        if (inDiagnostic is null || inDiagnostic == field) return field;
+        // A class that disagrees with the field wins only when the remote host's own reply code backs it.
+        if (inDiagnostic[0] != field[0]) return replyCode is { Length: > 0 } && replyCode[0] == inDiagnostic[0] ? inDiagnostic : field;
         if (inDiagnostic.EndsWith(".0.0", StringComparison.Ordinal)) return field;
         if (replyCode is { Length: > 0 } && replyCode[0] != inDiagnostic[0]) return field;
         return inDiagnostic;
