@@ -21,7 +21,6 @@ internal static class ReasonResolver
 
         foreach (var r in ReasonOrder.Secondary)
         {
-            if (r == BounceReason.SpamDetected && byStatus == BounceReason.ContentError) continue; // see Probe
             if (ReasonPhrases.Matches(r, text)) return r;
         }
         if (byStatus is { } s) return s;
@@ -72,8 +71,6 @@ internal static class ReasonResolver
                 return ReasonPhrases.Matches(r, text);
             case BounceReason.SpamDetected:
                 if (byStatus == r) return true;
-                // x.6.x says the content is malformed; a filter's "content rejected" then means contenterror.
-                if (byStatus == BounceReason.ContentError) return false;
                 return f.Command is not ("CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT") && ReasonPhrases.Matches(r, text);
             case BounceReason.MesgTooBig:
                 // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.

@@ -46,10 +46,7 @@ internal static class TextBounceExtractor
                 if (!weak.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) weak.Add((addr, i, rest));
                 continue;
             }
-            if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase)))
-            {
-                continue;
-            }
+            if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) continue;
             found.Add((addr, i, rest));
         }
         if (found.Count == 0) found = weak;

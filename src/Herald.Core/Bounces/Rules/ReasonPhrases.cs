@@ -61,7 +61,7 @@ internal static class ReasonPhrases
             "no such person", "no one at this address", "does not exist here", "not listed in domino directory",
             "account does not exist", "account that you tried to reach does not exist", "email address could not be found",
             "address couldn't be found", "invalid address", "utilisateur inconnu", "no existe", "nessun utente",
-            "recipient address rejected.", "badrcptto", "not in my validrcptto", "this user doesn't have a", "user not known",
+            "recipient address rejected.", "recipient address rejected: access denied", "badrcptto", "not in my validrcptto", "this user doesn't have a", "user not known",
             "no mailbox found", "mailbox name not allowed", "is not an active address", "invalid final delivery userid",
             "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound", "destination addresses were unknown",
             "unknown local part", "unknown local-part", "no account by that name", "recipient not ok", "user not exist",
