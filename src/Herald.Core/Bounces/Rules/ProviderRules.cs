@@ -58,6 +58,7 @@ internal static class ProviderRules
         // https://www.godaddy.com/help/email-bounce-codes (IB codes)
         new("godaddy", ["secureserver.net", "x.co/rlbounce"],
         [
+            new(null, "ib506", BounceReason.Rejected),           // From: domain is invalid
             new(null, "ib607", BounceReason.Speeding),           // too many recipients this hour
             new(null, "too many recipients this hour", BounceReason.Speeding),
             new(null, "spamhaus", BounceReason.Blocked),

@@ -90,7 +90,7 @@ internal static class ReasonPhrases
             "invalid sender", "sender is spammer", "sender is in my black list", "sender address has been blacklisted",
             "domain of sender address", "bogus mail from", "null sender is not allowed", "empty envelope senders not allowed",
             "sender domain is empty", "unroutable sender", "returned mail not accepted here", "mail from not owned by user",
-            "administrative prohibition", "recipient addresses rejected : access denied", "access denied (in reply to mail from command)", "batv", "emetteur invalide",
+            "administrative prohibition", "from: domain is invalid", "recipient addresses rejected : access denied", "access denied (in reply to mail from command)", "batv", "emetteur invalide",
             "this server does not accept mail from", "not a member of this mailing list", "sending to/from an address that has been blacklisted", "fully qualified email address required",
             "your email address has been blacklisted", "not allowed to post to this mailing list", "spam reporting address",
             "denied [bouncedeny]", "unsigned dsn",
