@@ -36,7 +36,7 @@ internal static class DsnExtractor
         {
             var t = lines[i].TrimStart();
             int colon = t.IndexOf(':');
-            if (colon > 0 && colon < 30 && !t[..colon].Contains(' ') && char.IsAsciiLetter(t[0])) lines[i] = t;
+            if (colon > 0 && colon < 30 && MessageText.IsFieldName(t.AsSpan(0, colon))) lines[i] = t;
         }
         return string.Join('\n', lines);
     }

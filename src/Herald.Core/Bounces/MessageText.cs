@@ -116,11 +116,19 @@ internal static class MessageText
                 continue;
             }
             int colon = line.IndexOf(':');
-            if (colon <= 0 || colon > 40 || line[..colon].Contains(' ')) continue;
+            if (colon <= 0 || colon > 40 || !IsFieldName(line.AsSpan(0, colon))) continue;
             cur.Add(new(line[..colon].Trim().ToLowerInvariant(), line[(colon + 1)..].Trim()));
         }
         if (cur.Count > 0) groups.Add(cur);
         return groups;
+    }
+
+    /// <summary>RFC 5322 §3.6.8 field names as DSNs use them: letters, digits, hyphens.</summary>
+    public static bool IsFieldName(ReadOnlySpan<char> s)
+    {
+        if (s.Length == 0 || !char.IsAsciiLetter(s[0])) return false;
+        foreach (var c in s) if (!(char.IsAsciiLetterOrDigit(c) || c == '-')) return false;
+        return true;
     }
 
     public static string? Field(List<KeyValuePair<string, string>> g, string name)

@@ -34,6 +34,7 @@ internal static class TextBounceExtractor
 
         // Recipient lines in order, each with the line index where it was named.
         var found = new List<(string Address, int Line, string Tail)>();
+        var boundaries = new List<int>(); // lines that start with a recipient, repeats included: each ends the diagnostic before it
         var weak = new List<(string Address, int Line, string Tail)>();
         for (int i = 0; i < lines.Length; i++)
         {
@@ -46,6 +47,9 @@ internal static class TextBounceExtractor
                 if (!weak.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) weak.Add((addr, i, rest));
                 continue;
             }
+            var startsWith = lines[i].TrimStart().TrimStart('<', '*', '-', ' ');
+            // Only an address alone on its line starts a new entry; "<a@b>: User unknown" continues the one before.
+            if (rest.Length == 0 && startsWith.StartsWith(addr, StringComparison.OrdinalIgnoreCase)) boundaries.Add(i);
             if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) continue;
             found.Add((addr, i, rest));
         }
@@ -71,6 +75,7 @@ internal static class TextBounceExtractor
         {
             var (addr, line, rest) = found[k];
             int end = k + 1 < found.Count ? found[k + 1].Line : lines.Length;
+            foreach (var b in boundaries) if (line >= 0 && b > line && b < end) { end = b; break; }
             string diag;
             bool whole = false;
             if (line < 0) { diag = Diagnostic(lines, 0, lines.Length, exclude, addr); whole = true; }

@@ -193,6 +193,9 @@ internal static class ReasonPhrases
         "does not exist at the organization",        // Exchange 2007+ ("The e-mail account does not exist at the organization this message was sent to")
         "mail.local: unknown user",                  // Sendmail local delivery agent
         "returned unknown recipient",                // Exchange Online 5.1.351
+        // Exchange Online sends 5.1.10 for RecipientNotFound, not only for null MX:
+        // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-1-10-in-exchange-online
+        "found at the destination domain",          // "The email address wasn't found at the destination domain"
     ];
 
     public static bool Matches(BounceReason reason, string lowered) =>
