@@ -150,7 +150,11 @@ public static class BounceAnalyzer
             var status = f.Status;
             if (status is null && kind == MessageKind.Bounce)
             {
-                bool temporary = f.Action == "delayed" || (f.ReplyCode?.StartsWith('4') ?? false);
+                // The community's pseudo codes are permanent unless the remote host's reply was a 4yz or the
+                // text calls the failure temporary/persistent (Sisimai smtp/failure IsTemporary).
+                bool temporary = (f.ReplyCode?.StartsWith('4') ?? false) ||
+                    f.Diagnostic.Contains(" temporar", StringComparison.OrdinalIgnoreCase) ||
+                    f.Diagnostic.Contains(" persistent", StringComparison.OrdinalIgnoreCase);
                 status = StatusCodes.PseudoCode(reason, temporary) ?? StatusCodes.PseudoCode(reason, false);
             }
             var action = f.Action.Length > 0 ? f.Action : reason switch
