@@ -78,7 +78,8 @@ internal static class ReasonPhrases
         ],
         [BounceReason.RequirePtr] =
         [
-            "ptr record", "reverse dns", "rdns", "cannot find your hostname", "cannot resolve your address", "ip name lookup failed",
+            "ptr record", "reverse dns validation", "reverse dns failed", "reverse dns required", "fix reverse dns",
+            "reverse dns lookup", "with no reverse dns", "invalid rdns", "cannot find your hostname", "cannot resolve your address", "ip name lookup failed",
             "reverse lookup", "unresolvable relay host name", "dns ptr", "hostname does not resolve",
             "corresponding forward dns entry does not point to the sending ip", new("service permits ", " unverifyable sending ips"), new("domain ", " mismatches client ip"),
         ],
@@ -125,6 +126,7 @@ internal static class ReasonPhrases
             "connection dropped", "connection reset", "go away", "no access from mail server", "hosts with dynamic ip",
             "rejected due to ip", "ip is in", "was blocked by", "is blocked", "blocked by", "not allowed to connect",
             "esmtp not accepting connections", "service refused", "temporarily deferred due to user complaints",
+            "smtp error from remote mail server after initial connection", // Exim: refused before any command
             "part of their network is on our block list", "you are sending spam", "but my name was rejected",
             "refused to talk to me", "service not available, closing transmission channel", new("messages from ", "weren't sent"),
         ],
