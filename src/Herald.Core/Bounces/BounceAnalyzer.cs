@@ -80,6 +80,19 @@ public static class BounceAnalyzer
         }
 
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
+        // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
+        // the enclosed notification is the report. One level only.
+        if (bounceLike)
+            foreach (var e in leaves)
+                if (e is MessagePart { Message: { } inner })
+                {
+                    var innerLeaves = MessageText.Leaves(inner);
+                    if (DsnExtractor.Extract(innerLeaves, "") is { Count: > 0 } wrapped)
+                    {
+                        EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
+                        return Report(MessageKind.Bounce, wrapped, verp, originalId);
+                    }
+                }
         if (bounceLike)
         {
             var text = TextBounceExtractor.Extract(m, human, sentFrom, OriginalTo(leaves, human));
