@@ -209,7 +209,7 @@ internal static class TextBounceExtractor
         if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt command", StringComparison.Ordinal) || lowered.Contains("smtp:rcpt", StringComparison.Ordinal) || lowered.Contains("does not like recipient", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
         if (lowered.Contains("mail from", StringComparison.Ordinal) || lowered.Contains("in reply to mail", StringComparison.Ordinal)) return "MAIL";
         if (lowered.Contains("end of data", StringComparison.Ordinal) || lowered.Contains("final data", StringComparison.Ordinal) || lowered.Contains("in reply to data", StringComparison.Ordinal) || lowered.Contains("in reply to end of data", StringComparison.Ordinal)) return "DATA";
-        if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";
+        if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("after ehlo", StringComparison.Ordinal) || lowered.Contains("after helo", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";
         return null;
     }
 

@@ -162,7 +162,7 @@ internal static class ReasonPhrases
         [BounceReason.NotAccept] = ["no mx record", "mx record not found", "couldn't find a mail exchanger", "null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail"],
         [BounceReason.Expired] =
         [
-            "delivery time expired", "envelope expired", "delivery expired", "message expired", "message timed out", "connection timed out",
+            "delivery time expired", "was not delivered within", "envelope expired", "delivery expired", "message expired", "message timed out", "connection timed out",
             "queue too long", "giving up", "did not accept our requests to connect", "could not deliver for the last", "in the queue too long", "giving up on", "have been failing for a long time", "has been delayed",
             "could not be delivered for more than", "retry time not reached", "not reachable within the allowed queue period",
             "unable to deliver message after multiple retries", "could not find a gateway for", "delivery attempts will continue",
