@@ -79,6 +79,14 @@ internal static class TextBounceExtractor
             string diag;
             bool whole = false;
             if (line < 0) { diag = Diagnostic(lines, 0, lines.Length, exclude, addr); whole = true; }
+            else if (IsTranscriptVerdict(lines[line]))
+            {
+                // Sendmail transcript: "554 <a@b>... Remote protocol error" is the verdict; the SMTP exchange that
+                // led to it (">>> MAIL From:", "<<< 550 Insecure Mail Relay") is the block just above it.
+                int top = line;
+                while (top > 0 && lines[top - 1].TrimStart().StartsWith(">>>", StringComparison.Ordinal) || top > 0 && lines[top - 1].TrimStart().StartsWith("<<<", StringComparison.Ordinal)) top--;
+                diag = Diagnostic(lines, top, line + 1, exclude, addr);
+            }
             else if (rest.Length > 0 && k + 1 >= found.Count && line + 1 >= lines.Length) diag = rest;
             else
             {
@@ -108,6 +116,12 @@ internal static class TextBounceExtractor
             result.Add(f);
         }
         return result;
+    }
+
+    private static bool IsTranscriptVerdict(string line)
+    {
+        var t = line.TrimStart();
+        return t.Length > 5 && t[0] is '4' or '5' && char.IsAsciiDigit(t[1]) && char.IsAsciiDigit(t[2]) && t[3] == ' ' && t[4] == '<';
     }
 
     /// <summary>The report text before the returned copy of the message.</summary>
