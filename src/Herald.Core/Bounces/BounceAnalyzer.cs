@@ -70,7 +70,6 @@ public static class BounceAnalyzer
         if (SesExtractor.Extract(human) is { } ses && ses.Facts.Count > 0)
             return Report(ses.Kind, ses.Facts, verp, originalId);
 
-        var sentTo = m.To.Mailboxes.FirstOrDefault()?.Address;
         var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
         if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
         {

@@ -38,7 +38,7 @@ internal static class TextBounceExtractor
         var weak = new List<(string Address, int Line, string Tail)>();
         for (int i = 0; i < lines.Length; i++)
         {
-            var (addr, rest) = RecipientOnLine(lines[i].Trim(), lines, i);
+            var (addr, rest) = RecipientOnLine(lines[i].Trim());
             if (addr is null || exclude.Contains(addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
@@ -78,27 +78,27 @@ internal static class TextBounceExtractor
             foreach (var b in boundaries) if (line >= 0 && b > line && b < end) { end = b; break; }
             string diag;
             bool whole = false;
-            if (line < 0) { diag = Diagnostic(lines, 0, lines.Length, exclude, addr); whole = true; }
+            if (line < 0) { diag = Diagnostic(lines, 0, lines.Length); whole = true; }
             else if (IsTranscriptVerdict(lines[line]))
             {
                 // Sendmail transcript: "554 <a@b>... Remote protocol error" is the verdict; the SMTP exchange that
                 // led to it (">>> MAIL From:", "<<< 550 Insecure Mail Relay") is the block just above it.
                 int top = line;
                 while (top > 0 && lines[top - 1].TrimStart().StartsWith(">>>", StringComparison.Ordinal) || top > 0 && lines[top - 1].TrimStart().StartsWith("<<<", StringComparison.Ordinal)) top--;
-                diag = Diagnostic(lines, top, line + 1, exclude, addr);
+                diag = Diagnostic(lines, top, line + 1);
             }
             else if (rest.Length > 0 && k + 1 >= found.Count && line + 1 >= lines.Length) diag = rest;
             else
             {
-                diag = (rest + " " + Diagnostic(lines, line + 1, Math.Max(end, line + 1), exclude, addr)).Trim();
+                diag = (rest + " " + Diagnostic(lines, line + 1, Math.Max(end, line + 1))).Trim();
                 if (StatusCodes.FindReply(diag) is null && StatusCodes.Find(diag) is null)
                 {
                     // Sendmail-style: addresses first, then the session transcript for all of them.
                     int tail = found[^1].Line + 1;
-                    var more = Diagnostic(lines, tail, lines.Length, exclude, addr);
+                    var more = Diagnostic(lines, tail, lines.Length);
                     if (more.Length > 0 && (StatusCodes.FindReply(more) is not null || StatusCodes.Find(more) is not null)) diag = (diag + " " + more).Trim();
                     // One recipient and the answer is elsewhere in the report (Verizon puts it above): the report is the diagnostic.
-                    else if (found.Count == 1) { diag = (diag + " " + Diagnostic(lines, 0, lines.Length, exclude, addr)).Trim(); whole = true; }
+                    else if (found.Count == 1) { diag = (diag + " " + Diagnostic(lines, 0, lines.Length)).Trim(); whole = true; }
                 }
             }
             var lowered = ReasonResolver.Lower(diag);
@@ -148,7 +148,7 @@ internal static class TextBounceExtractor
     ];
 
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
-    private static (string? Address, string Tail) RecipientOnLine(string line, string[] lines, int i)
+    private static (string? Address, string Tail) RecipientOnLine(string line)
     {
         if (line.Length == 0 || !line.Contains('@')) return (null, "");
         var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
@@ -202,7 +202,7 @@ internal static class TextBounceExtractor
         return (null, "");
     }
 
-    private static string Diagnostic(string[] lines, int from, int to, HashSet<string> exclude, string addr)
+    private static string Diagnostic(string[] lines, int from, int to)
     {
         var sb = new System.Text.StringBuilder();
         for (int i = from; i < to && i < lines.Length && sb.Length < 4000; i++)

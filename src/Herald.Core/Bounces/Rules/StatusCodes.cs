@@ -229,7 +229,6 @@ internal static class StatusCodes
             if (text[i + 1] > '5') continue;
             int end = i + 3;
             if (end < text.Length && !(text[end] is ' ' or '-' or '\t' or ']' or ')' or ',' or ':' or '\r' or '\n' or '"')) continue;
-            if (end + 1 < text.Length && text[end] == '-' && !char.IsAsciiDigit(text[end + 1]) && text[end + 1] != ' ') { }
             if (c == '2' && text[i + 1] != '5') continue; // only 25x counts among positive replies
             return text.Slice(i, 3).ToString();
         }
