@@ -32,6 +32,22 @@ public class ReasonRuleTests
     public void Blocklisted_ip_is_blocked() =>
         Assert.Equal(BounceReason.Blocked, BounceAnalyzer.ClassifyReply(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org").Reason);
 
+    [Fact]
+    public void Specific_reasons_are_tried_before_the_generic_block()
+    {
+        var order = Herald.Core.Bounces.Rules.ReasonOrder.Primary;
+        Assert.True(Array.IndexOf(order, BounceReason.MailboxFull) < Array.IndexOf(order, BounceReason.UserUnknown));
+        Assert.Equal(BounceReason.Blocked, order[^1]);
+    }
+
+    [Fact]
+    public void Relaying_refusal_with_a_user_unknown_status_is_norelaying() =>
+        Assert.Equal(BounceReason.NoRelaying, BounceAnalyzer.ClassifyReply(550, "5.1.1", "Relaying denied").Reason);
+
+    [Fact]
+    public void User_unknown_after_data_is_a_filter_verdict() =>
+        Assert.Equal(BounceReason.Filtered, BounceAnalyzer.ClassifyReply(550, null, "User unknown (in reply to end of DATA command)").Reason);
+
     [Theory]
     [InlineData(BounceReason.UserUnknown, "userunknown")]
     [InlineData(BounceReason.NotCompliantRfc, "notcompliantrfc")]
