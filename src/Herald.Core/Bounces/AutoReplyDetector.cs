@@ -1,0 +1,34 @@
+using MimeKit;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>
+/// Automatic replies (RFC 3834): Auto-Submitted: auto-replied (§5), the de-facto X-Autoreply /
+/// X-Autorespond / Precedence: auto_reply headers, and the subjects vacation programs use.
+/// Bounces also carry Auto-Submitted (Exim does), so this runs after the bounce extractors.
+/// </summary>
+internal static class AutoReplyDetector
+{
+    private static readonly string[] Subjects =
+    [
+        "auto:", "automatic reply", "auto reply", "auto-reply", "autoreply", "out of office", "out of the office",
+        "away until", "on vacation", "abwesenheit", "absence", "réponse automatique", "respuesta automática", "自動応答",
+    ];
+
+    public static bool IsAutoReply(MimeMessage m, string lowered)
+    {
+        var h = m.Headers;
+        if (h.Contains("X-Autoreply") || h.Contains("X-Autorespond") || h.Contains("X-Autoresponder")) return true;
+        var precedence = h[HeaderId.Precedence]?.Trim().ToLowerInvariant();
+        if (precedence is "auto_reply" or "auto-reply") return true;
+        if (h["X-Auto-Response-Suppress"] is not null && h[HeaderId.AutoSubmitted] is not null) return true;
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        if (Subjects.Any(s => subject.Contains(s, StringComparison.Ordinal))) return true;
+        var autoSubmitted = h[HeaderId.AutoSubmitted]?.Trim().ToLowerInvariant() ?? "";
+        // Daemons also mark their notices auto-replied (RFC 3834 §5); only a person's mailbox goes on vacation.
+        var local = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").Split('@')[0].ToLowerInvariant();
+        if (Rules.MtaFamilies.BounceSenders.Contains(local)) return false;
+        if (autoSubmitted.StartsWith("auto-replied", StringComparison.Ordinal)) return true;
+        return Rules.ReasonPhrases.Matches(BounceReason.Vacation, lowered) && autoSubmitted.Length > 0;
+    }
+}

@@ -1,0 +1,232 @@
+using Herald.Core.Bounces.Rules;
+using MimeKit;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>
+/// Reads one returned message and says what it is and what happened to each recipient.
+/// Never throws on message content: unreadable input gives <see cref="MessageKind.NotBounce"/> with
+/// <see cref="BounceReport.Error"/> set. Only <see cref="AnalyzeFile"/> throws, and only
+/// <see cref="IOException"/>/<see cref="UnauthorizedAccessException"/> when the path cannot be read,
+/// so a batch can name the path and go on.
+/// </summary>
+public static class BounceAnalyzer
+{
+    public static BounceReport AnalyzeFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Analyze(stream);
+    }
+
+    public static BounceReport Analyze(Stream s)
+    {
+        MimeMessage m;
+        try { m = MimeMessage.Load(s); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return BounceReport.NotBounce(error: "unreadable message: " + e.Message); }
+        return Analyze(m);
+    }
+
+    public static BounceReport Analyze(MimeMessage m)
+    {
+        try { return AnalyzeCore(m); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Defence in depth: a parser quirk on hostile input must cost one message, not the batch.
+            return BounceReport.NotBounce(error: "analysis failed: " + e);
+        }
+    }
+
+    /// <summary>The reason and hard/soft of a synchronous SMTP reply (RFC 5321 §4.2, RFC 3463).</summary>
+    public static (BounceReason Reason, bool Hard) ClassifyReply(int replyCode, string? enhancedStatus, string text)
+    {
+        var f = new RecipientFacts
+        {
+            Diagnostic = text ?? "",
+            ReplyCode = replyCode is >= 200 and < 600 ? replyCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+            Status = enhancedStatus is not null ? StatusCodes.Find(enhancedStatus) : StatusCodes.Find(text ?? ""),
+            Action = replyCode is >= 400 and < 500 ? "delayed" : "failed",
+        };
+        f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
+        if (replyCode is >= 200 and < 300) return (BounceReason.Delivered, false);
+        var reason = ReasonResolver.Resolve(f);
+        if (reason == BounceReason.Expired && replyCode >= 500) reason = BounceReason.OnHold;
+        return (reason, HardSoftPolicy.IsHard(reason, f.Status, f.ReplyCode));
+    }
+
+    /// <summary>The analysis without the safety net, so tests and the fuzzer see any exception the code lets escape.</summary>
+    internal static BounceReport AnalyzeUnguarded(MimeMessage m) => AnalyzeCore(m);
+
+    private static BounceReport AnalyzeCore(MimeMessage m)
+    {
+        var verp = VerpToken(m);
+        var leaves = MessageText.Leaves(m);
+        var human = MessageText.HumanText(m, leaves);
+        var lowered = human.ToLowerInvariant();
+        string? originalId = OriginalMessageId(m, leaves, human);
+
+        if (FeedbackExtractor.Extract(m, leaves, human) is { Count: > 0 } fb)
+            return Report(MessageKind.Complaint, fb, verp, originalId);
+
+        if (SesExtractor.Extract(human) is { } ses && ses.Facts.Count > 0)
+            return Report(ses.Kind, ses.Facts, verp, originalId);
+
+        var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
+        if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
+        {
+            EnrichFromText(dsn, human);
+            ApplyHeaderHints(m, dsn);
+            return Report(MessageKind.Bounce, dsn, verp, originalId);
+        }
+
+        bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
+        // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
+        // the enclosed notification is the report. One level only.
+        if (bounceLike)
+            foreach (var e in leaves)
+                if (e is MessagePart { Message: { } inner })
+                {
+                    var innerLeaves = MessageText.Leaves(inner);
+                    if (DsnExtractor.Extract(innerLeaves, "") is { Count: > 0 } wrapped)
+                    {
+                        EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
+                        return Report(MessageKind.Bounce, wrapped, verp, originalId);
+                    }
+                }
+        if (bounceLike)
+        {
+            var text = TextBounceExtractor.Extract(m, human, sentFrom, OriginalTo(leaves, human));
+            if (text.Count > 0)
+            {
+                ApplyHeaderHints(m, text);
+                bool delayed = IsDelay(m, lowered);
+                foreach (var f in text) if (delayed) f.Action = "delayed";
+                return Report(MessageKind.Bounce, text, verp, originalId);
+            }
+        }
+
+        if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered))
+        {
+            var who = sentFrom ?? "";
+            return Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
+        }
+        return BounceReport.NotBounce(verp);
+    }
+
+    private static bool IsDelay(MimeMessage m, string lowered)
+    {
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        return subject.Contains("delayed", StringComparison.Ordinal) || subject.Contains("warning", StringComparison.Ordinal) ||
+               lowered.Contains("this is a warning only", StringComparison.Ordinal) || lowered.Contains("will be retried", StringComparison.Ordinal);
+    }
+
+    /// <summary>DSNs whose Diagnostic-Code is missing: the human part often says what the remote host said.</summary>
+    private static void EnrichFromText(List<RecipientFacts> facts, string human)
+    {
+        var report = TextBounceExtractor.CutAtCopy(human);
+        if (report.Length > 8000) report = report[..8000];
+        // Postfix and others name the refused command only in the human part ("in reply to RCPT TO command").
+        foreach (var f in facts)
+            if (f.Command is null)
+            {
+                int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+                var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1000)] : report;
+                f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(near));
+            }
+        if (facts.All(f => f.Diagnostic.Length > 0)) return;
+        foreach (var f in facts)
+        {
+            if (f.Diagnostic.Length > 0) continue;
+            int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+            var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1200)] : report;
+            f.Diagnostic = string.Join(' ', near.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            f.ReplyCode ??= StatusCodes.FindReply(f.Diagnostic);
+            if (f.Status is null || f.Status.EndsWith(".0.0", StringComparison.Ordinal)) f.Status = StatusCodes.Find(f.Diagnostic) ?? f.Status;
+            f.Command ??= TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
+        }
+    }
+
+    /// <summary>What the reporting gateway's own headers say (see <see cref="MtaFamilies.StageHints"/>).</summary>
+    private static void ApplyHeaderHints(MimeMessage m, List<RecipientFacts> facts)
+    {
+        foreach (var (header, contains, command) in MtaFamilies.StageHints)
+            if (m.Headers[header] is { } v && v.Contains(contains, StringComparison.OrdinalIgnoreCase))
+                foreach (var f in facts) f.Command ??= command;
+    }
+
+    private static BounceReport Report(MessageKind kind, List<RecipientFacts> facts, string? verp, string? originalId)
+    {
+        var list = new List<BouncedRecipient>(facts.Count);
+        foreach (var f in facts)
+        {
+            var reason = ReasonResolver.Resolve(f);
+            var status = f.Status;
+            if (status is null && kind == MessageKind.Bounce)
+            {
+                // The community's pseudo codes are permanent unless the remote host's reply was a 4yz or the
+                // text calls the failure temporary/persistent (Sisimai smtp/failure IsTemporary).
+                bool temporary = (f.ReplyCode?.StartsWith('4') ?? false) ||
+                    f.Diagnostic.Contains(" temporar", StringComparison.OrdinalIgnoreCase) ||
+                    f.Diagnostic.Contains(" persistent", StringComparison.OrdinalIgnoreCase);
+                status = StatusCodes.PseudoCode(reason, temporary) ?? StatusCodes.PseudoCode(reason, false);
+            }
+            var action = f.Action.Length > 0 ? f.Action : reason switch
+            {
+                BounceReason.Feedback => "feedback",
+                BounceReason.Delivered => "delivered",
+                _ => "failed",
+            };
+            list.Add(new BouncedRecipient(f.Address, action, status, f.ReplyCode, reason,
+                HardSoftPolicy.IsHard(reason, status, f.ReplyCode), f.Diagnostic.Length > 0 ? f.Diagnostic : null,
+                f.RemoteMta, f.FeedbackType, f.OriginalRecipient, f.Command));
+        }
+        if (kind == MessageKind.Bounce && list.Count > 0 && list.All(r => r.Reason == BounceReason.Delivered)) kind = MessageKind.DeliveryReport;
+        return new BounceReport(kind, list, verp, originalId, facts.FirstOrDefault()?.ReportingMta);
+    }
+
+    /// <summary>The local part after <c>bounces+</c> of the address the bounce was sent to (VERP return path).</summary>
+    public static string? VerpToken(MimeMessage m)
+    {
+        foreach (var name in new[] { "Delivered-To", "X-Original-To", "Envelope-To", "To", "Return-Path" })
+            foreach (var h in m.Headers)
+            {
+                if (!h.Field.Equals(name, StringComparison.OrdinalIgnoreCase)) continue;
+                var v = h.Value ?? "";
+                int i = v.IndexOf("bounces+", StringComparison.OrdinalIgnoreCase);
+                if (i < 0) i = v.IndexOf("bounce+", StringComparison.OrdinalIgnoreCase);
+                if (i < 0) continue;
+                int start = v.IndexOf('+', i) + 1, at = v.IndexOf('@', start);
+                if (at > start) return v[start..at];
+            }
+        return null;
+    }
+
+    /// <summary>The To of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the copy after the report text.</summary>
+    private static string? OriginalTo(List<MimeEntity> leaves, string human)
+    {
+        if (FeedbackExtractor.OriginalRecipient(null!, leaves) is { } to) return to;
+        var copy = human[TextBounceExtractor.CutAtCopy(human).Length..];
+        if (copy.Length == 0) return null;
+        foreach (var line in copy.Split('\n'))
+            if (line.StartsWith("To:", StringComparison.OrdinalIgnoreCase)) return MessageText.FirstAddress(line);
+        return null;
+    }
+
+    private static string? OriginalMessageId(MimeMessage m, List<MimeEntity> leaves, string human)
+    {
+        foreach (var e in leaves)
+        {
+            if (e is MessagePart mp && mp.Message?.MessageId is { Length: > 0 } id) return id;
+            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
+                foreach (var g in MessageText.FieldGroups(MessageText.Read(t)))
+                    if (MessageText.Field(g, "message-id") is { } mid) return mid.Trim().Trim('<', '>');
+        }
+        var copy = human.Length > 0 ? human[TextBounceExtractor.CutAtCopy(human).Length..] : "";
+        int at = copy.IndexOf("\nMessage-ID:", StringComparison.OrdinalIgnoreCase);
+        if (at >= 0)
+        {
+            int end = copy.IndexOf('\n', at + 1);
+            return copy[(at + 12)..(end < 0 ? copy.Length : end)].Trim().Trim('<', '>');
+        }
+        return null;
+    }
+}

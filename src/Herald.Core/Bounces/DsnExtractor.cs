@@ -1,0 +1,91 @@
+using Herald.Core.Bounces.Rules;
+using MimeKit;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>
+/// RFC 3464 delivery status notifications: the per-recipient fields of a message/delivery-status part
+/// (or message/global-delivery-status, RFC 6533), and the same fields when an MTA writes them into a
+/// text part instead (Amazon WorkMail, some Exchange and qmail variants).
+/// </summary>
+internal static class DsnExtractor
+{
+    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human)
+    {
+        if (human.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) && !leaves.Any(e => e is TextPart))
+            if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
+        foreach (var e in leaves)
+            if (e is MimePart p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
+                if (Parse(MessageText.Read(p)) is { Count: > 0 } r) return r;
+        foreach (var e in leaves)
+            if (e is TextPart t && !MessageText.Is(t, "text", "rfc822-headers"))
+            {
+                var text = MessageText.Read(t);
+                if (text.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) &&
+                    (text.Contains("Action:", StringComparison.OrdinalIgnoreCase) || text.Contains("Status:", StringComparison.OrdinalIgnoreCase)))
+                    if (Parse(Unindent(text)) is { Count: > 0 } r) return r;
+            }
+        return null;
+    }
+
+    /// <summary>Reports pasted into a text part are often indented; fields must start their line.</summary>
+    private static string Unindent(string text)
+    {
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var t = lines[i].TrimStart();
+            int colon = t.IndexOf(':');
+            if (colon > 0 && colon < 30 && MessageText.IsFieldName(t.AsSpan(0, colon))) lines[i] = t;
+        }
+        return string.Join('\n', lines);
+    }
+
+    public static List<RecipientFacts> Parse(string text)
+    {
+        var list = new List<RecipientFacts>();
+        string? reportingMta = null;
+        foreach (var g in MessageText.FieldGroups(text))
+        {
+            if (MessageText.Field(g, "reporting-mta") is { } rm) reportingMta = AfterType(rm);
+            var final = MessageText.Field(g, "final-recipient") ?? MessageText.Field(g, "x-actual-recipient");
+            var original = MessageText.Field(g, "original-recipient");
+            var address = MessageText.FirstAddress(AfterType(final ?? "")) ?? MessageText.FirstAddress(AfterType(original ?? ""));
+            if (address is null) continue;
+            var f = new RecipientFacts
+            {
+                Address = address,
+                OriginalRecipient = MessageText.FirstAddress(AfterType(original ?? "")),
+                Action = (MessageText.Field(g, "action") ?? "").Trim().ToLowerInvariant(),
+                ReportingMta = reportingMta,
+                RemoteMta = MessageText.Field(g, "remote-mta") is { } r ? AfterType(r) : null,
+            };
+            int sp = f.Action.IndexOfAny([' ', '(', ';']);
+            if (sp > 0) f.Action = f.Action[..sp];
+            var diag = MessageText.Field(g, "diagnostic-code") ?? "";
+            int semi = diag.IndexOf(';');
+            if (semi > 0 && semi < 20) { f.DiagnosticType = diag[..semi].Trim(); diag = diag[(semi + 1)..].Trim(); }
+            f.Diagnostic = diag;
+            var statusField = MessageText.Field(g, "status");
+            f.Status = statusField is null ? null : StatusCodes.Find(statusField);
+            var inDiag = StatusCodes.FindRemote(diag);
+            // A generic field status (x.0.0) says less than the remote host's own code in the diagnostic.
+            // The remote host's own code in the diagnostic is more precise than the reporting MTA's summary,
+            // unless it is the generic one.
+            f.ReplyCode = StatusCodes.FindReply(diag);
+            f.Status = StatusCodes.Prefer(f.Status, inDiag, f.ReplyCode);
+            f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(diag));
+            // PowerMTA adds its own verdict as a per-recipient field.
+            if (MessageText.Field(g, "x-powermta-bouncecategory") is { } cat && Rules.MtaFamilies.PowerMtaCategories.TryGetValue(cat.Trim(), out var verdict))
+                (f.Reason, f.ReasonIsVerdict) = (verdict, true);
+            list.Add(f);
+        }
+        return list;
+    }
+
+    private static string AfterType(string v)
+    {
+        int semi = v.IndexOf(';');
+        return (semi >= 0 ? v[(semi + 1)..] : v).Trim();
+    }
+}

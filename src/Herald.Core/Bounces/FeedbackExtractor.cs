@@ -1,0 +1,68 @@
+using MimeKit;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>
+/// Spam complaints: ARF feedback reports (RFC 5965: multipart/report; report-type=feedback-report with a
+/// message/feedback-report part), and the feedback loops that send the complained-about message with a
+/// short note instead (Hotmail/Outlook JMRP, Apple's unsubscribe mail).
+/// </summary>
+internal static class FeedbackExtractor
+{
+    public static List<RecipientFacts>? Extract(MimeMessage m, List<MimeEntity> leaves, string human)
+    {
+        MimePart? report = null;
+        foreach (var e in leaves)
+            if (e is MimePart p && MessageText.Is(p, "message", "feedback-report")) { report = p; break; }
+        bool reportType = m.Body?.ContentType?.Parameters["report-type"]?.Equals("feedback-report", StringComparison.OrdinalIgnoreCase) == true;
+        if (report is null && !reportType) return JmrpStyle(m, leaves, human);
+
+        string type = "abuse";
+        var rcpts = new List<string>();
+        if (report is not null)
+        {
+            foreach (var g in MessageText.FieldGroups(MessageText.Read(report)))
+                foreach (var kv in g)
+                {
+                    if (kv.Key == "feedback-type") type = kv.Value.Trim().ToLowerInvariant();
+                    else if (kv.Key is "original-rcpt-to" or "removal-recipient" && MessageText.FirstAddress(kv.Value) is { } a && !rcpts.Contains(a, StringComparer.OrdinalIgnoreCase)) rcpts.Add(a);
+                }
+        }
+        if (rcpts.Count == 0 && OriginalRecipient(m, leaves) is { } to) rcpts.Add(to);
+        if (rcpts.Count == 0) rcpts.Add("");
+        return rcpts.Select(a => Facts(a, type)).ToList();
+    }
+
+    private static RecipientFacts Facts(string address, string type) => new()
+    {
+        Address = address, Action = "", FeedbackType = type, Reason = BounceReason.Feedback,
+    };
+
+    /// <summary>Feedback loops that forward the message with a note (no ARF part).</summary>
+    private static List<RecipientFacts>? JmrpStyle(MimeMessage m, List<MimeEntity> leaves, string human)
+    {
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        var from = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").ToLowerInvariant();
+        var text = human.ToLowerInvariant();
+        string? type = null;
+        if (subject.StartsWith("complaint about message from", StringComparison.Ordinal)) type = "abuse";       // Outlook.com JMRP
+        else if (text.Contains("sent this email to unsubscribe", StringComparison.Ordinal)) type = "opt-out"; // Apple Mail "unsubscribe"
+        if (type is null) return null;
+        var to = OriginalRecipient(m, leaves) ?? (type == "opt-out" ? from : "");
+        return [Facts(to ?? "", type)];
+    }
+
+    /// <summary>The To of the attached original message (message/rfc822 or text/rfc822-headers).</summary>
+    public static string? OriginalRecipient(MimeMessage? m, List<MimeEntity> leaves)
+    {
+        foreach (var e in leaves)
+        {
+            if (e is MessagePart mp && mp.Message is { } inner)
+                return inner.To.Mailboxes.FirstOrDefault()?.Address;
+            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
+                foreach (var g in MessageText.FieldGroups(MessageText.Read(t)))
+                    if (MessageText.Field(g, "to") is { } to) return MessageText.FirstAddress(to);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,103 @@
+using Herald.Core.Bounces.Rules;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>Decides the reason of one recipient from its facts, applying the rule tables in trust order.</summary>
+internal static class ReasonResolver
+{
+    public static BounceReason Resolve(RecipientFacts f)
+    {
+        if (f.Reason is { } preset && (f.ReasonIsVerdict || !ReasonOrder.Retry.Contains(preset))) return preset;
+        if (f.Status is { } st && st.StartsWith("2.", StringComparison.Ordinal)) return BounceReason.Delivered;
+
+        string text = Lower(f.Diagnostic);
+        if (ProviderRules.Match(f, text) is { } byProvider) return byProvider;
+
+        var byStatus = StatusCodes.ReasonOf(f.Status);
+        foreach (var r in ReasonOrder.Primary)
+            if (Probe(r, byStatus, text, f)) return r;
+
+        if (f.Reason is { } guessed && guessed != BounceReason.Undefined && guessed != BounceReason.OnHold) return guessed;
+
+        foreach (var r in ReasonOrder.Secondary)
+        {
+            if (ReasonPhrases.Matches(r, text)) return r;
+        }
+        if (byStatus is { } s) return s;
+
+        string subject = f.Status is { Length: > 3 } ? f.Status[..3] : "";
+        if (subject is "5.6" or "4.6") return BounceReason.ContentError;
+        if (subject is "5.7" or "4.7") return BounceReason.SecurityError;
+        if (f.DiagnosticType?.StartsWith("x-unix", StringComparison.OrdinalIgnoreCase) == true) return BounceReason.MailerError;
+        if (ReasonPhrases.Matches(BounceReason.SyntaxError, text)) return BounceReason.SyntaxError;
+        if (f.Action is "delayed" or "expired") return BounceReason.Expired;
+        if (f.Command is "EHLO" or "HELO" or "CONN") return BounceReason.Blocked;
+        // Sisimai's convention: an error message nothing matched is "onhold"; no error message at all is "undefined".
+        return text.Length > 0 && !f.DiagnosticIsReport ? BounceReason.OnHold : BounceReason.Undefined;
+    }
+
+    /// <summary>Pass-1 test for one reason: the status code names it, or the wording does (with the guards below).</summary>
+    private static bool Probe(BounceReason r, BounceReason? byStatus, string text, RecipientFacts f)
+    {
+        bool preData = f.Command is "CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT";
+        switch (r)
+        {
+            case BounceReason.UserUnknown:
+                if (byStatus == BounceReason.UserUnknown)
+                {
+                    // 5.1.1 is also sent for relaying refusals, blocks and full mailboxes: let their wording win.
+                    foreach (var other in UserUnknownRivals) if (ReasonPhrases.Matches(other, text)) return false;
+                    return true;
+                }
+                if (byStatus == BounceReason.Suspend) return false;
+                if (ReasonPhrases.DirectoryMiss.AnyIn(text)) return true;
+                // Wording alone counts only at RCPT: "user unknown" after DATA is a filter's verdict (Sisimai reason/userunknown).
+                return f.Command == "RCPT" && ReasonPhrases.Matches(r, text);
+            case BounceReason.Filtered:
+                if (byStatus == BounceReason.Suspend) return false;
+                if (byStatus == BounceReason.Filtered)
+                    return ReasonPhrases.Matches(BounceReason.UserUnknown, text) || ReasonPhrases.Matches(r, text);
+                // Filters read the message: a refusal before DATA is not a content filter.
+                return !preData && (ReasonPhrases.Matches(r, text) || ReasonPhrases.Matches(BounceReason.UserUnknown, text));
+            case BounceReason.Rejected:
+                if (byStatus == BounceReason.Rejected) return true;
+                if (byStatus is null || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
+                    return ReasonPhrases.Matches(r, text);
+                return false;
+            case BounceReason.HostUnknown:
+                // A domain without MX (RFC 7505 null MX, or none at all) accepts no mail: notaccept, decided later.
+                if (ReasonPhrases.Matches(BounceReason.NotAccept, text)) return false;
+                if (byStatus == r) return !ReasonPhrases.Matches(BounceReason.NetworkError, text);
+                return ReasonPhrases.Matches(r, text);
+            case BounceReason.SpamDetected:
+                if (byStatus == r) return true;
+                return f.Command is not ("CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT") && ReasonPhrases.Matches(r, text);
+            case BounceReason.MesgTooBig:
+                // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.
+                return byStatus == r || (byStatus != BounceReason.ExceedLimit && ReasonPhrases.Matches(r, text));
+            default:
+                return byStatus == r || ReasonPhrases.Matches(r, text);
+        }
+    }
+
+    private static readonly BounceReason[] UserUnknownRivals =
+    [
+        BounceReason.NoRelaying, BounceReason.Blocked, BounceReason.MailboxFull, BounceReason.HasMoved,
+        BounceReason.Rejected, BounceReason.NotAccept,
+    ];
+
+    /// <summary>Lowercase with runs of whitespace folded to one space: folded header lines then read as one sentence.</summary>
+    internal static string Lower(string s)
+    {
+        if (s.Length == 0) return s;
+        var sb = new System.Text.StringBuilder(s.Length);
+        bool space = false;
+        foreach (char c in s)
+        {
+            if (char.IsWhiteSpace(c)) { if (!space && sb.Length > 0) sb.Append(' '); space = true; continue; }
+            space = false;
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,149 @@
+namespace Herald.Core.Bounces.Rules;
+
+/// <summary>
+/// How non-standard bounces look, as data: what says "this is a bounce report", where the report ends
+/// and the returned copy begins, and which lines introduce a failed recipient. One row set per MTA family
+/// would be Sisimai's way; most families share a shape (intro sentence, recipient line, diagnostic lines,
+/// copy of the message), so the shared scanner in <see cref="TextBounceExtractor"/> reads them all
+/// and this table carries each family's wording.
+/// </summary>
+internal static class MtaFamilies
+{
+    /// <summary>Local parts of senders that only send bounces (RFC 3834 §5, RFC 5321 §4.5.5 null sender).</summary>
+    public static readonly string[] BounceSenders =
+    [
+        "mailer-daemon", "postmaster", "mail.delivery.system", "maildelivery", "post_master", "mailerdaemon",
+        "mail-daemon", "bounce", "bounces", "nobody", "mdaemon",
+    ];
+
+    /// <summary>Subjects bounces use (lowercase fragments).</summary>
+    public static readonly string[] BounceSubjects =
+    [
+        "undeliver", "undelivered", "delivery status notification", "failure notice", "returned mail", "mail delivery failed",
+        "delivery failure", "delivery failed", "failure delivery", "non-delivery", "nondeliverable", "non remis", "not delivered",
+        "could not be delivered", "returned to sender", "delivery problem", "mail system error", "delivery notification",
+        "there was an error sending your mail", "delayed mail", "warning: message", "mail could not be delivered",
+        "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
+        "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
+    ];
+
+    /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each.</summary>
+    public static readonly string[] ReportSentences =
+    [
+        "this message was created automatically by mail delivery software", // Exim
+        "this is the mail system at host",                                  // Postfix
+        "this is the qmail-send program",                                   // qmail
+        "i'm afraid i wasn't able to deliver",                              // qmail
+        "the following addresses had permanent fatal errors",               // Sendmail
+        "the following addresses had delivery problems",                    // Sendmail, Biglobe
+        "the following addresses had delivery errors",
+        "transcript of session follows",                                    // Sendmail
+        "this is the dragonfly mail agent",                                 // DragonFly dma
+        "there was an error delivering your mail",
+        "could not be delivered to one or more",
+        "unable to deliver message to the following",
+        "we were unable to deliver your message",                           // Yahoo
+        "delivery to the following recipient",                              // Gmail, Exchange
+        "delivery to the following recipients failed",
+        "delivery has failed to these recipients",                          // Exchange 2007 / Office 365
+        "your message did not reach some or all of the intended recipients",// Exchange 2003
+        "did not reach the following recipient",
+        "was not delivered to:",                                            // Domino, Notes
+        "an error occurred while trying to deliver the mail",               // Amazon WorkMail
+        "your mail message to the following address",
+        "could not be delivered to the following",
+        "could not be delivered to:",                                       // KDDI au
+
+        "message could not be delivered",
+        "your message could not be delivered",
+        "the original message was received at",                            // Sendmail
+        "this is an automatically generated delivery status notification",
+        "delivery status notification",
+        "we had trouble delivering your message",
+        "your message was not delivered",
+        "message not delivered",
+        "was undeliverable",
+        "undeliverable mail",
+        "the following message to",
+        "sorry, we were unable to deliver",
+        "failed to deliver",
+        "message delivery failed",
+        "mail delivery failed",
+        "permanent error",
+        "has not been delivered",
+        "couldn't be delivered",
+        "could not deliver",
+        "hi. this is the",
+        "delivery of your message",
+        "non-delivered information",
+        "your mail could not be delivered",
+        "mail was not delivered",
+        "message you sent",
+        "message that you sent",                                            // Exim
+        "error has occurred while attempting to deliver",                   // OpenSMTPD
+        "the following list of recipients",                                 // OpenSMTPD
+        "you are not a member of this mailing list",                        // fml
+        "the recipient's mail server",
+        "error message",
+        "returned mail",
+    ];
+
+    /// <summary>
+    /// Headers some gateways add that say at which stage they refuse: McAfee's gateways verify recipients during
+    /// the SMTP session (RCPT), so their "unknown user" is an address that does not exist, not a content filter.
+    /// </summary>
+    public static readonly (string Header, string ValueContains, string Command)[] StageHints =
+    [
+        ("X-NAI-Header", "McAfee", "RCPT"),
+    ];
+
+    /// <summary>
+    /// PowerMTA's own verdict, the per-recipient DSN field X-PowerMTA-BounceCategory (PowerMTA User's Guide, "bounce categories").
+    /// </summary>
+    public static readonly Dictionary<string, BounceReason> PowerMtaCategories = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bad-mailbox"] = BounceReason.UserUnknown,
+        ["bad-domain"] = BounceReason.HostUnknown,
+        ["inactive-mailbox"] = BounceReason.Suspend,
+        ["quota-issues"] = BounceReason.MailboxFull,
+        ["message-expired"] = BounceReason.Expired,
+        ["no-answer-from-host"] = BounceReason.Expired,
+        ["routing-errors"] = BounceReason.NetworkError,
+        ["bad-connection"] = BounceReason.NetworkError,
+        ["relaying-issues"] = BounceReason.NoRelaying,
+        ["spam-related"] = BounceReason.SpamDetected,
+        ["policy-related"] = BounceReason.PolicyViolation,
+        ["content-related"] = BounceReason.ContentError,
+        ["virus-related"] = BounceReason.VirusDetected,
+        ["invalid-sender"] = BounceReason.Rejected,
+        ["protocol-errors"] = BounceReason.SyntaxError,
+        ["bad-configuration"] = BounceReason.SystemError,
+    };
+
+    /// <summary>Lines (lowercase, trimmed, prefix match) where the returned copy of the message starts.</summary>
+    public static readonly string[] CopyStarts =
+    [
+        "--- below this line is a copy of the message",   // qmail, Yahoo
+        "------ this is a copy of the message",           // Exim
+        "------ this is a copy of the message's headers", // Exim
+        "--- original message follows",                   // Yahoo Japan
+        "--- the header of the original message is following", // 1&1, GMX
+        "----- original message -----",
+        "-----original message-----",
+        "----- unsent message follows -----",             // Sendmail
+        "----- message header follows -----",
+        "------- returned message --------",
+        "--- message headers follow",
+        "message headers follow",                         // DragonFly
+        "original message headers:",                      // Exchange
+        "----- the following is a copy of the message",
+        "----- message text follows -----",
+        "included is a copy of the message header",
+        "the original message headers are included",
+        "content-type: message/rfc822",
+        "-- original message --",
+        "original message follows",
+        "----- original message header -----",
+        "------ original message ------",
+    ];
+}

@@ -1,0 +1,119 @@
+namespace Herald.Core.Bounces.Rules;
+
+/// <summary>
+/// What a remote host's own wording means, per provider. A row applies when the remote MTA (or the
+/// diagnostic) names the provider; the first row whose reply-code class and phrase match decides.
+/// Providers document their codes; each row cites the page.
+/// </summary>
+internal static class ProviderRules
+{
+    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason);
+    private sealed record Provider(string Name, string[] HostMarks, Row[] Rows);
+
+    private static readonly Provider[] Providers =
+    [
+        // https://support.google.com/a/answer/3726730 (Gmail SMTP error reference)
+        new("google", ["google.com", "googlemail.com", "gsmtp"],
+        [
+            new("5", "the email account that you tried to reach does not exist", BounceReason.UserUnknown),
+            new("5", "the email account that you tried to reach is disabled", BounceReason.Suspend),
+            new(null, "the recipient's inbox is out of storage space", BounceReason.MailboxFull),
+            new(null, "over their storage quota", BounceReason.MailboxFull),
+            new(null, "has been rate limited", BounceReason.Speeding),
+            new(null, "receiving mail at a rate that", BounceReason.Speeding),
+            new(null, "very low reputation", BounceReason.BadReputation),
+            new(null, "ptr record", BounceReason.RequirePtr),
+            new(null, "not rfc 5322 compliant", BounceReason.NotCompliantRfc),
+            new(null, "dmarc", BounceReason.AuthFailure),
+            new(null, "unauthenticated email", BounceReason.AuthFailure),
+            new(null, "suspicious due to the nature of the content", BounceReason.SpamDetected),
+            new(null, "spf", BounceReason.AuthFailure),
+            new(null, "has been blocked", BounceReason.Blocked),
+            new(null, "too many recipients", BounceReason.TooManyConn),
+            new(null, "message exceeded", BounceReason.MesgTooBig),
+        ]),
+        // Google Groups answers a post it refuses (no such group, or no permission to post) with a bounce
+        // in the poster's language: the recipient domain is the only stable mark.
+        new("googlegroups", ["@googlegroups.com"], [new(null, new Phrase(""), BounceReason.Rejected)]),
+        // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online
+        new("microsoft", ["outlook.com", "hotmail.com", "protection.outlook.com", "live.com"],
+        [
+            new(null, "resolver.adr.recipientnotfound", BounceReason.UserUnknown),
+            new(null, "recipient not found by smtp address lookup", BounceReason.UserUnknown),
+            new(null, "mailbox unavailable", BounceReason.UserUnknown),
+            new(null, "does not pass dmarc", BounceReason.AuthFailure),
+            new(null, "banned sending ip", BounceReason.Blocked),
+            new(null, "is on our block list", BounceReason.Blocked),
+            new(null, "not currently accepting mail from your ip", BounceReason.Blocked),
+            new(null, "mailbox is full", BounceReason.MailboxFull),
+            // 5.4.1 "Recipient address rejected: Access denied": directory-based edge blocking, the recipient does not exist.
+            new(null, "recipient address rejected: access denied", BounceReason.UserUnknown),
+        ]),
+        // https://community.mimecast.com/s/article/Mimecast-SMTP-Error-Codes-842605754
+        new("mimecast", ["mimecast"],
+        [
+            new(null, "host network not allowed", BounceReason.PolicyViolation),
+            new(null, "rejected due to security policies", BounceReason.VirusDetected),
+        ]),
+        // https://www.godaddy.com/help/email-bounce-codes (IB codes)
+        new("godaddy", ["secureserver.net", "x.co/rlbounce"],
+        [
+            new(null, "ib506", BounceReason.Rejected),           // From: domain is invalid
+            new(null, "ib607", BounceReason.Speeding),           // too many recipients this hour
+            new(null, "too many recipients this hour", BounceReason.Speeding),
+            new(null, "spamhaus", BounceReason.Blocked),
+        ]),
+        // https://www.cox.com/residential/support/email-error-codes.html: 5.1.0 "sender rejected" is an IP/domain block
+        new("cox", ["cox.net", "cox.com"], [new(null, "sender rejected", BounceReason.Blocked)]),
+        // https://service.mail.qq.com/ (Tencent error help pages)
+        new("tencent", ["qq.com"],
+        [
+            new(null, "frequency limited", BounceReason.TooManyConn),
+            new(null, "dmarc", BounceReason.AuthFailure),
+        ]),
+        // https://senders.yahooinc.com/smtp-error-codes
+        new("yahoo", ["yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com"],
+        [
+            new(null, "user doesn't have a", BounceReason.UserUnknown),
+            new(null, "not accepted for policy reasons", BounceReason.PolicyViolation),
+            new(null, "temporarily deferred due to unexpected volume or user complaints", BounceReason.BadReputation),
+            new(null, "ptr", BounceReason.RequirePtr),
+        ]),
+        // https://support.apple.com/en-us/102322 (iCloud Mail postmaster)
+        new("apple", ["icloud.com", "me.com", "mac.com", "apple.com"],
+        [
+            new(null, "user does not exist", BounceReason.UserUnknown),
+            new(null, "mailbox is disabled", BounceReason.Suspend),
+            new(null, "blocked", BounceReason.Blocked),
+        ]),
+        // https://postmaster.orange.fr, Orange/Wanadoo OFR codes
+        // Orange / La Poste (France) documented codes: OFRxxx / LPNxxx
+        new("orange", ["orange.fr", "wanadoo.fr", "laposte", "lpn0", "ofr0", "ofr_"],
+        [
+            new(null, "lpn007_416", BounceReason.UserUnknown),   // invalid recipient
+            new(null, "lpn007_426", BounceReason.Suspend),       // recipient account blocked
+            new(null, "ofr006_102", BounceReason.Blocked),       // source IP blocked for spam
+            new(null, "ofr005_505", BounceReason.SystemError),   // service refused, try later
+            new(null, "lpn001_108", BounceReason.Undefined),
+            new(null, "lpn006_107", BounceReason.Undefined),
+            new(null, new Phrase("mail rejete", "506"), BounceReason.SpamDetected),
+            new(null, new Phrase("service refused", "ofr_"), BounceReason.Blocked),
+        ]),
+    ];
+
+    public static BounceReason? Match(RecipientFacts f, string lowered)
+    {
+        string host = (f.RemoteMta ?? "").ToLowerInvariant() + " @" + (f.Address.Split('@') is [_, var d] ? d.ToLowerInvariant() : "");
+        string replyClass = f.ReplyCode is { Length: > 0 } rc ? rc[..1] : (f.Status is { Length: > 0 } st ? st[..1] : "");
+        foreach (var p in Providers)
+        {
+            bool named = false;
+            foreach (var m in p.HostMarks)
+                if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) { named = true; break; }
+            if (!named) continue;
+            foreach (var row in p.Rows)
+                if ((row.ReplyClass is null || row.ReplyClass == replyClass) && row.Phrase.IsIn(lowered)) return row.Reason;
+        }
+        return null;
+    }
+}

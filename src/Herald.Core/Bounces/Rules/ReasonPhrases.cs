@@ -1,0 +1,205 @@
+namespace Herald.Core.Bounces.Rules;
+
+/// <summary>
+/// Wording per reason, as real MTAs and providers write it (lowercase). Each list is the evidence
+/// for one reason; which list is tried first is decided in <see cref="ReasonOrder"/>, not here.
+/// To add a rule: append the server's wording to the right list with a comment naming the source.
+/// </summary>
+internal static class ReasonPhrases
+{
+    public static readonly Dictionary<BounceReason, Phrase[]> Table = new()
+    {
+        [BounceReason.MailboxFull] =
+        [
+            "mailbox full", "mailbox is full", "mailbox quota", "mailbox over quota", "over quota", "quota exceeded",
+            "exceeded storage allocation", "disk quota", "diskspace quota", "full mailbox", "mailfolder is full",
+            "not enough storage", "not enough disk space", "insufficient disk space", "no space left on device",
+            "mailbox size limit exceeded", "mailbox has exceeded", "exceeded the local limit", "exceeding its mailbox quota",
+            "user has too many messages", "the user's space has been used up", "boite du destinataire pleine",
+            "too much mail data", // NTT docomo
+            "would exceed maximum allowed storage", "mailbox exceeds allowed size", "quota violation", "is over quota", "has exceeded quota",
+        ],
+        [BounceReason.MesgTooBig] =
+        [
+            "message too big", "message too large", "message size exceeds", "message is too big", "message is too large",
+            "size limit exceeded", "exceeds size limit", "exceeds the maximum message size", 
+            "mail size limit", "message exceeded maximum size", "size of the message exceeds", "taille limite du message atteinte",
+        ],
+        [BounceReason.ExceedLimit] = ["message length exceeds administrative limit", "message header size, or recipient list, exceeds", "exceeds size limit"],
+        [BounceReason.Suspend] =
+        [
+            "is currently suspended", "has been suspended", "account has been disabled", "account is disabled", "mailbox disabled",
+            "mailbox is disabled", "this mailbox is disabled", "inactive account", "account inactive", "invalid/inactive user",
+            "is a deactivated mailbox", "user suspended", "mailbox currently suspended", "temporarily inactive",
+            "account that you tried to reach is disabled", "mailbox is frozen", "recipient suspend the service",
+            "user or domain is disabled", new("account", " is inactive"), "boite du destinataire archivee", "archived recipient", "user is terminated",
+            "account is locked", "temporary locked",
+        ],
+        [BounceReason.HasMoved] = [" has been replaced by ", "address has moved", "mailbox has moved", "no longer at this address"],
+        [BounceReason.NoRelaying] =
+        [
+            "relay access denied", "relaying denied", "relay denied", "relay not permitted", "relaying not permitted", "no relaying",
+            "unable to relay", "not allowed to relay", "not permitted to relay", "we do not relay", "as a relay", "not a gateway",
+            "this system is not configured to relay", "that domain isn't in my list of allowed rcpthost", "we don't handle mail for",
+            "relaying mail to ", "not an open relay", "email address is not verified", "specified domain is not allowed", "insecure mail relay",
+        ],
+        [BounceReason.AuthFailure] =
+        [
+            "dmarc policy", "dmarc check failed", "fails to pass spf", "does not have authentication information", "dmarc verification", "does not pass dmarc", "dmarc reject", "spf check: fail", "spf validation",
+            "sender policy framework", "bad spf records", "please inspect your spf settings", "spf fail", "failed spf",
+            "unauthenticated email", "dkim signature", "authentication checks failed", "domain authentication fail",
+            new("is not allowed to send from <", "spf record"),
+        ],
+        [BounceReason.UserUnknown] =
+        [
+            "user unknown", "unknown user", "no such user", "user not found", "user does not exist", "user doesn't exist",
+            "unknown recipient", "recipient unknown", "no such recipient", "invalid recipient", "recipient not found",
+            "recipient does not exist", "recipient address rejected: user", "mailbox not found", "mailbox does not exist",
+            "mailbox unavailable", "mailbox is unavailable", "no such mailbox", "mailbox not present", "invalid mailbox",
+            "unknown mailbox", "address does not exist", "address unknown", "address not present", "no mailbox here",
+            "no mailbox by that name", "is not a valid mailbox", "not a valid recipient", "not a known user", "bad destination mailbox",
+            "no such person", "no one at this address", "does not exist here", "not listed in domino directory",
+            "account does not exist", "account that you tried to reach does not exist", "email address could not be found",
+            "address couldn't be found", "invalid address", "utilisateur inconnu", "no existe", "nessun utente",
+            "recipient address rejected.", "recipient address rejected: access denied", "badrcptto", "not in my validrcptto", "this user doesn't have a", "user not known",
+            "no mailbox found", "mailbox name not allowed", "is not an active address", "invalid final delivery userid",
+            "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound", "destination addresses were unknown",
+            "unknown local part", "unknown local-part", "no account by that name", "recipient not ok", "user not exist",
+            "this address no longer accepts mail", "requested action not taken: mailbox unavailable", "not a local address",
+            new("user ", " does not exist"), new("user ", " not found"), new("user (", ") unknown"), new("mailbox ", " does not exist"),
+            new("recipient ", " was not found"), new("unknown e", "mail address"), new("no ", " in name directory"), new("non", "existent user"),
+        ],
+        [BounceReason.Filtered] =
+        [
+            "refuse to receive", "refuses to receive", "user reject", "message filtered", "due to user rules",
+            "only accepting mail from specific", "is not accepting any mail", "blocked by the recipient", "recipient preferences",
+            "resolver.rst.notauthorized", "this account is protected by", "has restricted sms e-mail", "bounced address",
+            "due to extended inactivity",
+        ],
+        [BounceReason.RequirePtr] =
+        [
+            "ptr record", "reverse dns validation", "reverse dns failed", "reverse dns required", "fix reverse dns",
+            "reverse dns lookup", "with no reverse dns", "invalid rdns", "cannot find your hostname", "cannot resolve your address", "ip name lookup failed",
+            "reverse lookup", "unresolvable relay host name", "dns ptr", "hostname does not resolve",
+            "corresponding forward dns entry does not point to the sending ip", new("service permits ", " unverifyable sending ips"), new("domain ", " mismatches client ip"),
+        ],
+        [BounceReason.NotCompliantRfc] = ["not rfc 5322 compliant", "rfcmessagenoncompliant", "not compliant with rfc", "rfc 5322", "rfc5322", new("multiple", "addresses in from:")],
+        [BounceReason.BadReputation] = ["reputation", "none/bad", "temporarily deferred due to unexpected volume or user complaints"],
+        [BounceReason.Rejected] =
+        [
+            "sender rejected", "sender address rejected", "sender was rejected", "sender verify failed", "sender not pre-approved",
+            "invalid sender", "sender is spammer", "sender is in my black list", "sender address has been blacklisted",
+            "domain of sender address", "bogus mail from", "null sender is not allowed", "empty envelope senders not allowed",
+            "sender domain is empty", "unroutable sender", "returned mail not accepted here", "mail from not owned by user",
+            "administrative prohibition", "from: domain is invalid", "recipient addresses rejected : access denied", "access denied (in reply to mail from command)", "batv", "emetteur invalide",
+            "this server does not accept mail from", "not a member of this mailing list", "sending to/from an address that has been blacklisted", "fully qualified email address required",
+            "your email address has been blacklisted", "not allowed to post to this mailing list", "spam reporting address",
+            "denied [bouncedeny]", "unsigned dsn",
+        ],
+        [BounceReason.HostUnknown] =
+        [
+            "host unknown", "unknown host", "domain does not exist", "no such domain", "domain not found", "domain name not found",
+            "host or domain name not found", "unrouteable address", "name or service not known", "unknown domain", "domain must exist", "domain is not reachable",
+            "host not found", "unrouteable mail domain", "the account or domain may not exist",
+            "mail domain mentioned in email address is unknown", new("553 ", " does not exist"),
+        ],
+        [BounceReason.SpamDetected] =
+        [
+            "spam ", " spam", "spam.", "spam,", "(spam)", "spam-like", "unsolicited", "bulk mail", "bulk email", "content filter rejection", "message content rejected",
+            "mail content denied", "rejecting banned content", "unacceptable content",
+            "high probability of", "uribl", "recurrent pattern detection", "may consider spam",
+            new("mail rejete. mail rejected.", "506"), new("this message scored ", " points"),
+        ],
+        [BounceReason.Speeding] = ["please try again slower", "temporarily rate limited", "receiving mail at a rate that prevents", "rate limit", "too fast"],
+        [BounceReason.TooManyConn] =
+        [
+            "too many connections", "too many concurrent", "too many smtp sessions", "connection rate limit", "connection limit",
+            "too many errors from your ip", "frequency limited", "too many recipients", "trop de connexions", "max emails per hour",
+            "throttling failure", "numerous attempts to deliver this message",
+        ],
+        [BounceReason.Blocked] =
+        [
+            "blacklisted", "blocklisted", "black list", "block list", "blocked using", "listed in", "rbl", "dnsbl", "spamhaus",
+            "spamcop", "barracudacentral", "ip address is listed", "bad sender ip", "sender ip address rejected", "your ip",
+            "client host rejected", "helo command rejected", "please use the smtp server of your isp", "dynamic ip", "dynamic/zombied",
+            "not currently accepting mail from your ip", "banned sending ip", "access denied for ip", "connection refused",
+            "connection dropped", "connection reset", "go away", "no access from mail server", "hosts with dynamic ip",
+            "rejected due to ip", "ip is in", "was blocked by", "is blocked", "blocked by", "not allowed to connect",
+            "esmtp not accepting connections", "service refused", "temporarily deferred due to user complaints",
+            "smtp error from remote mail server after initial connection", // Exim: refused before any command
+            "part of their network is on our block list", "you are sending spam", "but my name was rejected",
+            "refused to talk to me", "service not available, closing transmission channel", new("messages from ", "weren't sent"),
+        ],
+        [BounceReason.VirusDetected] = ["virus", "malware", "infected", "an illegal attachment", "executable files are not allowed"],
+        [BounceReason.PolicyViolation] =
+        [
+            "local policy violation", "policy reasons", "denied by policy", "local policy", "organizational settings", "organization policy",
+            "closed mailing list", "members-only list", "not subscribed to this group", "header error", "header are not accepted",
+            "protocol violation", "security policies", "messages with multiple addresses", "mass mailer", "message given low priority",
+        ],
+        [BounceReason.SystemError] =
+        [
+            "system error", "local error in processing", "configuration error", "config error", "mail loop", "loops back to myself",
+            "forwarding loop", "loop was found", "internal error", "interrupted system call", "queue file write error",
+            "server is misconfigured", "temporary local problem", "timeout waiting for input", "service currently unavailable",
+            "can't create user output file", "could not load drd", "transaction failed ",
+            "error while being processed", new("unable to connect ", "daemon"),
+        ],
+        [BounceReason.NetworkError] =
+        [
+            "no route to host", "host is unreachable", "host unreachable", "host not reachable", "network is unreachable",
+            "malformed name server reply", "malformed or unexpected name server reply", "name server timeout", "network error", "dns query failed", "establish an smtp connection", "dns records for the destination", "host name lookup failure", "too many hops",
+            "hop count exceeded", "routing loop", "message looping", "could not connect and send", "unable to resolve route",
+            "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
+        ],
+        [BounceReason.ContentError] =
+        [
+            "duplicate header", "header size exceeds", "8-bit data in message header", "mime complexity", "invalid mime",
+            "improperly-formatted binary content", "unnecessary base64 encoding", "too many received: headers", "media error",
+            "content error",
+        ],
+        [BounceReason.SystemFull] = ["mail system full", "system full", "insufficient system storage", "system storage", "out of disk space", "disk full"],
+        [BounceReason.NotAccept] = ["no mx record", "mx record not found", "couldn't find a mail exchanger", "null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail"],
+        [BounceReason.Expired] =
+        [
+            "delivery time expired", "was not delivered within", "envelope expired", "delivery expired", "message expired", "message timed out", "connection timed out",
+            "queue too long", "giving up", "did not accept our requests to connect", "could not deliver for the last", "in the queue too long", "giving up on", "have been failing for a long time", "has been delayed",
+            "could not be delivered for more than", "retry time not reached", "not reachable within the allowed queue period",
+            "unable to deliver message after multiple retries", "could not find a gateway for", "delivery attempts will continue",
+            "server did not respond", new("delivery failed ", " attempts"), "retry timeout exceeded", new("could not be delivered for", " days"),
+        ],
+        [BounceReason.SecurityError] =
+        [
+            "authentication required", "authentication failure", "authentication failed", "authentication credentials invalid",
+            "verification failure", "unauthenticated senders not allowed", "insecure mail relay", "not authorized to send mail",
+            "account not subscribed to ses", "authentication turned on in your email client", "is not authorized to perform ses",
+        ],
+        [BounceReason.MailerError] = ["x-unix", "mailer error", "command died", "exited with", "child status", "procmail", "pipe to |", "command failed", "program exited"],
+        [BounceReason.SyntaxError] = ["syntax error", "parameter not implemented", "malformed address", "malformed recipient", "command unrecognized", "command not recognized", "unrecognized command", "line too long"],
+        [BounceReason.OnHold] = ["on hold"],
+        [BounceReason.Vacation] = ["out of the office", "out of office", "on vacation", "away from the office", "i am away", "i'm away"],
+    };
+
+    /// <summary>
+    /// An authoritative directory or the local delivery agent saying the mailbox does not exist. Unlike a bare
+    /// "user unknown" (which content filters also say after DATA), these name the lookup that failed, so they
+    /// mean userunknown whatever the SMTP stage.
+    /// </summary>
+    public static readonly Phrase[] DirectoryMiss =
+    [
+        "not listed in domino directory",            // Lotus Domino
+        "not listed in public name & address book",  // Lotus Notes
+        "ディレクトリのリストにありません",              // Lotus Notes (Japanese): not in the directory list
+        "invalid final delivery userid",             // IMail
+        "the recipient name is not recognized",      // Exchange 2003
+        "does not exist at the organization",        // Exchange 2007+ ("The e-mail account does not exist at the organization this message was sent to")
+        "mail.local: unknown user",                  // Sendmail local delivery agent
+        "returned unknown recipient",                // Exchange Online 5.1.351
+        // Exchange Online sends 5.1.10 for RecipientNotFound, not only for null MX:
+        // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-1-10-in-exchange-online
+        "found at the destination domain",          // "The email address wasn't found at the destination domain"
+    ];
+
+    public static bool Matches(BounceReason reason, string lowered) =>
+        Table.TryGetValue(reason, out var list) && list.AnyIn(lowered);
+}

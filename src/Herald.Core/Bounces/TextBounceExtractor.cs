@@ -1,0 +1,241 @@
+using Herald.Core.Bounces.Rules;
+using MimeKit;
+
+namespace Herald.Core.Bounces;
+
+/// <summary>
+/// Non-standard bounces (qmail, Exim, Sendmail, DragonFly, Yahoo, Domino, …): the report text says which
+/// recipients failed on lines of their own, followed by the remote host's answer. The shapes are shared,
+/// the wording is in <see cref="MtaFamilies"/>.
+/// </summary>
+internal static class TextBounceExtractor
+{
+    /// <summary>Whether headers or text say "bounce report". Required before any text is read as one.</summary>
+    public static bool LooksLikeBounce(MimeMessage m, string lowered)
+    {
+        var from = m.From.Mailboxes.FirstOrDefault()?.Address ?? m.Headers[HeaderId.From] ?? "";
+        var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
+        bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        bool subj = MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+        bool failed = m.Headers.Contains("X-Failed-Recipients");
+        bool sentence = MtaFamilies.ReportSentences.Any(s => lowered.Contains(s, StringComparison.Ordinal));
+        bool returnsCopy = m.Body is Multipart && m.BodyParts.Any(p => p is MessagePart || (p.ContentType?.MimeType.Equals("text/rfc822-headers", StringComparison.OrdinalIgnoreCase) ?? false));
+        return failed || (sentence && (sender || subj || returnsCopy)) || (sender && subj);
+    }
+
+    public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentFrom, string? originalTo)
+    {
+        var report = CutAtCopy(human);
+        var lines = report.Split('\n');
+        var exclude = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // The bounce's own sender (the daemon) is never a failed recipient; its To may be (a bounce of a message to oneself).
+        if (sentFrom is not null) exclude.Add(sentFrom);
+
+        // Recipient lines in order, each with the line index where it was named.
+        var found = new List<(string Address, int Line, string Tail)>();
+        var boundaries = new List<int>(); // lines that start with a recipient, repeats included: each ends the diagnostic before it
+        var weak = new List<(string Address, int Line, string Tail)>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var (addr, rest) = RecipientOnLine(lines[i].Trim());
+            if (addr is null || exclude.Contains(addr)) continue;
+            // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
+            // names a recipient when nothing better does.
+            if (lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!weak.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) weak.Add((addr, i, rest));
+                continue;
+            }
+            var startsWith = lines[i].TrimStart().TrimStart('<', '*', '-', ' ');
+            // Only an address alone on its line starts a new entry; "<a@b>: User unknown" continues the one before.
+            if (rest.Length == 0 && startsWith.StartsWith(addr, StringComparison.OrdinalIgnoreCase)) boundaries.Add(i);
+            if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) continue;
+            found.Add((addr, i, rest));
+        }
+        if (found.Count == 0) found = weak;
+        // X-Failed-Recipients (Exim, Gmail) lists exactly the failed recipients: it beats any guess from the text.
+        var failedHeader = m.Headers["X-Failed-Recipients"];
+        if (failedHeader is not null)
+        {
+            var listed = new List<(string, int, string)>();
+            foreach (var a in failedHeader.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                if (MessageText.FirstAddress(a) is { } fa && !listed.Any(x => x.Item1.Equals(fa, StringComparison.OrdinalIgnoreCase)))
+                {
+                    var inText = found.FirstOrDefault(x => x.Address.Equals(fa, StringComparison.OrdinalIgnoreCase));
+                    listed.Add(inText.Address is null ? (fa, -1, "") : inText);
+                }
+            if (listed.Count > 0) found = listed;
+        }
+        // Reports that never name the recipient (old Sendmail, some carriers): the returned message's To says who it was.
+        if (found.Count == 0 && originalTo is not null) found.Add((originalTo, -1, ""));
+
+        var result = new List<RecipientFacts>();
+        for (int k = 0; k < found.Count; k++)
+        {
+            var (addr, line, rest) = found[k];
+            int end = k + 1 < found.Count ? found[k + 1].Line : lines.Length;
+            foreach (var b in boundaries) if (line >= 0 && b > line && b < end) { end = b; break; }
+            string diag;
+            bool whole = false;
+            if (line < 0) { diag = Diagnostic(lines, 0, lines.Length); whole = true; }
+            else if (IsTranscriptVerdict(lines[line]))
+            {
+                // Sendmail transcript: "554 <a@b>... Remote protocol error" is the verdict; the SMTP exchange that
+                // led to it (">>> MAIL From:", "<<< 550 Insecure Mail Relay") is the block just above it.
+                int top = line;
+                while (top > 0 && lines[top - 1].TrimStart().StartsWith(">>>", StringComparison.Ordinal) || top > 0 && lines[top - 1].TrimStart().StartsWith("<<<", StringComparison.Ordinal)) top--;
+                diag = Diagnostic(lines, top, line + 1);
+            }
+            else if (rest.Length > 0 && k + 1 >= found.Count && line + 1 >= lines.Length) diag = rest;
+            else
+            {
+                diag = (rest + " " + Diagnostic(lines, line + 1, Math.Max(end, line + 1))).Trim();
+                if (StatusCodes.FindReply(diag) is null && StatusCodes.Find(diag) is null)
+                {
+                    // Sendmail-style: addresses first, then the session transcript for all of them.
+                    int tail = found[^1].Line + 1;
+                    var more = Diagnostic(lines, tail, lines.Length);
+                    if (more.Length > 0 && (StatusCodes.FindReply(more) is not null || StatusCodes.Find(more) is not null)) diag = (diag + " " + more).Trim();
+                    // One recipient and the answer is elsewhere in the report (Verizon puts it above): the report is the diagnostic.
+                    else if (found.Count == 1) { diag = (diag + " " + Diagnostic(lines, 0, lines.Length)).Trim(); whole = true; }
+                }
+            }
+            var lowered = ReasonResolver.Lower(diag);
+            var f = new RecipientFacts
+            {
+                Address = addr,
+                Action = "failed",
+                Diagnostic = diag,
+                Status = StatusCodes.Find(diag),
+                ReplyCode = StatusCodes.FindReply(diag),
+                Command = CommandIn(lowered) ?? (line >= 0 ? CommandIn(ReasonResolver.Lower(lines[line])) : null),
+                RemoteMta = RemoteHost(diag),
+                DiagnosticIsReport = whole,
+            };
+            result.Add(f);
+        }
+        return result;
+    }
+
+    private static bool IsTranscriptVerdict(string line)
+    {
+        var t = line.TrimStart();
+        return t.Length > 5 && t[0] is '4' or '5' && char.IsAsciiDigit(t[1]) && char.IsAsciiDigit(t[2]) && t[3] == ' ' && t[4] == '<';
+    }
+
+    /// <summary>The report text before the returned copy of the message.</summary>
+    public static string CutAtCopy(string text)
+    {
+        int pos = 0;
+        while (pos < text.Length)
+        {
+            int nl = text.IndexOf('\n', pos);
+            int end = nl < 0 ? text.Length : nl;
+            var line = text.AsSpan(pos, end - pos).Trim();
+            foreach (var marker in MtaFamilies.CopyStarts)
+                if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+            if (nl < 0) break;
+            pos = nl + 1;
+        }
+        return text;
+    }
+
+    private static readonly string[] Introducers =
+    [
+        "delivering your mail to ", "rcpt to:", "rcpt to: ", "recipient: ", "to: ", "address: ", "following recipient: ",
+        "could not be delivered to", "delivered to:", "not delivered to", "rejected recipient ", "recipient ", "original-recipient: ", "deliver to ", "to ",
+    ];
+
+    /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
+    private static (string? Address, string Tail) RecipientOnLine(string line)
+    {
+        if (line.Length == 0 || !line.Contains('@')) return (null, "");
+        var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
+        var lower = s.ToLowerInvariant();
+        if (lower.StartsWith("from", StringComparison.Ordinal) || lower.StartsWith("mail from", StringComparison.Ordinal) ||
+            lower.StartsWith("return-path", StringComparison.Ordinal) || lower.StartsWith("reply-to", StringComparison.Ordinal) ||
+            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "");
+        // Sendmail transcripts: "554 <user@example.org>... 550 Host unknown" names the recipient after the reply code.
+        if (s.Length > 5 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && s[3] == ' ' && s[4] == '<' && s[0] is '4' or '5')
+        {
+            var inner = MessageText.FirstAddress(s[4..Math.Max(4, s.IndexOf('>'))]);
+            if (inner is not null) return (inner, s);
+        }
+        var bare = s.TrimStart('<', '(', '[');
+        int k = 0;
+        while (k < bare.Length && MessageText.IsAddrChar(bare[k])) k++;
+        if (k < bare.Length && bare[k] == '@')
+        {
+            int e = k + 1;
+            while (e < bare.Length && MessageText.IsAddrChar(bare[e])) e++;
+            var addr = MessageText.FirstAddress(bare[..e]);
+            if (addr is not null)
+            {
+                var rest = bare[e..].TrimStart('>', ')', ']', ':', ' ', ',', ';', '.').Trim();
+                // "user@host ... said:" style lines are diagnostics that start with an address; an address followed by
+                // a long sentence is still the recipient (x1, zoho, biglobe shapes).
+                if (rest.StartsWith("<", StringComparison.Ordinal) && MessageText.FirstAddress(rest) is { } same && same.Equals(addr, StringComparison.OrdinalIgnoreCase))
+                    rest = rest[(rest.IndexOf('>') + 1)..].Trim();
+                return (addr, rest);
+            }
+        }
+        // "User mailbox exceeds allowed size: user@example.jp" (IMail): the line is the diagnostic, the address ends it.
+        int lastColon = s.LastIndexOf(": ", StringComparison.Ordinal);
+        if (lastColon > 0 && MessageText.FirstAddress(s[(lastColon + 2)..]) is { } tailAddr && s[(lastColon + 2)..].Trim().Trim('<', '>') == tailAddr
+            && !lower.StartsWith("to:", StringComparison.Ordinal) && !lower.StartsWith("cc:", StringComparison.Ordinal))
+            return (tailAddr, s[..lastColon]);
+        foreach (var intro in Introducers)
+        {
+            int at = lower.IndexOf(intro, StringComparison.Ordinal);
+            if (at < 0) continue;
+            if (intro == "to " && at > 0 && !lower[..at].TrimEnd().EndsWith("mail", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("message", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("delivered", StringComparison.Ordinal)) continue;
+            if (intro == "recipient " && !lower[(at + intro.Length)..].TrimStart().StartsWith("<", StringComparison.Ordinal)) continue;
+            var after = s[(at + intro.Length)..].TrimStart(' ', ':', '\t');
+            if (!(after.StartsWith('<') || (after.Length > 0 && MessageText.IsAddrChar(after[0])))) continue;
+            var addr = MessageText.FirstAddress(after.Length > 200 ? after[..200] : after);
+            if (addr is null) continue;
+            int close = after.IndexOf(addr, StringComparison.Ordinal) + addr.Length;
+            var rest = close <= after.Length ? after[close..].TrimStart('>', ':', '.', ' ', ')').Trim() : "";
+            return (addr, rest);
+        }
+        return (null, "");
+    }
+
+    private static string Diagnostic(string[] lines, int from, int to)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = from; i < to && i < lines.Length && sb.Length < 4000; i++)
+        {
+            var l = lines[i].Trim();
+            if (l.Length == 0) continue;
+            if (l.StartsWith("-----", StringComparison.Ordinal) || l.StartsWith("=====", StringComparison.Ordinal) || l.StartsWith("####", StringComparison.Ordinal)) continue;
+            if (sb.Length > 0) sb.Append(' ');
+            sb.Append(l);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The SMTP command a diagnostic says was refused (RFC 5321 §4.1).</summary>
+    public static string? CommandIn(string lowered)
+    {
+        if (lowered.Length == 0) return null;
+        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt command", StringComparison.Ordinal) || lowered.Contains("smtp:rcpt", StringComparison.Ordinal) || lowered.Contains("does not like recipient", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
+        if (lowered.Contains("mail from", StringComparison.Ordinal) || lowered.Contains("in reply to mail", StringComparison.Ordinal)) return "MAIL";
+        if (lowered.Contains("end of data", StringComparison.Ordinal) || lowered.Contains("final data", StringComparison.Ordinal) || lowered.Contains("in reply to data", StringComparison.Ordinal) || lowered.Contains("in reply to end of data", StringComparison.Ordinal)) return "DATA";
+        if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("after ehlo", StringComparison.Ordinal) || lowered.Contains("after helo", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";
+        return null;
+    }
+
+    /// <summary>"host mx.example.jp [192.0.2.1]" or "remote host mx.example.jp said" → the host name.</summary>
+    public static string? RemoteHost(string diag)
+    {
+        int at = diag.IndexOf("host ", StringComparison.OrdinalIgnoreCase);
+        if (at < 0) return null;
+        var after = diag.AsSpan(at + 5).TrimStart();
+        int n = 0;
+        while (n < after.Length && (char.IsAsciiLetterOrDigit(after[n]) || after[n] is '.' or '-')) n++;
+        var host = after[..n].ToString().Trim('.');
+        return host.Contains('.') ? host : null;
+    }
+}
