@@ -8,6 +8,7 @@ public static class HeraldCli
     public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         var root = new RootCommand("Herald: school announcements by email and SMS, and what became of each message.");
+        foreach (var c in AdminCommands.Create()) root.Subcommands.Add(c);
         root.Subcommands.Add(Bounces.BouncesCommand.Create());
         var config = new InvocationConfiguration();
         if (output is not null) config.Output = output;

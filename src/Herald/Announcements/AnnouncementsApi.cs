@@ -1,0 +1,56 @@
+using Herald.Contacts;
+using Herald.Core.Deliveries;
+using Herald.Hosting;
+using Herald.Reports;
+using Herald.Schools;
+
+namespace Herald.Announcements;
+
+/// <summary>/api/v1/announcements: create, send, and the statistics report.</summary>
+public static class AnnouncementsApi
+{
+    public static void MapAnnouncements(this RouteGroupBuilder api)
+    {
+        var g = api.MapGroup("/announcements").WithTags("Announcements");
+
+        g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, AnnouncementInput input) =>
+        {
+            if (http.SchoolId() is not { } s) return Problems.NoSchool();
+            var problems = AnnouncementRules.Validate(input);
+            if (problems.Count > 0) return Problems.Invalid(problems);
+            foreach (var id in input.Audience!.ContactIds ?? [])
+                if (contacts.Get(s, id) is null) return Problems.Invalid("audience.contactIds", $"contact {id} does not exist");
+            var a = store.Create(s, input);
+            return TypedResults.Created($"/api/v1/announcements/{a.Id}", a);
+        }).WithSummary("Create an announcement (a draft until sent)");
+
+        g.MapGet("/", (HttpContext http, AnnouncementStore store, int? page, int? pageSize) =>
+        {
+            if (http.SchoolId() is not { } s) return Problems.NoSchool();
+            if (Paging.Check(page, pageSize) is { } bad) return bad;
+            return TypedResults.Ok(store.List(s, page ?? 1, pageSize ?? 50));
+        }).WithSummary("List announcements, newest first");
+
+        g.MapGet("/{id:long}", (HttpContext http, AnnouncementStore store, long id) =>
+            http.SchoolId() is { } s && store.Get(s, id) is { } a ? TypedResults.Ok(a) : Problems.NotFound($"announcement {id}"))
+            .WithSummary("Get an announcement");
+
+        g.MapPost("/{id:long}/send", (HttpContext http, AnnouncementStore store, SchoolStore schools, AnnouncementSender sender, long id) =>
+        {
+            if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
+            if (store.Get(s, id) is null) return Problems.NotFound($"announcement {id}");
+            try { return TypedResults.Accepted($"/api/v1/announcements/{id}/report", sender.Send(school, id)); }
+            catch (AnnouncementSender.AlreadySent e) { return Problems.Conflict(e.Message); }
+        }).WithSummary("Send: decide per recipient and channel, queue the rest for the dispatcher");
+
+        g.MapGet("/{id:long}/report", (HttpContext http, ReportQueries q, long id, string? status, string? channel, int? page, int? pageSize) =>
+        {
+            if (http.SchoolId() is not { } s) return Problems.NoSchool();
+            if (Paging.Check(page, pageSize) is { } bad) return bad;
+            DeliveryStatus? st = null; Channel? ch = null;
+            if (status is not null) { if (!Wire.TryParseStatus(status, out var x)) return Problems.Invalid("status", $"'{status}' is not a status"); st = x; }
+            if (channel is not null) { if (!Wire.TryParseChannel(channel, out var x)) return Problems.Invalid("channel", $"'{channel}' is not email or sms"); ch = x; }
+            return q.Report(s, id, st, ch, page ?? 1, pageSize ?? 50) is { } r ? TypedResults.Ok(r) : Problems.NotFound($"announcement {id}");
+        }).WithSummary("Statistics report: counts per status (zeros included) and recipients, filterable by status and channel");
+    }
+}

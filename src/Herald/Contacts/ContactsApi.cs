@@ -1,0 +1,106 @@
+using Herald.Hosting;
+using Herald.Reports;
+using Herald.Schools;
+
+namespace Herald.Contacts;
+
+/// <summary>/api/v1/contacts: contacts, CSV import and each contact's full log.</summary>
+public static class ContactsApi
+{
+    public static void MapContacts(this RouteGroupBuilder api)
+    {
+        var g = api.MapGroup("/contacts").WithTags("Contacts");
+
+        g.MapGet("/", (HttpContext http, ContactStore store, int? page, int? pageSize, string? group) =>
+        {
+            if (http.SchoolId() is not { } s) return Problems.NoSchool();
+            if (Paging.Check(page, pageSize) is { } bad) return bad;
+            return TypedResults.Ok(store.List(s, page ?? 1, pageSize ?? 50, group?.Trim().ToLowerInvariant()));
+        }).WithSummary("List contacts (paged, optionally one group)");
+
+        g.MapPost("/", (HttpContext http, ContactStore store, SchoolStore schools, ContactInput input) =>
+        {
+            if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
+            var errors = new List<FieldProblem>(); var warnings = new List<FieldProblem>();
+            var v = ContactRules.Validate(input, school.DefaultRegion, errors, warnings);
+            if (v is null) return Problems.Invalid(errors);
+            if (store.ExternalIdTaken(s, v.ExternalId))
+                return Problems.Conflict($"externalId '{v.ExternalId}' already exists; update it with PUT /api/v1/contacts/{{id}}");
+            var saved = store.Save(s, v);
+            return TypedResults.Created($"/api/v1/contacts/{saved.Id}", new ContactSaved(saved, warnings));
+        }).WithSummary("Create a contact");
+
+        g.MapGet("/{id:long}", (HttpContext http, ContactStore store, long id) =>
+            http.SchoolId() is { } s && store.Get(s, id) is { } c ? TypedResults.Ok(c) : Problems.NotFound($"contact {id}"))
+            .WithSummary("Get a contact");
+
+        g.MapPut("/{id:long}", (HttpContext http, ContactStore store, SchoolStore schools, long id, ContactInput input) =>
+        {
+            if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
+            if (store.Get(s, id) is not { } existing) return Problems.NotFound($"contact {id}");
+            var errors = new List<FieldProblem>(); var warnings = new List<FieldProblem>();
+            var v = ContactRules.Validate(input with { ExternalId = input.ExternalId ?? existing.ExternalId }, school.DefaultRegion, errors, warnings);
+            if (v is null) return Problems.Invalid(errors);
+            if (v.ExternalId != existing.ExternalId)
+                return Problems.Invalid("externalId", $"cannot change from '{existing.ExternalId}' (it identifies the contact in imports)");
+            return TypedResults.Ok(new ContactSaved(store.Save(s, v), warnings));
+        }).WithSummary("Replace a contact's profile");
+
+        g.MapDelete("/{id:long}", (HttpContext http, ContactStore store, long id) =>
+            http.SchoolId() is { } s && store.Delete(s, id) ? TypedResults.NoContent() : Problems.NotFound($"contact {id}"))
+            .WithSummary("Delete a contact (its deliveries and log stay in the reports)");
+
+        g.MapPost("/import", async (HttpContext http, CsvImport import, SchoolStore schools) =>
+        {
+            if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
+            byte[] bytes;
+            try { bytes = await ReadBody(http); }
+            catch (InvalidDataException e) { return TypedResults.Problem(e.Message, statusCode: 413, title: "Too large"); }
+            try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes)); }
+            catch (CsvImport.FileRejected e) { return Problems.Invalid("file", e.Message); }
+        }).Accepts<string>("text/csv").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
+
+        g.MapGet("/{id:long}/log", (HttpContext http, ReportQueries q, long id, int? page, int? pageSize) =>
+        {
+            if (http.SchoolId() is not { } s) return Problems.NoSchool();
+            if (Paging.Check(page, pageSize, 1000) is { } bad) return bad;
+            return q.Log(s, id, page ?? 1, pageSize ?? 200) is { } log ? TypedResults.Ok(log) : Problems.NotFound($"contact {id}");
+        }).WithSummary("A contact's full log: every attempt and event, oldest first");
+    }
+
+    /// <summary>The CSV file, as the raw body (text/csv) or the first file of a multipart form.</summary>
+    private static async Task<byte[]> ReadBody(HttpContext http)
+    {
+        if (http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync();
+            var file = form.Files.FirstOrDefault() ?? throw new InvalidDataException("the form has no file");
+            if (file.Length > CsvImport.MaxBytes) throw new InvalidDataException($"the file is larger than {CsvImport.MaxBytes} bytes");
+            using var ms = new MemoryStream();
+            await file.CopyToAsync(ms);
+            return ms.ToArray();
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int n;
+        while ((n = await http.Request.Body.ReadAsync(chunk)) > 0)
+        {
+            buffer.Write(chunk, 0, n);
+            if (buffer.Length > CsvImport.MaxBytes) throw new InvalidDataException($"the file is larger than {CsvImport.MaxBytes} bytes");
+        }
+        return buffer.ToArray();
+    }
+}
+
+/// <summary>A saved contact and the warnings about its data (an unusable email or number).</summary>
+public sealed record ContactSaved(ContactView Contact, IReadOnlyList<FieldProblem> Warnings);
+
+public static class Paging
+{
+    public static IResult? Check(int? page, int? pageSize, int max = 500)
+    {
+        if (page is < 1) return Problems.Invalid("page", "must be 1 or more");
+        if (pageSize is < 1 || pageSize > max) return Problems.Invalid("pageSize", $"must be between 1 and {max}");
+        return null;
+    }
+}

@@ -1,0 +1,70 @@
+using Herald.Addresses;
+using Herald.Core.Deliveries;
+using Herald.Hosting;
+using Herald.Reports;
+
+namespace Herald.Events;
+
+/// <summary>An event posted to <c>POST /api/v1/events</c>.</summary>
+/// <param name="DeliveryId">The delivery (from the report).</param>
+/// <param name="Status">A status name (e.g. <c>delivered</c>, <c>hard_bounce</c>), or null for a log-only event.</param>
+/// <param name="Source">Default <c>webhook</c>.</param>
+/// <param name="Detail">Raw detail kept in the log.</param>
+/// <param name="ProviderEventId">The provider's event id: the same id twice changes nothing.</param>
+/// <param name="OccurredAt">When it happened; default now.</param>
+/// <param name="Reason">Short reason (e.g. <c>userunknown</c>).</param>
+public sealed record EventInput(long? DeliveryId, string? Status, string? Source, string? Detail, string? ProviderEventId,
+    DateTimeOffset? OccurredAt, string? Reason);
+
+/// <summary>The answer: what the event did and the delivery's status afterwards.</summary>
+public sealed record EventAnswer(long DeliveryId, string Result, string? Status);
+
+/// <summary>A support reset of an address.</summary>
+public sealed record ResetInput(string? Address, string? Channel, string? By, string? Why, long? School);
+
+public static class EventsApi
+{
+    public static void MapEvents(this RouteGroupBuilder api)
+    {
+        api.MapPost("/events", (HttpContext http, EventRecorder recorder, ReportQueries q, TimeProvider time, EventInput input) =>
+        {
+            var problems = new List<Contacts.FieldProblem>();
+            if (input.DeliveryId is null) problems.Add(new("deliveryId", "is required"));
+            DeliveryStatus? status = null;
+            if (input.Status is not null)
+                if (Wire.TryParseStatus(input.Status, out var st)) status = st;
+                else problems.Add(new("status", $"'{input.Status}' is not a status"));
+            var source = EventSource.Webhook;
+            if (input.Source is not null && !Wire.TryParseSource(input.Source, out source))
+                problems.Add(new("source", $"'{input.Source}' is not one of decision, transport, bounce, webhook, support, simulator, tracking"));
+            if (input.Detail is { Length: > 8000 }) problems.Add(new("detail", "is longer than 8000 characters"));
+            if (input.ProviderEventId is { Length: > 200 }) problems.Add(new("providerEventId", "is longer than 200 characters"));
+            if (input.Reason is { Length: > 200 }) problems.Add(new("reason", "is longer than 200 characters"));
+            if (status is null && string.IsNullOrWhiteSpace(input.Detail)) problems.Add(new("status", "give a status, or a detail for a log-only event"));
+            if (problems.Count > 0) return Problems.Invalid(problems);
+            var caller = http.Caller();
+            var owner = q.SchoolOfDelivery(input.DeliveryId!.Value);
+            if (owner is null || (!caller.IsOperator && owner != caller.SchoolId)) return Problems.NotFound($"delivery {input.DeliveryId}");
+            var e = new DeliveryEvent(input.DeliveryId.Value, status, source, input.Detail, input.ProviderEventId,
+                input.OccurredAt ?? time.GetUtcNow(), input.Reason);
+            var outcome = recorder.Record(e);
+            EventRecorder.Count(e, outcome);
+            return TypedResults.Ok(new EventAnswer(e.DeliveryId, outcome.Result.ToString().ToLowerInvariant(), outcome.Status?.Name()));
+        }).WithTags("Events").WithSummary("Record feedback about a delivery (never regresses; duplicates by providerEventId change nothing)");
+
+        api.MapPost("/addresses/reset", (HttpContext http, AddressReset reset, ResetInput input) =>
+        {
+            if (!http.Caller().IsOperator) return Problems.Forbidden("resetting an address is a support action: use an operator key");
+            var problems = new List<Contacts.FieldProblem>();
+            if (string.IsNullOrWhiteSpace(input.Address)) problems.Add(new("address", "is required"));
+            var channel = Channel.Email;
+            if (input.Channel is not null && !Wire.TryParseChannel(input.Channel, out channel)) problems.Add(new("channel", $"'{input.Channel}' is not email or sms"));
+            if (string.IsNullOrWhiteSpace(input.By)) problems.Add(new("by", "is required: who resets it"));
+            if (string.IsNullOrWhiteSpace(input.Why)) problems.Add(new("why", "is required: why it is reset"));
+            if (problems.Count > 0) return Problems.Invalid(problems);
+            var address = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(input.Address, out _) ?? input.Address!.Trim() : input.Address!.Trim();
+            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School);
+            return r.Schools.Count == 0 ? Problems.NotFound($"no failed or suppressed {channel.Name()} address '{address}'") : TypedResults.Ok(r);
+        }).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Herald.Addresses;
+using Herald.Announcements;
+using Herald.Contacts;
+using Herald.Dispatch;
+using Herald.Events;
+using Herald.Observability;
+using Herald.Reports;
+using Herald.Sandbox;
+using Herald.Schools;
+using Herald.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using Scalar.AspNetCore;
+
+namespace Herald.Hosting;
+
+/// <summary>Builds Herald's web host: one AddX/MapX pair per capability.</summary>
+public static class HeraldApp
+{
+    /// <summary>Builds the app. <paramref name="configure"/> lets tests add settings; <paramref name="time"/> a fake clock.</summary>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, TimeProvider? time = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder.Configuration);
+        var options = LoadOptions(builder.Configuration);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Services.AddHeraldCore(builder.Configuration, time);
+        builder.Services.AddHostedService<Dispatcher>(sp => sp.GetRequiredService<Dispatcher>());
+        builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<Database>().Migrate(m => app.Logger.LogInformation("{Migration}", m));
+        app.UseExceptionHandler(e => e.Run(WriteProblem));
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapMetrics();
+        app.MapHealth();
+        var api = app.MapGroup("/api/v1").RequireApiKey();
+        api.MapContacts();
+        api.MapAnnouncements();
+        api.MapEvents();
+        return app;
+    }
+
+    /// <summary>Binds and validates the options, failing with every problem named.</summary>
+    public static HeraldOptions LoadOptions(IConfiguration config)
+    {
+        var o = new HeraldOptions();
+        try { config.GetSection(HeraldOptions.Section).Bind(o); }
+        catch (InvalidOperationException e) { throw new InvalidOperationException($"Invalid Herald setting: {e.Message}", e); }
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        foreach (var (obj, prefix) in new object[] { o, o.Database, o.Sender, o.Dispatch, o.Transport }.Zip(["Herald", "Herald:Database", "Herald:Sender", "Herald:Dispatch", "Herald:Transport"]))
+        {
+            var r = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+            System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
+            results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
+        }
+        if (results.Count > 0) throw new InvalidOperationException("Invalid Herald settings:\n  " + string.Join("\n  ", results.Select(r => r.ErrorMessage)));
+        return o;
+    }
+
+    /// <summary>The services shared by the web host and the CLI.</summary>
+    public static IServiceCollection AddHeraldCore(this IServiceCollection services, IConfiguration config, TimeProvider? time = null)
+    {
+        var options = LoadOptions(config);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(options);
+        services.AddSingleton(time ?? TimeProvider.System);
+        services.AddSingleton(Database.FromOptions(options));
+        services.AddSingleton<SchoolStore>();
+        services.AddSingleton<ContactStore>();
+        services.AddSingleton<CsvImport>();
+        services.AddSingleton<AnnouncementStore>();
+        services.AddSingleton<AnnouncementSender>();
+        services.AddSingleton<EventRecorder>();
+        services.AddSingleton<ReportQueries>();
+        services.AddSingleton<AddressReset>();
+        services.AddSingleton<DispatchSignal>();
+        services.AddSingleton<MessageBuilder>();
+        services.AddSingleton(new SandboxTransport(options.DataDirectory));
+        services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        services.AddSingleton<ISmsTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        services.AddSingleton<Dispatcher>();
+        services.AddLogging();
+        return services;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions o)
+    {
+        // Unknown fields are an error, not silently dropped: a typo in "essential" must not send to opted-out contacts.
+        o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+    }
+
+    private static void MapHealth(this WebApplication app)
+    {
+        app.MapGet("/health", (ReportQueries q, Database db) =>
+        {
+            var (stuck, oldest) = q.QueuedTooLong();
+            HeraldMetrics.QueuedTooLong.Set(stuck);
+            var status = stuck > 0 ? "degraded" : "healthy";
+            return TypedResults.Ok(new Health(status, db.Provider.ToString().ToLowerInvariant(), stuck, oldest));
+        }).WithTags("Operations").WithSummary("Health, with deliveries queued longer than the alert threshold");
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            try { HeraldMetrics.QueuedTooLong.Set(app.Services.GetRequiredService<ReportQueries>().QueuedTooLong().Count); }
+            catch (Exception) { /* a scrape must not fail because the database is briefly busy */ }
+        });
+    }
+
+    /// <summary>Turns unreadable requests into problem+json naming what is wrong, never a stack trace.</summary>
+    private static async Task WriteProblem(HttpContext http)
+    {
+        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (status, detail) = error switch
+        {
+            BadHttpRequestException { InnerException: JsonException j } => (400, $"malformed JSON: {j.Message}"),
+            BadHttpRequestException b => (b.StatusCode, b.Message),
+            JsonException j => (400, $"malformed JSON: {j.Message}"),
+            _ => (500, "internal error; the details are in Herald's log"),
+        };
+        http.Response.StatusCode = status;
+        await TypedResults.Problem(detail, statusCode: status).ExecuteAsync(http);
+    }
+}
+
+/// <summary>The health answer.</summary>
+public sealed record Health(string Status, string Database, long QueuedTooLong, DateTimeOffset? OldestQueuedSince);

@@ -1,0 +1,130 @@
+using Dapper;
+using Herald.Core.Deliveries;
+using Herald.Core.Reports;
+using Herald.Contacts;
+using Herald.Hosting;
+using Herald.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Reports;
+
+/// <summary>One recipient's line in an announcement's report.</summary>
+public sealed record RecipientLine(long DeliveryId, long ContactId, string? ContactName, string Channel, string? Address,
+    string Status, DateTimeOffset At, string? Reason, string Explanation, string? Action, bool QueuedTooLong, int Attempt);
+
+/// <summary>The statistics report of one announcement.</summary>
+public sealed record AnnouncementReport(long AnnouncementId, string Subject, string State, DateTimeOffset? SentAt,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Counts, long QueuedTooLong, PagedList<RecipientLine> Recipients);
+
+/// <summary>One entry of a contact's full log.</summary>
+public sealed record LogEntry(long Id, DateTimeOffset At, DateTimeOffset RecordedAt, long? AnnouncementId, long? DeliveryId, string? Channel,
+    int? Attempt, string? Status, bool ChangedStatus, string Source, string? Detail, string? ProviderEventId);
+
+/// <summary>Reads behind the report, the full log and the stuck-queue alert.</summary>
+public sealed class ReportQueries(Database db, TimeProvider time, IOptions<HeraldOptions> options)
+{
+    private long QueuedCutoff => DbTime.Ms(time.GetUtcNow() - options.Value.Dispatch.QueuedAlertAfter);
+
+    private sealed class LineRow
+    {
+        public long id { get; set; }
+        public long contact_id { get; set; }
+        public string? name { get; set; }
+        public string channel { get; set; } = "";
+        public string? address { get; set; }
+        public string status { get; set; } = "";
+        public long status_at { get; set; }
+        public string? reason { get; set; }
+        public long attempt { get; set; }
+    }
+
+    /// <summary>The report, or null when the announcement is not this school's.</summary>
+    public AnnouncementReport? Report(long schoolId, long announcementId, DeliveryStatus? status, Channel? channel, int page, int pageSize)
+    {
+        using var c = db.Open();
+        var a = c.QuerySingleOrDefault<(string Subject, string State, long? SentAt)>(
+            "SELECT subject, state, sent_at FROM announcements WHERE id = @announcementId AND school_id = @schoolId", new { announcementId, schoolId });
+        if (a == default) return null;
+
+        // Counters are kept with every status change, so this reads a handful of rows whatever the table's size.
+        var stored = c.Query<(string Ch, string St, long N)>("SELECT channel, status, n FROM announcement_counts WHERE announcement_id = @announcementId",
+            new { announcementId }).ToDictionary(x => (x.Ch, x.St), x => x.N);
+        var channels = stored.Keys.Select(k => k.Ch).Distinct().ToList();
+        var counts = new Dictionary<string, IReadOnlyDictionary<string, long>>();
+        foreach (var ch in new[] { Channel.Email, Channel.Sms }.Where(x => channels.Contains(x.Name())))
+            counts[ch.Name()] = Wire.StatusesOf(ch).ToDictionary(s => s.Name(), s => stored.GetValueOrDefault((ch.Name(), s.Name())));
+
+        var cutoff = QueuedCutoff;
+        var stuck = c.ExecuteScalar<long>("SELECT COUNT(*) FROM deliveries WHERE announcement_id = @announcementId AND status = 'queued' AND status_at < @cutoff",
+            new { announcementId, cutoff });
+
+        var where = "d.announcement_id = @announcementId" + (status is null ? "" : " AND d.status = @st") + (channel is null ? "" : " AND d.channel = @ch");
+        var args = new { announcementId, st = status?.Name(), ch = channel?.Name(), pageSize, offset = (page - 1) * pageSize };
+        long total = status is null && channel is null
+            ? stored.Values.Sum()
+            : status is not null && channel is not null ? stored.GetValueOrDefault((channel.Value.Name(), status.Value.Name()))
+            : stored.Where(kv => (status is null || kv.Key.St == status.Value.Name()) && (channel is null || kv.Key.Ch == channel.Value.Name())).Sum(kv => kv.Value);
+        var rows = c.Query<LineRow>(
+            $"""
+            SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt
+            FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
+            WHERE {where} ORDER BY d.id LIMIT @pageSize OFFSET @offset
+            """, args);
+        var lines = rows.Select(r =>
+        {
+            var st = Wire.ParseStatus(r.status);
+            var tooLong = st == DeliveryStatus.Queued && r.status_at < cutoff;
+            var g = tooLong ? StaffGuidance.StuckInQueue : StaffGuidance.For(st);
+            return new RecipientLine(r.id, r.contact_id, r.name, r.channel, r.address, r.status, DbTime.At(r.status_at), r.reason,
+                g.Explanation, g.Action, tooLong, (int)r.attempt);
+        }).ToList();
+        return new(announcementId, a.Subject, a.State, DbTime.At(a.SentAt), counts, stuck, new(page, pageSize, total, lines));
+    }
+
+    private sealed class EventRow
+    {
+        public long id { get; set; }
+        public long occurred_at { get; set; }
+        public long recorded_at { get; set; }
+        public long? announcement_id { get; set; }
+        public long? delivery_id { get; set; }
+        public string? channel { get; set; }
+        public long? attempt { get; set; }
+        public string? status { get; set; }
+        public long changed { get; set; }
+        public string source { get; set; } = "";
+        public string? detail { get; set; }
+        public string? provider_event_id { get; set; }
+    }
+
+    /// <summary>Every event of a contact across announcements and channels, oldest first; null when not this school's contact.</summary>
+    public PagedList<LogEntry>? Log(long schoolId, long contactId, int page, int pageSize)
+    {
+        using var c = db.Open();
+        var known = c.ExecuteScalar<long>("SELECT COUNT(*) FROM contacts WHERE id = @contactId AND school_id = @schoolId", new { contactId, schoolId }) > 0
+            || c.ExecuteScalar<long>("SELECT COUNT(*) FROM events WHERE contact_id = @contactId AND school_id = @schoolId", new { contactId, schoolId }) > 0;
+        if (!known) return null;
+        var total = c.ExecuteScalar<long>("SELECT COUNT(*) FROM events WHERE contact_id = @contactId AND school_id = @schoolId", new { contactId, schoolId });
+        var rows = c.Query<EventRow>(
+            "SELECT * FROM events WHERE contact_id = @contactId AND school_id = @schoolId ORDER BY occurred_at, id LIMIT @pageSize OFFSET @offset",
+            new { contactId, schoolId, pageSize, offset = (page - 1) * pageSize });
+        return new(page, pageSize, total, rows.Select(r => new LogEntry(r.id, DbTime.At(r.occurred_at), DbTime.At(r.recorded_at), r.announcement_id,
+            r.delivery_id, r.channel, (int?)r.attempt, r.status, r.changed == 1, r.source, r.detail, r.provider_event_id)).ToList());
+    }
+
+    /// <summary>Deliveries queued longer than the alert threshold, across all schools, and the oldest one's time.</summary>
+    public (long Count, DateTimeOffset? Oldest) QueuedTooLong()
+    {
+        using var c = db.Open();
+        var r = c.QuerySingle<(long N, long? Oldest)>("SELECT COUNT(*), MIN(status_at) FROM deliveries WHERE status = 'queued' AND status_at < @cutoff",
+            new { cutoff = QueuedCutoff });
+        return (r.N, DbTime.At(r.Oldest));
+    }
+
+    /// <summary>The school a delivery belongs to, or null.</summary>
+    public long? SchoolOfDelivery(long deliveryId)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<long?>("SELECT school_id FROM deliveries WHERE id = @deliveryId", new { deliveryId });
+    }
+}
