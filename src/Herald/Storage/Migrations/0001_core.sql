@@ -92,8 +92,13 @@ CREATE TABLE deliveries (
 );
 -- The report's recipient pages, filtered by status.
 CREATE INDEX ix_deliveries_report ON deliveries (announcement_id, status, id);
--- The dispatcher's claim and the stuck-queue check.
+-- The report's unfiltered pages, in delivery order without a sort.
+CREATE INDEX ix_deliveries_announcement ON deliveries (announcement_id, id);
+-- The dispatcher's claim.
 CREATE INDEX ix_deliveries_due ON deliveries (status, next_try_at);
+-- The stuck-queue alert, per announcement and overall: only queued rows are indexed.
+CREATE INDEX ix_deliveries_queued ON deliveries (announcement_id, status_at) WHERE status = 'queued';
+CREATE INDEX ix_deliveries_queued_at ON deliveries (status_at) WHERE status = 'queued';
 CREATE INDEX ix_deliveries_contact ON deliveries (contact_id);
 CREATE INDEX ix_deliveries_message_id ON deliveries (message_id);
 
