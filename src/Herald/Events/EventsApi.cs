@@ -43,8 +43,10 @@ public static class EventsApi
             if (status is null && string.IsNullOrWhiteSpace(input.Detail)) problems.Add(new("status", "give a status, or a detail for a log-only event"));
             if (problems.Count > 0) return Problems.Invalid(problems);
             var caller = http.Caller();
-            var owner = q.SchoolOfDelivery(input.DeliveryId!.Value);
-            if (owner is null || (!caller.IsOperator && owner != caller.SchoolId)) return Problems.NotFound($"delivery {input.DeliveryId}");
+            var owner = q.DeliveryOwner(input.DeliveryId!.Value);
+            if (owner is null || (!caller.IsOperator && owner.Value.SchoolId != caller.SchoolId)) return Problems.NotFound($"delivery {input.DeliveryId}");
+            if (status is { } s && !Wire.StatusesOf(owner.Value.Channel).Contains(s))
+                return Problems.Invalid("status", $"'{input.Status}' is not a status of {owner.Value.Channel.Name()} deliveries");
             var e = new DeliveryEvent(input.DeliveryId.Value, status, source, input.Detail, input.ProviderEventId,
                 input.OccurredAt ?? time.GetUtcNow(), input.Reason);
             var outcome = recorder.Record(e);

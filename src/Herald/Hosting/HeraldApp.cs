@@ -31,6 +31,8 @@ public static class HeraldApp
         builder.Services.AddHostedService<Dispatcher>(sp => sp.GetRequiredService<Dispatcher>());
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
+        // Unreadable bodies reach the exception handler, which names the problem (the default answers a bare 400).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
 
         var app = builder.Build();
@@ -121,9 +123,9 @@ public static class HeraldApp
         var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
         var (status, detail) = error switch
         {
-            BadHttpRequestException { InnerException: JsonException j } => (400, $"malformed JSON: {j.Message}"),
+            BadHttpRequestException { InnerException: JsonException j } => (400, $"invalid JSON body: {j.Message}"),
             BadHttpRequestException b => (b.StatusCode, b.Message),
-            JsonException j => (400, $"malformed JSON: {j.Message}"),
+            JsonException j => (400, $"invalid JSON body: {j.Message}"),
             _ => (500, "internal error; the details are in Herald's log"),
         };
         http.Response.StatusCode = status;

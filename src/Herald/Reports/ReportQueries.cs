@@ -121,10 +121,11 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
         return (r.N, DbTime.At(r.Oldest));
     }
 
-    /// <summary>The school a delivery belongs to, or null.</summary>
-    public long? SchoolOfDelivery(long deliveryId)
+    /// <summary>The school and channel of a delivery, or null.</summary>
+    public (long SchoolId, Channel Channel)? DeliveryOwner(long deliveryId)
     {
         using var c = db.Open();
-        return c.ExecuteScalar<long?>("SELECT school_id FROM deliveries WHERE id = @deliveryId", new { deliveryId });
+        var r = c.QuerySingleOrDefault<(long, string)?>("SELECT school_id, channel FROM deliveries WHERE id = @deliveryId", new { deliveryId });
+        return r is { } x ? (x.Item1, Wire.ParseChannel(x.Item2)) : null;
     }
 }
