@@ -49,3 +49,23 @@ public sealed class AddressReset(Database db, TimeProvider time)
             new { ch = channel.Name(), address }).Select(x => (x.Item1, x.Item2, x.Item3, DbTime.At(x.Item4))).ToList();
     }
 }
+
+/// <summary>After a reset: resend, in one step, the announcements that were dropped for the address.</summary>
+public sealed class AddressResend(Announcements.Resender resender, Announcements.AnnouncementStore announcements, Schools.SchoolStore schools)
+{
+    public IReadOnlyList<Announcements.ResendResult> ResendDropped(ResetResult reset, Channel channel, int days, string by)
+    {
+        var results = new List<Announcements.ResendResult>();
+        foreach (var schoolId in reset.Schools)
+        {
+            var school = schools.Get(schoolId)!;
+            foreach (var group in resender.DroppedFor(schoolId, channel, reset.Address, days).GroupBy(x => x.AnnouncementId))
+            {
+                var a = announcements.Get(schoolId, group.Key)!;
+                results.Add(resender.Resend(school, a, new Announcements.ResendInput(null, group.Select(x => x.ContactId).Distinct().ToList(),
+                    [channel.Name()], false, false, by), null));
+            }
+        }
+        return results;
+    }
+}

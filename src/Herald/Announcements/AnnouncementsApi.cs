@@ -43,6 +43,16 @@ public static class AnnouncementsApi
             catch (AnnouncementSender.AlreadySent e) { return Problems.Conflict(e.Message); }
         }).WithSummary("Send: decide per recipient and channel, queue the rest for the dispatcher");
 
+        g.MapPost("/{id:long}/resend", (HttpContext http, AnnouncementStore store, SchoolStore schools, Resender resender, long id, ResendInput input) =>
+        {
+            if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
+            if (store.Get(s, id) is not { } a) return Problems.NotFound($"announcement {id}");
+            if (a.State != "sent") return Problems.Conflict($"announcement {id} has not been sent yet; send it first");
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : key)); }
+            catch (Resender.Invalid e) { return Problems.Invalid(e.Field, e.Message); }
+        }).WithSummary("Resend to recipients in chosen statuses, or to chosen contacts: a new attempt against the current profile (header Idempotency-Key; dryRun answers what would happen)");
+
         g.MapGet("/{id:long}/report", (HttpContext http, ReportQueries q, long id, string? status, string? channel, int? page, int? pageSize) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();

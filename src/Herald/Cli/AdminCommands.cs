@@ -56,6 +56,7 @@ public static class AdminCommands
         yield return Keys();
         yield return Contacts();
         yield return Report();
+        yield return AnnouncementsCmd();
         yield return Addresses();
     }
 
@@ -213,6 +214,45 @@ public static class AdminCommands
         return report;
     }
 
+    private static Command AnnouncementsCmd()
+    {
+        var announcements = new Command("announcements", "Announcements: resend.");
+        var resend = new Command("resend", "Resend an announcement to recipients in chosen statuses, or to chosen contacts (a new attempt against the current profile).");
+        var id = new Argument<long>("id") { Description = "Announcement id" };
+        var status = new Option<string?>("--status") { Description = "Comma-separated statuses, e.g. email_missing,dropped" };
+        var contact = new Option<long[]>("--contact") { Description = "Contact id (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var channel = new Option<string?>("--channel") { Description = "email or sms (default both)" };
+        var dry = new Option<bool>("--dry-run") { Description = "Only say what would be resent and why others would be skipped" };
+        var force = new Option<bool>("--force") { Description = "Also resend recipients already reached (logged as forced)" };
+        var by = new Option<string>("--by") { Description = "Who resends", DefaultValueFactory = _ => Environment.UserName };
+        var key = new Option<string?>("--idempotency-key") { Description = "Running the same command twice with the same key resends once" };
+        var json = new Option<bool>("--json") { Description = "One JSON object" };
+        resend.Arguments.Add(id);
+        foreach (var o in new Option[] { status, contact, channel, dry, force, by, key, json }) resend.Options.Add(o);
+        resend.SetAction(p => Run(p, (sp, output) =>
+        {
+            var aid = p.GetValue(id);
+            using var c = sp.GetRequiredService<Database>().Open();
+            var schoolId = Dapper.SqlMapper.ExecuteScalar<long?>(c, "SELECT school_id FROM announcements WHERE id = @aid", new { aid })
+                ?? throw new InvalidOperationException($"no announcement {aid}");
+            var a = sp.GetRequiredService<Announcements.AnnouncementStore>().Get(schoolId, aid)!;
+            if (a.State != "sent") throw new InvalidOperationException($"announcement {aid} has not been sent yet");
+            var input = new Announcements.ResendInput(p.GetValue(status)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                p.GetValue(contact), p.GetValue(channel) is { } ch ? [ch] : null, p.GetValue(force), p.GetValue(dry), p.GetValue(by));
+            Announcements.ResendResult r;
+            try { r = sp.GetRequiredService<Announcements.Resender>().Resend(sp.GetRequiredService<SchoolStore>().Get(schoolId)!, a, input, p.GetValue(key)); }
+            catch (Announcements.Resender.Invalid e) { throw new ArgumentException($"{e.Field}: {e.Message}"); }
+            if (p.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(r, Json)); return 0; }
+            output.WriteLine($"{(r.DryRun ? "would resend" : r.Replayed ? "already done with this key: resent" : "resent")} {r.Resent}");
+            foreach (var (chn, counts) in r.Outcomes)
+                foreach (var (st, n) in counts) output.WriteLine($"  {chn} {st}: {n}");
+            foreach (var g in r.Skipped.GroupBy(x => x.Why)) output.WriteLine($"skipped {g.Count()}: {g.Key}");
+            return 0;
+        }));
+        announcements.Subcommands.Add(resend);
+        return announcements;
+    }
+
     private static Command Addresses()
     {
         var addresses = new Command("addresses", "Failed and suppressed addresses.");
@@ -222,7 +262,8 @@ public static class AdminCommands
         var why = new Option<string>("--why") { Description = "Why", Required = true };
         var sms = new Option<bool>("--sms") { Description = "The address is a mobile number" };
         var school = new Option<string?>("--school") { Description = "Only in this school (default: every school)" };
-        reset.Arguments.Add(address); reset.Options.Add(by); reset.Options.Add(why); reset.Options.Add(sms); reset.Options.Add(school);
+        var resendDays = new Option<int?>("--resend-dropped-days") { Description = "Also resend what was dropped for this address in the last N days" };
+        reset.Arguments.Add(address); reset.Options.Add(by); reset.Options.Add(why); reset.Options.Add(sms); reset.Options.Add(school); reset.Options.Add(resendDays);
         reset.SetAction(p => Run(p, (sp, output) =>
         {
             var channel = p.GetValue(sms) ? Channel.Sms : Channel.Email;
@@ -230,9 +271,15 @@ public static class AdminCommands
             var a = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw : raw;
             if (string.IsNullOrWhiteSpace(p.GetValue(by)) || string.IsNullOrWhiteSpace(p.GetValue(why))) throw new ArgumentException("--by and --why must not be empty");
             long? s = p.GetValue(school) is { } slug ? RequireSchool(sp, slug).Id : null;
+            if (p.GetValue(resendDays) is < 1 or > 365) throw new ArgumentException("--resend-dropped-days must be between 1 and 365");
             var r = sp.GetRequiredService<AddressReset>().Reset(a, channel, p.GetValue(by)!, p.GetValue(why)!, s);
             if (r.Schools.Count == 0) throw new InvalidOperationException($"'{a}' is not marked failed or suppressed");
             output.WriteLine($"{a} reset in {r.Schools.Count} school(s)");
+            if (p.GetValue(resendDays) is { } days)
+            {
+                foreach (var rr in sp.GetRequiredService<AddressResend>().ResendDropped(r, channel, days, p.GetValue(by)!))
+                    output.WriteLine($"announcement {rr.AnnouncementId}: resent {rr.Resent}");
+            }
             return 0;
         }));
         addresses.Subcommands.Add(reset);

@@ -101,10 +101,10 @@ public sealed partial class Dispatcher(
             {
                 var name = ContactName(d.contact_id);
                 var message = builder.Build(school, a, d.id, (int)d.attempt, d.address!, name);
-                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.tries, d.address!, message), ct);
+                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message), ct);
             }
             else
-                result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name), ct);
+                result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

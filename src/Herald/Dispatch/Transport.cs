@@ -12,10 +12,12 @@ public sealed class DispatchSignal
 }
 
 /// <summary>An email ready to go: the delivery it belongs to and the MIME message.</summary>
-public sealed record OutgoingEmail(long DeliveryId, int Try, string Recipient, MimeMessage Message);
+/// <param name="Attempt">The delivery's attempt (a resend starts a new one).</param>
+/// <param name="Try">The transport try within the attempt (retries after soft bounces).</param>
+public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message);
 
 /// <summary>An SMS ready to go.</summary>
-public sealed record OutgoingSms(long DeliveryId, int Try, string Number, string Text, string? Sender);
+public sealed record OutgoingSms(long DeliveryId, int Attempt, int Try, string Number, string Text, string? Sender);
 
 /// <summary>Feedback a transport already knows will follow (only the sandbox's simulator makes these).</summary>
 public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string Detail, string? Reason = null);

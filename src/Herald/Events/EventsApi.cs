@@ -20,7 +20,11 @@ public sealed record EventInput(long? DeliveryId, string? Status, string? Source
 public sealed record EventAnswer(long DeliveryId, string Result, string? Status);
 
 /// <summary>A support reset of an address.</summary>
-public sealed record ResetInput(string? Address, string? Channel, string? By, string? Why, long? School);
+/// <param name="ResendDroppedDays">Also resend the announcements that were dropped for this address in the last N days.</param>
+public sealed record ResetInput(string? Address, string? Channel, string? By, string? Why, long? School, int? ResendDroppedDays = null);
+
+/// <summary>The reset, and the resends it made.</summary>
+public sealed record ResetAnswer(Addresses.ResetResult Reset, IReadOnlyList<Announcements.ResendResult> Resends);
 
 public static class EventsApi
 {
@@ -54,7 +58,7 @@ public static class EventsApi
             return TypedResults.Ok(new EventAnswer(e.DeliveryId, outcome.Result.ToString().ToLowerInvariant(), outcome.Status?.Name()));
         }).WithTags("Events").WithSummary("Record feedback about a delivery (never regresses; duplicates by providerEventId change nothing)");
 
-        api.MapPost("/addresses/reset", (HttpContext http, AddressReset reset, ResetInput input) =>
+        api.MapPost("/addresses/reset", (HttpContext http, AddressReset reset, AddressResend resend, ResetInput input) =>
         {
             if (!http.Caller().IsOperator) return Problems.Forbidden("resetting an address is a support action: use an operator key");
             var problems = new List<Contacts.FieldProblem>();
@@ -63,10 +67,13 @@ public static class EventsApi
             if (input.Channel is not null && !Wire.TryParseChannel(input.Channel, out channel)) problems.Add(new("channel", $"'{input.Channel}' is not email or sms"));
             if (string.IsNullOrWhiteSpace(input.By)) problems.Add(new("by", "is required: who resets it"));
             if (string.IsNullOrWhiteSpace(input.Why)) problems.Add(new("why", "is required: why it is reset"));
+            if (input.ResendDroppedDays is < 1 or > 365) problems.Add(new("resendDroppedDays", "must be between 1 and 365"));
             if (problems.Count > 0) return Problems.Invalid(problems);
             var address = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(input.Address, out _) ?? input.Address!.Trim() : input.Address!.Trim();
             var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School);
-            return r.Schools.Count == 0 ? Problems.NotFound($"no failed or suppressed {channel.Name()} address '{address}'") : TypedResults.Ok(r);
+            if (r.Schools.Count == 0) return Problems.NotFound($"no failed or suppressed {channel.Name()} address '{address}'");
+            var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim()) : [];
+            return TypedResults.Ok(new ResetAnswer(r, resends));
         }).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");
     }
 }

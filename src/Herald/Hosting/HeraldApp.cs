@@ -80,9 +80,11 @@ public static class HeraldApp
         services.AddSingleton<CsvImport>();
         services.AddSingleton<AnnouncementStore>();
         services.AddSingleton<AnnouncementSender>();
+        services.AddSingleton<Resender>();
         services.AddSingleton<EventRecorder>();
         services.AddSingleton<ReportQueries>();
         services.AddSingleton<AddressReset>();
+        services.AddSingleton<AddressResend>();
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));

@@ -10,7 +10,8 @@ namespace Herald.Reports;
 
 /// <summary>One recipient's line in an announcement's report.</summary>
 public sealed record RecipientLine(long DeliveryId, long ContactId, string? ContactName, string Channel, string? Address,
-    string Status, DateTimeOffset At, string? Reason, string Explanation, string? Action, bool QueuedTooLong, int Attempt);
+    string Status, DateTimeOffset At, string? Reason, string Explanation, string? Action, bool QueuedTooLong, int Attempt,
+    DateTimeOffset? ResentAt, string? ResentBy);
 
 /// <summary>The statistics report of one announcement.</summary>
 public sealed record AnnouncementReport(long AnnouncementId, string Subject, string State, DateTimeOffset? SentAt,
@@ -36,6 +37,8 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
         public long status_at { get; set; }
         public string? reason { get; set; }
         public long attempt { get; set; }
+        public long? resent_at { get; set; }
+        public string? resent_by { get; set; }
     }
 
     /// <summary>The report, or null when the announcement is not this school's.</summary>
@@ -66,7 +69,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
             : stored.Where(kv => (status is null || kv.Key.St == status.Value.Name()) && (channel is null || kv.Key.Ch == channel.Value.Name())).Sum(kv => kv.Value);
         var rows = c.Query<LineRow>(
             $"""
-            SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt
+            SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt, d.resent_at, d.resent_by
             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
             WHERE {where} ORDER BY d.id LIMIT @pageSize OFFSET @offset
             """, args);
@@ -76,7 +79,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
             var tooLong = st == DeliveryStatus.Queued && r.status_at < cutoff;
             var g = tooLong ? StaffGuidance.StuckInQueue : StaffGuidance.For(st);
             return new RecipientLine(r.id, r.contact_id, r.name, r.channel, r.address, r.status, DbTime.At(r.status_at), r.reason,
-                g.Explanation, g.Action, tooLong, (int)r.attempt);
+                g.Explanation, g.Action, tooLong, (int)r.attempt, DbTime.At(r.resent_at), r.resent_by);
         }).ToList();
         return new(announcementId, a.Subject, a.State, DbTime.At(a.SentAt), counts, stuck, new(page, pageSize, total, lines));
     }

@@ -33,14 +33,14 @@ public sealed class SandboxTransport : IEmailTransport, ISmsTransport
         var (local, domain) = Split(email.Recipient);
         var simulated = domain == SimulatorDomain ? Simulator.ForEmail(local, email.Try) : null;
         if (simulated is { Status: not DeliveryStatus.Sent }) return simulated;
-        var path = Path.Combine(_emailDir, $"{email.DeliveryId}-{email.Try}.eml");
+        var path = Path.Combine(_emailDir, $"{email.DeliveryId}-{email.Attempt}-{email.Try}.eml");
         await email.Message.WriteToAsync(path, ct);
         return simulated ?? new TransportResult(DeliveryStatus.Sent, $"sandbox: written to {path}");
     }
 
     public Task<TransportResult> SendAsync(OutgoingSms sms, CancellationToken ct)
     {
-        var line = JsonSerializer.Serialize(new { deliveryId = sms.DeliveryId, to = sms.Number, from = sms.Sender, text = sms.Text, at = DateTimeOffset.UtcNow });
+        var line = JsonSerializer.Serialize(new { deliveryId = sms.DeliveryId, attempt = sms.Attempt, to = sms.Number, from = sms.Sender, text = sms.Text, at = DateTimeOffset.UtcNow });
         lock (_smsLock) File.AppendAllText(_smsFile, line + "\n");
         return Task.FromResult(new TransportResult(DeliveryStatus.Sent, $"sandbox: appended to {_smsFile}"));
     }
