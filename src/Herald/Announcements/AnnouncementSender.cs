@@ -95,9 +95,9 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DispatchS
         const string cols = "SELECT id, email, mobile, digest FROM contacts WHERE school_id = @s";
         if (audience.All == true) return c.Query<Recipient>(cols + " ORDER BY id", new { s }, tx).ToList();
         if (audience.Groups is { Count: > 0 } groups)
-            return c.Query<Recipient>(cols + " AND id IN (SELECT contact_id FROM contact_groups WHERE school_id = @s AND group_name IN @groups) ORDER BY id",
+            return c.Query<Recipient>(cols + $" AND id IN (SELECT contact_id FROM contact_groups WHERE school_id = @s AND group_name {Database.InList(c, "groups")}) ORDER BY id",
                 new { s, groups }, tx).ToList();
         var ids = audience.ContactIds?.Distinct().ToArray() ?? [];
-        return ids.Chunk(500).SelectMany(chunk => c.Query<Recipient>(cols + " AND id IN @chunk", new { s, chunk }, tx)).OrderBy(r => r.id).ToList();
+        return ids.Chunk(500).SelectMany(chunk => c.Query<Recipient>(cols + $" AND id {Database.InList(c, "chunk")}", new { s, chunk }, tx)).OrderBy(r => r.id).ToList();
     }
 }

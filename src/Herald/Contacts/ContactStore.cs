@@ -97,9 +97,9 @@ public sealed class ContactStore(Database db, TimeProvider time)
     {
         if (rows.Count == 0) return [];
         var ids = rows.Select(r => r.id).ToArray();
-        var groups = c.Query<(long Id, string G)>("SELECT contact_id, group_name FROM contact_groups WHERE contact_id IN @ids ORDER BY group_name", new { ids })
+        var groups = c.Query<(long Id, string G)>($"SELECT contact_id, group_name FROM contact_groups WHERE contact_id {Database.InList(c, "ids")} ORDER BY group_name", new { ids })
             .ToLookup(x => x.Id, x => x.G);
-        var opts = c.Query<(long Id, string Cat, string? Ch)>("SELECT contact_id, category, channel FROM contact_opt_outs WHERE contact_id IN @ids ORDER BY category", new { ids })
+        var opts = c.Query<(long Id, string Cat, string? Ch)>($"SELECT contact_id, category, channel FROM contact_opt_outs WHERE contact_id {Database.InList(c, "ids")} ORDER BY category", new { ids })
             .ToLookup(x => x.Id, x => x.Ch is null ? x.Cat : $"{x.Ch}:{x.Cat}");
         return rows.Select(r => new ContactView(r.id, r.external_id, r.role, r.name, r.email, r.mobile,
             groups[r.id].ToList(), opts[r.id].ToList(), r.digest == 1, DbTime.At(r.updated_at))).ToList();

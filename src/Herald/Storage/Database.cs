@@ -60,6 +60,13 @@ public sealed class Database
         }
     }
 
+    /// <summary>
+    /// "column IN list" for Dapper: Dapper passes a list as one array parameter to Npgsql (which has arrays), so PostgreSQL
+    /// needs <c>= ANY(@p)</c>; on SQLite Dapper expands <c>IN @p</c> into one parameter per item.
+    /// </summary>
+    public static string InList(DbConnection c, string parameter) =>
+        c is NpgsqlConnection ? $"= ANY(@{parameter})" : $"IN @{parameter}";
+
     public DbConnection Open()
     {
         DbConnection c = Provider == DatabaseProvider.Postgres
