@@ -86,8 +86,8 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
             }
         }
 
-        var where = statuses.Count > 0 ? "d.status IN @st" : "d.contact_id IN @ids";
-        if (channels.Count > 0) where += " AND d.channel IN @chs";
+        var where = statuses.Count > 0 ? $"d.status {Database.InList(c, "st")}" : $"d.contact_id {Database.InList(c, "ids")}";
+        if (channels.Count > 0) where += $" AND d.channel {Database.InList(c, "chs")}";
         var candidates = c.Query<Candidate>(
             $"""
             SELECT d.id, d.contact_id, d.channel, d.status, d.attempt, c.email, c.mobile, c.digest
