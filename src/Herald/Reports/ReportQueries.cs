@@ -45,13 +45,14 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
     public AnnouncementReport? Report(long schoolId, long announcementId, DeliveryStatus? status, Channel? channel, int page, int pageSize)
     {
         using var c = db.Open();
+        using var tx = db.BeginSnapshot(c);
         var a = c.QuerySingleOrDefault<(string Subject, string State, long? SentAt)>(
-            "SELECT subject, state, sent_at FROM announcements WHERE id = @announcementId AND school_id = @schoolId", new { announcementId, schoolId });
+            "SELECT subject, state, sent_at FROM announcements WHERE id = @announcementId AND school_id = @schoolId", new { announcementId, schoolId }, tx);
         if (a == default) return null;
 
         // Counters are kept with every status change, so this reads a handful of rows whatever the table's size.
         var stored = c.Query<(string Ch, string St, long N)>("SELECT channel, status, n FROM announcement_counts WHERE announcement_id = @announcementId",
-            new { announcementId }).ToDictionary(x => (x.Ch, x.St), x => x.N);
+            new { announcementId }, tx).ToDictionary(x => (x.Ch, x.St), x => x.N);
         var channels = stored.Keys.Select(k => k.Ch).Distinct().ToList();
         var counts = new Dictionary<string, IReadOnlyDictionary<string, long>>();
         foreach (var ch in new[] { Channel.Email, Channel.Sms }.Where(x => channels.Contains(x.Name())))
@@ -59,7 +60,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
 
         var cutoff = QueuedCutoff;
         var stuck = c.ExecuteScalar<long>("SELECT COUNT(*) FROM deliveries WHERE announcement_id = @announcementId AND status = 'queued' AND status_at < @cutoff",
-            new { announcementId, cutoff });
+            new { announcementId, cutoff }, tx);
 
         var where = "d.announcement_id = @announcementId" + (status is null ? "" : " AND d.status = @st") + (channel is null ? "" : " AND d.channel = @ch");
         var args = new { announcementId, st = status?.Name(), ch = channel?.Name(), pageSize, offset = (page - 1) * pageSize };
@@ -72,7 +73,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
             SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt, d.resent_at, d.resent_by
             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
             WHERE {where} ORDER BY d.id LIMIT @pageSize OFFSET @offset
-            """, args);
+            """, args, tx);
         var lines = rows.Select(r =>
         {
             var st = Wire.ParseStatus(r.status);

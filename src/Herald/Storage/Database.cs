@@ -67,6 +67,16 @@ public sealed class Database
     public static string InList(DbConnection c, string parameter) =>
         c is NpgsqlConnection ? $"= ANY(@{parameter})" : $"IN @{parameter}";
 
+    /// <summary>
+    /// A read-only snapshot: the report's counts and its recipient lines must agree even while the dispatcher
+    /// commits (REPEATABLE READ on PostgreSQL; a deferred transaction is a snapshot under SQLite's WAL).
+    /// </summary>
+    public DbTransaction BeginSnapshot(DbConnection c) => c switch
+    {
+        SqliteConnection s => s.BeginTransaction(deferred: true),
+        _ => c.BeginTransaction(System.Data.IsolationLevel.RepeatableRead),
+    };
+
     public DbConnection Open()
     {
         DbConnection c = Provider == DatabaseProvider.Postgres
