@@ -54,7 +54,7 @@ public class SendingTests
         var a = await h.Client.SendToAsync([c]);
         var report = await h.Client.WaitForStatusAsync(a, c, "sent");
         var deliveryId = report.LineOf(c)["deliveryId"]!.GetValue<long>();
-        var eml = Path.Combine(h.SandboxEmailFolder, $"{deliveryId}-1.eml");
+        var eml = Path.Combine(h.SandboxEmailFolder, $"{deliveryId}-1-1.eml");
         Assert.True(File.Exists(eml), $"no {eml}; the folder has: {string.Join(", ", Directory.GetFiles(h.SandboxEmailFolder).Select(Path.GetFileName))}");
         var message = await MimeKit.MimeMessage.LoadAsync(eml);
         Assert.Equal("ann@school.example", message.To.Mailboxes.Single().Address);
