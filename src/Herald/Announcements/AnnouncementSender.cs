@@ -43,24 +43,14 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DispatchS
         var a = new AnnouncementStore(db, time).GetAnyWith(c, tx, announcementId);
 
         var recipients = Audience(c, tx, school.Id, a.Audience);
-        var optOuts = c.Query<(long Id, string? Ch)>(
-                "SELECT o.contact_id, o.channel FROM contact_opt_outs o JOIN contacts c ON c.id = o.contact_id WHERE c.school_id = @s AND o.category = @cat",
-                new { s = school.Id, cat = a.Category }, tx)
-            .ToLookup(x => x.Id, x => x.Ch);
-        var blocked = c.Query<(string Ch, string Addr)>("SELECT channel, address FROM address_states WHERE school_id = @s", new { s = school.Id }, tx)
-            .Select(x => (x.Ch, x.Addr)).ToHashSet();
+        var decider = new Decider(c, tx, school, a);
 
         var tally = new Dictionary<(string, string), int>();
         foreach (var r in recipients)
             foreach (var channel in a.Channels)
             {
                 var ch = channel.Name();
-                var address = channel == Channel.Email
-                    ? EmailAddress.Normalise(r.email, out _)
-                    : MobileNumbers.Normalise(r.mobile, school.DefaultRegion, out _);
-                var opted = optOuts[r.id].Any(x => x is null || x == ch);
-                var decision = SendDecision.Decide(new RecipientFacts(channel, address, opted, r.digest == 1,
-                    address is not null && blocked.Contains((ch, address)), a.Essential));
+                var (decision, address) = decider.Decide(channel, r.id, r.email, r.mobile, r.digest == 1);
                 var raw = channel == Channel.Email ? r.email : r.mobile;
                 var deliveryId = c.ExecuteScalar<long>(
                     """
@@ -69,7 +59,7 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DispatchS
                     """,
                     new
                     {
-                        s = school.Id, a = a.Id, contact = r.id, ch, addr = address ?? raw, status = decision.Status.Name(), now,
+                        s = school.Id, a = a.Id, contact = r.id, ch, addr = address, status = decision.Status.Name(), now,
                         reason = decision.Reason, next = decision.Status == DeliveryStatus.Queued ? now : (long?)null,
                     }, tx);
                 c.Execute(

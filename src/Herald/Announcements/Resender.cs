@@ -96,10 +96,7 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
             """,
             new { a = a.Id, s = school.Id, st = statuses.Select(x => x.Name()).ToArray(), ids = input.ContactIds?.ToArray() ?? [], chs = channels.Select(x => x.Name()).ToArray() }, tx).ToList();
 
-        var optOuts = c.Query<(long Id, string? Ch)>(
-                "SELECT o.contact_id, o.channel FROM contact_opt_outs o JOIN contacts c ON c.id = o.contact_id WHERE c.school_id = @s AND o.category = @cat",
-                new { s = school.Id, cat = a.Category }, tx).ToLookup(x => x.Id, x => x.Ch);
-        var blocked = c.Query<(string Ch, string Addr)>("SELECT channel, address FROM address_states WHERE school_id = @s", new { s = school.Id }, tx).ToHashSet();
+        var decider = new Decider(c, tx, school, a);
 
         var outcomes = new Dictionary<(string, string), int>();
         var skipped = new List<ResendSkip>();
@@ -117,12 +114,9 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
                     skipped.Add(new(d.id, d.contact_id, d.channel, d.status, "still in progress; it would be sent twice"));
                     continue;
             }
-            var channel = Wire.ParseChannel(d.channel);
-            var address = channel == Channel.Email ? EmailAddress.Normalise(d.email, out _) : MobileNumbers.Normalise(d.mobile, school.DefaultRegion, out _);
-            var decision = SendDecision.Decide(new RecipientFacts(channel, address, optOuts[d.contact_id].Any(x => x is null || x == d.channel),
-                d.digest == 1, address is not null && blocked.Contains((d.channel, address)), a.Essential));
+            var (decision, address) = decider.Decide(Wire.ParseChannel(d.channel), d.contact_id, d.email, d.mobile, d.digest == 1);
             var forced = ResendPolicy.For(current, false) == ResendVerdict.AlreadyReached;
-            Apply(c, tx, a.Id, d, address ?? (channel == Channel.Email ? d.email : d.mobile), decision, forced, input.By!.Trim(), now);
+            Apply(c, tx, a.Id, d, address, decision, forced, input.By!.Trim(), now);
             outcomes[(d.channel, decision.Status.Name())] = outcomes.GetValueOrDefault((d.channel, decision.Status.Name())) + 1;
             resent++;
         }
