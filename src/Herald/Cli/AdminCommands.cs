@@ -23,13 +23,18 @@ public static class AdminCommands
         return o;
     }
 
+    /// <summary>Settings that override appsettings.json and the environment for the current async flow
+    /// (set by <see cref="HeraldCli.RunAsync"/>; lets tests run commands in parallel without process-wide variables).</summary>
+    internal static readonly AsyncLocal<IReadOnlyDictionary<string, string?>?> Overrides = new();
+
     /// <summary>Opens Herald's services from appsettings.json and HERALD__ variables, migrating the database.</summary>
     public static IServiceProvider Services()
     {
-        var config = new ConfigurationBuilder()
+        var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .Build();
+            .AddEnvironmentVariables();
+        if (Overrides.Value is { } overrides) builder.AddInMemoryCollection(overrides);
+        var config = builder.Build();
         var sp = new ServiceCollection().AddHeraldCore(config).BuildServiceProvider();
         sp.GetRequiredService<Database>().Migrate();
         return sp;
