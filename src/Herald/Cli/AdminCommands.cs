@@ -232,7 +232,7 @@ public static class AdminCommands
         {
             var channel = p.GetValue(sms) ? Channel.Sms : Channel.Email;
             var raw = p.GetValue(address)!.Trim();
-            var a = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw : raw;
+            var a = AddressReset.Normalise(raw, channel);
             if (string.IsNullOrWhiteSpace(p.GetValue(by)) || string.IsNullOrWhiteSpace(p.GetValue(why))) throw new ArgumentException("--by and --why must not be empty");
             long? s = p.GetValue(school) is { } slug ? RequireSchool(sp, slug).Id : null;
             var r = sp.GetRequiredService<AddressReset>().Reset(a, channel, p.GetValue(by)!, p.GetValue(why)!, s);

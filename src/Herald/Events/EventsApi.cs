@@ -62,9 +62,9 @@ public static class EventsApi
             if (string.IsNullOrWhiteSpace(input.By)) problems.Add(new("by", "is required: who resets it"));
             if (string.IsNullOrWhiteSpace(input.Why)) problems.Add(new("why", "is required: why it is reset"));
             if (problems.Count > 0) return Problems.Invalid(problems);
-            var address = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(input.Address, out _) ?? input.Address!.Trim() : input.Address!.Trim();
+            var address = AddressReset.Normalise(input.Address!, channel);
             var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School);
-            return r.Schools.Count == 0 ? Problems.NotFound($"no failed or suppressed {channel.Name()} address '{address}'") : TypedResults.Ok(r);
+            return r.Schools.Count == 0 ? Problems.NotFound($"failed or suppressed {channel.Name()} address '{address}'") : TypedResults.Ok(r);
         }).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");
     }
 }
