@@ -13,6 +13,12 @@ public sealed record ResetResult(string Address, string Channel, IReadOnlyList<l
 /// </summary>
 public sealed class AddressReset(Database db, TimeProvider time)
 {
+    /// <summary>The address as deliveries store it: a normalised email, or an E.164 number (support may type
+    /// "+44 7400 123456"; national numbers have no region here and are kept as typed).</summary>
+    public static string Normalise(string raw, Channel channel) => channel == Channel.Email
+        ? Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw.Trim()
+        : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
+
     public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null)
     {
         var now = DbTime.Ms(time.GetUtcNow());

@@ -23,13 +23,18 @@ public static class AdminCommands
         return o;
     }
 
+    /// <summary>Settings that override appsettings.json and the environment for the current async flow
+    /// (set by <see cref="HeraldCli.RunAsync"/>; lets tests run commands in parallel without process-wide variables).</summary>
+    internal static readonly AsyncLocal<IReadOnlyDictionary<string, string?>?> Overrides = new();
+
     /// <summary>Opens Herald's services from appsettings.json and HERALD__ variables, migrating the database.</summary>
     public static IServiceProvider Services()
     {
-        var config = new ConfigurationBuilder()
+        var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .Build();
+            .AddEnvironmentVariables();
+        if (Overrides.Value is { } overrides) builder.AddInMemoryCollection(overrides);
+        var config = builder.Build();
         var sp = new ServiceCollection().AddHeraldCore(config).BuildServiceProvider();
         sp.GetRequiredService<Database>().Migrate();
         return sp;
@@ -268,7 +273,7 @@ public static class AdminCommands
         {
             var channel = p.GetValue(sms) ? Channel.Sms : Channel.Email;
             var raw = p.GetValue(address)!.Trim();
-            var a = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw : raw;
+            var a = AddressReset.Normalise(raw, channel);
             if (string.IsNullOrWhiteSpace(p.GetValue(by)) || string.IsNullOrWhiteSpace(p.GetValue(why))) throw new ArgumentException("--by and --why must not be empty");
             long? s = p.GetValue(school) is { } slug ? RequireSchool(sp, slug).Id : null;
             if (p.GetValue(resendDays) is < 1 or > 365) throw new ArgumentException("--resend-dropped-days must be between 1 and 365");

@@ -5,14 +5,20 @@ namespace Herald.Cli;
 /// <summary>The one executable's command tree: each capability contributes its own commands.</summary>
 public static class HeraldCli
 {
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null) =>
+        RunAsync(args, output, error, null);
+
+    /// <summary>Runs a command with <paramref name="settings"/> (e.g. <c>Herald:DataDirectory</c>) overriding
+    /// appsettings.json and HERALD__ variables, for this call only.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output, TextWriter? error, IReadOnlyDictionary<string, string?>? settings)
     {
+        AdminCommands.Overrides.Value = settings;
         var root = new RootCommand("Herald: school announcements by email and SMS, and what became of each message.");
         foreach (var c in AdminCommands.Create()) root.Subcommands.Add(c);
         root.Subcommands.Add(Bounces.BouncesCommand.Create());
         var config = new InvocationConfiguration();
         if (output is not null) config.Output = output;
         if (error is not null) config.Error = error;
-        return root.Parse(args).InvokeAsync(config);
+        return await root.Parse(args).InvokeAsync(config);
     }
 }

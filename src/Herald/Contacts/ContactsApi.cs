@@ -58,7 +58,7 @@ public static class ContactsApi
             catch (InvalidDataException e) { return TypedResults.Problem(e.Message, statusCode: 413, title: "Too large"); }
             try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes)); }
             catch (CsvImport.FileRejected e) { return Problems.Invalid("file", e.Message); }
-        }).Accepts<string>("text/csv").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
+        }).Accepts<string>("text/csv", "multipart/form-data").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
 
         g.MapGet("/{id:long}/log", (HttpContext http, ReportQueries q, long id, int? page, int? pageSize) =>
         {

@@ -63,7 +63,8 @@ public sealed class CsvImport(Database db, ContactStore contacts)
 
         while (csv.Read())
         {
-            var line = csv.Parser.RawRow;
+            // RawRow is the record's last line; a quoted field with line breaks starts the record earlier.
+            var line = csv.Parser.RawRow - csv.Parser.RawRecord.TrimEnd('\r', '\n').Count(ch => ch == '\n');
             var record = csv.Parser.Record ?? [];
             if (record.All(string.IsNullOrWhiteSpace)) continue;
             if (record.Length > header.Length)

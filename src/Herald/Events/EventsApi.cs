@@ -69,9 +69,9 @@ public static class EventsApi
             if (string.IsNullOrWhiteSpace(input.Why)) problems.Add(new("why", "is required: why it is reset"));
             if (input.ResendDroppedDays is < 1 or > 365) problems.Add(new("resendDroppedDays", "must be between 1 and 365"));
             if (problems.Count > 0) return Problems.Invalid(problems);
-            var address = channel == Channel.Email ? Core.Sending.EmailAddress.Normalise(input.Address, out _) ?? input.Address!.Trim() : input.Address!.Trim();
+            var address = AddressReset.Normalise(input.Address!, channel);
             var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School);
-            if (r.Schools.Count == 0) return Problems.NotFound($"no failed or suppressed {channel.Name()} address '{address}'");
+            if (r.Schools.Count == 0) return Problems.NotFound($"failed or suppressed {channel.Name()} address '{address}'");
             var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim()) : [];
             return TypedResults.Ok(new ResetAnswer(r, resends));
         }).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");

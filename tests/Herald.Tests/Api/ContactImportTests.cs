@@ -112,4 +112,22 @@ public class ContactImportTests
         var list = await h.Client.GetAsync("api/v1/contacts").ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(0, list["total"]!.GetValue<long>());
     }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_row_after_a_quoted_field_with_a_line_break_is_reported_on_its_own_line(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var r = await h.Client.PostCsv($"{Header}\ns1,student,\"Ann\nLee\",,,,,\ns2,teacher,Bo,,,,,\n").ExpectAsync(HttpStatusCode.OK);
+        var error = Assert.Single(r["errors"]!.AsArray());
+        Assert.Equal(4, error!["line"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_error_in_a_row_spanning_two_lines_names_the_line_where_the_row_starts(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var r = await h.Client.PostCsv($"{Header}\ns1,teacher,\"Ann\nLee\",,,,,\ns2,student,Bo,,,,,\n").ExpectAsync(HttpStatusCode.OK);
+        var error = Assert.Single(r["errors"]!.AsArray());
+        Assert.Equal(2, error!["line"]!.GetValue<int>());
+    }
 }

@@ -37,13 +37,16 @@ public sealed class HeraldHost : IAsyncDisposable
 
     private readonly List<HttpClient> _clients = [];
 
-    private HeraldHost(WebApplication app, string dataDirectory, string provider, Uri baseAddress, FakeTimeProvider? time)
+    private HeraldHost(WebApplication app, HeraldStorage storage, string provider, Uri baseAddress, FakeTimeProvider? time)
     {
-        (App, DataDirectory, Provider, BaseAddress, Time) = (app, dataDirectory, provider, baseAddress, time);
+        (App, Storage, Provider, BaseAddress, Time) = (app, storage, provider, baseAddress, time);
     }
 
+    /// <summary>The data folder and database this host uses (and deletes when disposed).</summary>
+    public HeraldStorage Storage { get; }
+
     public WebApplication App { get; }
-    public string DataDirectory { get; }
+    public string DataDirectory => Storage.DataDirectory;
     public string Provider { get; }
     public Uri BaseAddress { get; }
     public FakeTimeProvider? Time { get; }
@@ -60,20 +63,12 @@ public sealed class HeraldHost : IAsyncDisposable
     public string SandboxEmailFolder => Path.Combine(DataDirectory, "sandbox", "email");
 
     public static async Task<HeraldHost> StartAsync(string provider, FakeTimeProvider? time = null, bool dispatcher = true,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, HeraldStorage? storage = null)
     {
-        var data = Directory.CreateTempSubdirectory("herald-api-test-").FullName;
-        var config = new Dictionary<string, string?>
+        storage ??= await HeraldStorage.CreateAsync(provider);
+        var config = new Dictionary<string, string?>(storage.Settings)
         {
-            ["Herald:DataDirectory"] = data,
             ["Herald:Urls"] = "http://127.0.0.1:0",
-            ["Herald:Database:Provider"] = provider,
-            ["Herald:Database:ConnectionString"] = provider switch
-            {
-                "sqlite" => "",
-                "postgres" => await (await PostgresServer.Shared).CreateDatabaseAsync(),
-                _ => throw new ArgumentException($"unknown provider '{provider}'"),
-            },
             ["Herald:Dispatch:Enabled"] = dispatcher ? "true" : "false",
             ["Herald:Dispatch:PollInterval"] = "00:00:00.050",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -87,13 +82,13 @@ public sealed class HeraldHost : IAsyncDisposable
         }
         catch
         {
-            try { Directory.Delete(data, true); } catch (IOException) { }
+            storage.Dispose();
             throw;
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? app.Urls.FirstOrDefault()
             ?? throw new InvalidOperationException("Herald started but reports no bound address");
-        var host = new HeraldHost(app, data, provider, new Uri(address.TrimEnd('/') + "/"), time);
+        var host = new HeraldHost(app, storage, provider, new Uri(address.TrimEnd('/') + "/"), time);
         var schools = app.Services.GetRequiredService<SchoolStore>();
         host.School = host.AddSchool("school-" + Guid.NewGuid().ToString("N")[..8]);
         host.SchoolKey = schools.CreateKey(host.School.Id, "test", false);
@@ -130,6 +125,34 @@ public sealed class HeraldHost : IAsyncDisposable
     {
         foreach (var c in _clients) c.Dispose();
         try { await App.StopAsync(); } finally { await App.DisposeAsync(); }
+        Storage.Dispose();
+    }
+}
+
+/// <summary>A temp data folder and a database of its own: a SQLite file in the folder, or a fresh PostgreSQL database.</summary>
+public sealed record HeraldStorage(string Provider, string DataDirectory, string ConnectionString) : IDisposable
+{
+    public static async Task<HeraldStorage> CreateAsync(string provider)
+    {
+        var cs = provider switch
+        {
+            "sqlite" => "",
+            "postgres" => await (await PostgresServer.Shared).CreateDatabaseAsync(),
+            _ => throw new ArgumentException($"unknown provider '{provider}'"),
+        };
+        return new HeraldStorage(provider, Directory.CreateTempSubdirectory("herald-test-data-").FullName, cs);
+    }
+
+    /// <summary>The settings that point Herald (web host or CLI) at this storage.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Herald:DataDirectory"] = DataDirectory,
+        ["Herald:Database:Provider"] = Provider,
+        ["Herald:Database:ConnectionString"] = ConnectionString,
+    };
+
+    public void Dispose()
+    {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

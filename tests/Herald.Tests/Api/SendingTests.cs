@@ -71,4 +71,37 @@ public class SendingTests
         var lines = await File.ReadAllLinesAsync(Path.Combine(h.DataDirectory, "sandbox", "sms.jsonl"));
         Assert.Contains(lines, l => System.Text.Json.Nodes.JsonNode.Parse(l)!.Str("to") == "+447400123456");
     }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_announcement_to_a_group_reaches_only_its_members(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var member = await h.Client.AddContactAsync("m@school.example", groups: ["year-7"]);
+        var other = await h.Client.AddContactAsync("o@school.example", groups: ["year-8"]);
+        var a = await h.Client.PostJson("api/v1/announcements", new
+        {
+            subject = "Year 7 trip", text = "x", channels = new[] { "email" }, category = "trips", audience = new { groups = new[] { "year-7" } },
+        }).ExpectAsync(HttpStatusCode.Created);
+        var id = a["id"]!.GetValue<long>();
+        await h.Client.SendAsync(id);
+        var report = await h.Client.ReportAsync(id);
+        Assert.Equal([member], report.Lines().Select(l => l!["contactId"]!.GetValue<long>()));
+        Assert.NotEqual(member, other);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_announcement_to_all_reaches_every_contact_of_the_school_only(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var ids = new[] { await h.Client.AddContactAsync("a@school.example"), await h.Client.AddContactAsync("b@school.example") };
+        var (_, other) = h.AddSchoolWithKey("other-" + Guid.NewGuid().ToString("N")[..8]);
+        await other.AddContactAsync("stranger@school.example");
+        var a = await h.Client.PostJson("api/v1/announcements", new
+        {
+            subject = "All", text = "x", channels = new[] { "email" }, category = "general", audience = new { all = true },
+        }).ExpectAsync(HttpStatusCode.Created);
+        var id = a["id"]!.GetValue<long>();
+        await h.Client.SendAsync(id);
+        Assert.Equal(ids, (await h.Client.ReportAsync(id)).Lines().Select(l => l!["contactId"]!.GetValue<long>()).Order());
+    }
 }

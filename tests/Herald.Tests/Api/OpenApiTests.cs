@@ -1,0 +1,22 @@
+using System.Net;
+
+namespace Herald.Tests.Api;
+
+/// <summary>Integrators discover the API from its OpenAPI document.</summary>
+public class OpenApiTests
+{
+    [Fact]
+    public async Task The_openapi_document_lists_the_endpoints()
+    {
+        await using var h = await HeraldHost.StartAsync("sqlite", dispatcher: false);
+        var doc = await h.CreateClient(null).GetAsync("openapi/v1.json").ExpectAsync(HttpStatusCode.OK);
+        var paths = doc["paths"]!.AsObject().Select(p => p.Key).ToList();
+        foreach (var expected in new[]
+                 {
+                     "/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/import", "/api/v1/contacts/{id}/log",
+                     "/api/v1/announcements", "/api/v1/announcements/{id}/send", "/api/v1/announcements/{id}/report",
+                     "/api/v1/events", "/api/v1/addresses/reset", "/health",
+                 })
+            Assert.True(paths.Contains(expected), $"{expected} is not in the OpenAPI document; it lists: {string.Join(", ", paths)}");
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+
+namespace Herald.Tests.Api;
+
+/// <summary>Support resets addresses with an operator key; keys decide who sees what.</summary>
+public class SupportAndAuthTests
+{
+    private static async Task<long> HardBouncedContactAsync(HeraldHost h, string email)
+    {
+        var c = await h.Client.AddContactAsync(email);
+        var a = await h.Client.SendToAsync([c]);
+        var d = (await h.Client.ReportAsync(a)).LineOf(c)["deliveryId"]!.GetValue<long>();
+        await h.Client.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
+        return c;
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_support_reset_makes_the_address_usable_again_and_logs_who_and_why(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await HardBouncedContactAsync(h, "ann@school.example");
+        var r = await h.Operator.PostJson("api/v1/addresses/reset",
+            new { address = "ann@School.example", by = "maria.support", why = "mailbox recreated, ticket 4711" }).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([h.School.Id], r["schools"]!.AsArray().Select(s => s!.GetValue<long>()));
+        var next = await h.Client.SendToAsync([c]);
+        Assert.Equal("queued", (await h.Client.ReportAsync(next)).StatusOf(c));
+        var support = Assert.Single((await h.Client.LogAsync(c)).Entries(), e => e.Str("source") == "support");
+        Assert.Contains("maria.support", support!.Str("detail"));
+        Assert.Contains("ticket 4711", support.Str("detail"));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resetting_an_address_that_is_not_blocked_is_not_found(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "fine@school.example", by = "maria", why = "check" })
+            .ExpectAsync(HttpStatusCode.NotFound);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_reset_without_who_and_why_is_refused(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        await HardBouncedContactAsync(h, "ann@school.example");
+        var problem = await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example" }).ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.NotNull(problem["errors"]!["by"]);
+        Assert.NotNull(problem["errors"]!["why"]);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_school_key_cannot_reset_an_address(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await HardBouncedContactAsync(h, "ann@school.example");
+        await h.Client.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "me", why = "because" })
+            .ExpectAsync(HttpStatusCode.Forbidden);
+        var next = await h.Client.SendToAsync([c]);
+        Assert.Equal("dropped", (await h.Client.ReportAsync(next)).StatusOf(c));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_call_without_a_key_is_unauthorized(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var problem = await h.CreateClient(null).GetAsync("api/v1/contacts").ExpectAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("API key", problem.Str("detail"));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_call_with_a_wrong_key_is_unauthorized(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        await h.CreateClient(h.SchoolKey + "x").GetAsync("api/v1/contacts").ExpectAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_operator_key_must_name_the_school(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        await h.Operator.GetAsync("api/v1/contacts").ExpectAsync(HttpStatusCode.BadRequest);
+        var list = await h.Operator.GetAsync($"api/v1/contacts?school={h.School.Id}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(c, Assert.Single(list["items"]!.AsArray())!["id"]!.GetValue<long>());
+    }
+}

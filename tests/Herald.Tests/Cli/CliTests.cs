@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Dapper;
+using Herald.Cli;
+using Herald.Storage;
+using Herald.Tests.Api;
+using Microsoft.Extensions.Configuration;
+
+namespace Herald.Tests.Cli;
+
+/// <summary>The operator runs Herald's admin commands against the same database the API uses.</summary>
+public class CliTests
+{
+    private sealed record Result(int Exit, string Output, string Error)
+    {
+        public override string ToString() => $"exit {Exit}\n--- output ---\n{Output}\n--- error ---\n{Error}";
+    }
+
+    private static async Task<Result> Run(HeraldStorage storage, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await HeraldCli.RunAsync(args, output, error, storage.Settings);
+        return new(exit, output.ToString(), error.ToString());
+    }
+
+    private static async Task<Result> RunOk(HeraldStorage storage, params string[] args)
+    {
+        var r = await Run(storage, args);
+        Assert.True(r.Exit == 0, $"herald {string.Join(' ', args)} failed: {r}");
+        return r;
+    }
+
+    private static string Slug() => "cli-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_school_added_and_keyed_on_the_command_line_can_use_the_api(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        var slug = Slug();
+        Assert.Contains($"'{slug}' added", (await RunOk(storage, "schools", "add", slug, "--name", "Hillside")).Output);
+        var key = (await RunOk(storage, "keys", "create", "--school", slug)).Output.Trim();
+        Assert.StartsWith("hk_", key);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var client = h.CreateClient(key);
+        await client.AddContactAsync("ann@school.example");
+        var list = await client.GetAsync("api/v1/contacts").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(1, list["total"]!.GetValue<long>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_created_key_is_stored_only_as_a_hash(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var slug = Slug();
+        await RunOk(storage, "schools", "add", slug, "--name", "Hillside");
+        var key = (await RunOk(storage, "keys", "create", "--school", slug)).Output.Trim();
+        var db = Database.FromOptions(Herald.Hosting.HeraldApp.LoadOptions(
+            new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(storage.Settings).Build()));
+        using (var c = db.Open())
+        {
+            var rows = c.Query("SELECT * FROM api_keys").Select(r => string.Join("|", ((IDictionary<string, object?>)r).Values)).ToList();
+            Assert.Single(rows);
+            Assert.DoesNotContain(key, rows[0]);
+            Assert.DoesNotContain(key[3..], rows[0]);
+        }
+        if (provider == "sqlite")
+            foreach (var file in Directory.GetFiles(storage.DataDirectory, "herald.db*"))
+            {
+                var bytes = await File.ReadAllBytesAsync(file);
+                Assert.False(System.Text.Encoding.ASCII.GetString(bytes).Contains(key[3..]), $"the clear key is in {file}");
+            }
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Importing_a_file_with_errors_exits_non_zero_and_names_the_lines(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var slug = Slug();
+        await RunOk(storage, "schools", "add", slug, "--name", "Hillside");
+        var file = Path.Combine(storage.DataDirectory, "contacts.csv");
+        await File.WriteAllTextAsync(file, "external_id,role,name,email\ns1,student,Ann,ann@school.example\ns2,teacher,Bo,bo@school.example\n");
+        var r = await Run(storage, "contacts", "import", "--school", slug, file);
+        Assert.True(r.Exit != 0, r.ToString());
+        Assert.Contains("imported 1, rejected 1", r.Output);
+        Assert.Contains("line 3, role", r.Output);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_clean_import_exits_zero(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var slug = Slug();
+        await RunOk(storage, "schools", "add", slug, "--name", "Hillside");
+        var file = Path.Combine(storage.DataDirectory, "contacts.csv");
+        await File.WriteAllTextAsync(file, "external_id,role,name,email\ns1,student,Ann,ann@school.example\n");
+        Assert.Contains("imported 1, rejected 0", (await RunOk(storage, "contacts", "import", "--school", slug, file)).Output);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_report_as_json_has_the_counts(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var missing = await h.Client.AddContactAsync(null);
+        var queued = await h.Client.AddContactAsync("ann@school.example");
+        var a = await h.Client.SendToAsync([missing, queued]);
+        var r = await RunOk(storage, "report", a.ToString(), "--json");
+        var report = JsonNode.Parse(r.Output)!;
+        Assert.Equal(1, report.Count("queued"));
+        Assert.Equal(1, report.Count("email_missing"));
+        Assert.Equal(0, report.Count("delivered"));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_contact_log_as_json_has_the_decision(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        var a = await h.Client.SendToAsync([c]);
+        var log = JsonNode.Parse((await RunOk(storage, "contacts", "log", c.ToString(), "--json")).Output)!;
+        var entry = Assert.Single(log.Entries());
+        Assert.Equal(("queued", "decision", a), (entry.Str("status"), entry.Str("source"), entry!["announcementId"]!.GetValue<long>()));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resetting_an_address_on_the_command_line_logs_who_and_why(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        var a = await h.Client.SendToAsync([c]);
+        var d = (await h.Client.ReportAsync(a)).LineOf(c)["deliveryId"]!.GetValue<long>();
+        await h.Client.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
+        var r = await RunOk(storage, "addresses", "reset", "ann@school.example", "--by", "sam.support", "--why", "ticket 99");
+        Assert.Contains("reset in 1 school(s)", r.Output);
+        var support = Assert.Single((await h.Client.LogAsync(c)).Entries(), e => e.Str("source") == "support");
+        Assert.Contains("sam.support", support!.Str("detail"));
+        Assert.Contains("ticket 99", support.Str("detail"));
+        Assert.Equal("queued", (await h.Client.ReportAsync(await h.Client.SendToAsync([c]))).StatusOf(c));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resetting_an_address_that_is_not_blocked_fails_with_a_message(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var r = await Run(storage, "addresses", "reset", "fine@school.example", "--by", "sam", "--why", "check");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("not marked failed or suppressed", r.Error);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_unknown_school_is_named_without_a_stack_trace(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var r = await Run(storage, "keys", "create", "--school", "nope");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("no school 'nope'", r.Error);
+        Assert.DoesNotContain("   at ", r.Error + r.Output);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Importing_into_an_unknown_school_is_named_without_a_stack_trace(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var file = Path.Combine(storage.DataDirectory, "contacts.csv");
+        await File.WriteAllTextAsync(file, "external_id,role,name\ns1,student,Ann\n");
+        var r = await Run(storage, "contacts", "import", "--school", "nope", file);
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("no school 'nope'", r.Error);
+        Assert.DoesNotContain("   at ", r.Error + r.Output);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_report_of_an_unknown_announcement_is_named_without_a_stack_trace(string provider)
+    {
+        using var storage = await HeraldStorage.CreateAsync(provider);
+        var r = await Run(storage, "report", "424242", "--json");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("no announcement 424242", r.Error);
+        Assert.DoesNotContain("   at ", r.Error + r.Output);
+    }
+
+    [Fact]
+    public async Task A_key_needs_either_a_school_or_operator()
+    {
+        using var storage = await HeraldStorage.CreateAsync("sqlite");
+        var r = await Run(storage, "keys", "create");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("--school", r.Error);
+    }
+}
