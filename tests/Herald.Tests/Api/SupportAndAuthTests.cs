@@ -21,7 +21,7 @@ public class SupportAndAuthTests
         var c = await HardBouncedContactAsync(h, "ann@school.example");
         var r = await h.Operator.PostJson("api/v1/addresses/reset",
             new { address = "ann@School.example", by = "maria.support", why = "mailbox recreated, ticket 4711" }).ExpectAsync(HttpStatusCode.OK);
-        Assert.Equal([h.School.Id], r["schools"]!.AsArray().Select(s => s!.GetValue<long>()));
+        Assert.Equal([h.School.Id], r["reset"]!["schools"]!.AsArray().Select(s => s!.GetValue<long>()));
         var next = await h.Client.SendToAsync([c]);
         Assert.Equal("queued", (await h.Client.ReportAsync(next)).StatusOf(c));
         var support = Assert.Single((await h.Client.LogAsync(c)).Entries(), e => e.Str("source") == "support");
