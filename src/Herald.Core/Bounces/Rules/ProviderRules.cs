@@ -7,7 +7,9 @@ namespace Herald.Core.Bounces.Rules;
 /// </summary>
 internal static class ProviderRules
 {
-    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason);
+    /// <param name="RemoteOnly">The row applies only when the remote MTA itself is the provider's, not when a relay's
+    /// text or the recipient's domain names it: the wording is the provider's own verdict only from its own hosts.</param>
+    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason, bool RemoteOnly = false);
     private sealed record Provider(string Name, string[] HostMarks, Row[] Rows);
 
     private static readonly Provider[] Providers =
@@ -75,8 +77,19 @@ internal static class ProviderRules
         new("yahoo", ["yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com"],
         [
             new(null, "user doesn't have a", BounceReason.UserUnknown),
+            new(null, "mailbox not found", BounceReason.UserUnknown),
+            new(null, "is no longer valid", BounceReason.Suspend),
+            new(null, "this mailbox is disabled", BounceReason.Suspend),
             new(null, "not accepted for policy reasons", BounceReason.PolicyViolation),
-            new(null, "temporarily deferred due to unexpected volume or user complaints", BounceReason.BadReputation),
+            new(null, "requires all senders to authenticate", BounceReason.AuthFailure),
+            new(null, "spamhaus", BounceReason.Blocked),
+            new(null, "user is receiving mail too quickly", BounceReason.Speeding),
+            new(null, "max message per connection reached", BounceReason.TooManyConn),
+            // [TSS04] "temporarily deferred due to unexpected volume or user complaints": Yahoo's own hosts send it for
+            // poor reputation and for missing SPF/DKIM/DMARC alike, so from them it says only that the sender was
+            // refused; quoted by a relay, the general wording (badreputation) decides. [TSS09]/[TSS11] likewise.
+            new(null, "temporarily deferred due to unexpected volume or user complaints", BounceReason.Rejected, RemoteOnly: true),
+            new(null, "will be permanently deferred", BounceReason.Rejected, RemoteOnly: true),
             new(null, "ptr", BounceReason.RequirePtr),
         ]),
         // https://support.apple.com/en-us/102322 (iCloud Mail postmaster)
@@ -105,14 +118,18 @@ internal static class ProviderRules
     {
         string host = (f.RemoteMta ?? "").ToLowerInvariant() + " @" + (f.Address.Split('@') is [_, var d] ? d.ToLowerInvariant() : "");
         string replyClass = f.ReplyCode is { Length: > 0 } rc ? rc[..1] : (f.Status is { Length: > 0 } st ? st[..1] : "");
+        string remote = (f.RemoteMta ?? "").ToLowerInvariant();
         foreach (var p in Providers)
         {
-            bool named = false;
+            bool named = false, byRemote = false;
             foreach (var m in p.HostMarks)
-                if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) { named = true; break; }
+            {
+                if (remote.Contains(m, StringComparison.Ordinal)) byRemote = true;
+                if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) named = true;
+            }
             if (!named) continue;
             foreach (var row in p.Rows)
-                if ((row.ReplyClass is null || row.ReplyClass == replyClass) && row.Phrase.IsIn(lowered)) return row.Reason;
+                if ((row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) && row.Phrase.IsIn(lowered)) return row.Reason;
         }
         return null;
     }
