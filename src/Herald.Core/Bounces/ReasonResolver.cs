@@ -14,6 +14,8 @@ internal static class ReasonResolver
         if (ProviderRules.Match(f, text) is { } byProvider) return byProvider;
 
         var byStatus = StatusCodes.ReasonOf(f.Status);
+        if (byStatus is { } ruled && f.ReportingMta is { } rm && MtaFamilies.RuleBouncers.Any(p => rm.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+            return ruled == BounceReason.UserUnknown ? BounceReason.Filtered : ruled;
         foreach (var r in ReasonOrder.Primary)
             if (Probe(r, byStatus, text, f)) return r;
 

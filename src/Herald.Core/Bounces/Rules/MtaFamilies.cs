@@ -110,6 +110,15 @@ internal static class MtaFamilies
     }
 
     /// <summary>
+    /// Reporting MTAs (Reporting-MTA prefix, lowercase) that bounce by a rule their owner set up rather than after trying
+    /// to deliver: Amazon SES receiving answers with the receipt rule's Bounce action, whose reply and status the owner
+    /// picks from templates ("550 5.1.1 Mailbox does not exist", "552 5.2.2 Mailbox full", "500 5.6.1 Message content
+    /// rejected", …; docs.aws.amazon.com/ses/latest/dg/receiving-email-action-bounce.html). The status code is the
+    /// verdict, and "does not exist" there is the owner's filter, not a directory lookup.
+    /// </summary>
+    public static readonly string[] RuleBouncers = ["inbound-smtp."];
+
+    /// <summary>
     /// Headers some gateways add that say at which stage they refuse: McAfee's gateways verify recipients during
     /// the SMTP session (RCPT), so their "unknown user" is an address that does not exist, not a content filter.
     /// </summary>

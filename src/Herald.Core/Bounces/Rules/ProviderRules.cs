@@ -10,7 +10,26 @@ internal static class ProviderRules
     /// <param name="RemoteOnly">The row applies only when the remote MTA itself is the provider's, not when a relay's
     /// text or the recipient's domain names it: the wording is the provider's own verdict only from its own hosts.</param>
     private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason, bool RemoteOnly = false);
-    private sealed record Provider(string Name, string[] HostMarks, Row[] Rows);
+    private sealed record Provider(string Name, string[] HostMarks, Row[] Rows, NumberedCodes? Codes = null);
+
+    /// <summary>A provider's numbered error codes: a marker ("aup#") then a four-digit number, ranges → reason.</summary>
+    private sealed record NumberedCodes(string Marker, (int From, int To, BounceReason Reason)[] Ranges)
+    {
+        public BounceReason? Find(string lowered)
+        {
+            int at = lowered.IndexOf(Marker, StringComparison.Ordinal);
+            if (at < 0) return null;
+            // "AUP#I-1310", "AUP#In-1310", "AUP#O1350": the first run of four digits shortly after the marker.
+            int i = at + Marker.Length, end = Math.Min(lowered.Length, i + 8);
+            while (i < end && !char.IsAsciiDigit(lowered[i])) i++;
+            int n = 0, value = 0;
+            while (i + n < lowered.Length && char.IsAsciiDigit(lowered[i + n])) { value = value * 10 + (lowered[i + n] - '0'); n++; }
+            if (n != 4) return null;
+            foreach (var (from, to, reason) in Ranges)
+                if (value >= from && value <= to) return reason;
+            return null;
+        }
+    }
 
     private static readonly Provider[] Providers =
     [
@@ -67,6 +86,26 @@ internal static class ProviderRules
         ]),
         // https://www.cox.com/residential/support/email-error-codes.html: 5.1.0 "sender rejected" is an IP/domain block
         new("cox", ["cox.net", "cox.com"], [new(null, "sender rejected", BounceReason.Blocked)]),
+        // https://www.spectrum.net/support/internet/understanding-email-error-codes (Charter/Spectrum "AUP#" codes;
+        // AUP#I… for mail coming in, AUP#O… going out, same numbers)
+        new("spectrum", ["charter.net", "spectrum.net"], [], new NumberedCodes("aup#",
+        [
+            (1000, 1000, BounceReason.Blocked),          // sending IP blocked for suspicious activity
+            (1010, 1080, BounceReason.Rejected),         // sending account blocked or limited
+            (1090, 1090, BounceReason.SystemError),      // cannot be processed, try later
+            (1100, 1150, BounceReason.RequirePtr),       // no full-circle (reverse) DNS for the sending IP
+            (1160, 1190, BounceReason.PolicyViolation),  // against the domain's security policy
+            (1200, 1250, BounceReason.Blocked),          // IP listed by Cloudmark CSI or Spamhaus
+            (1260, 1260, BounceReason.NetworkError),     // IPv6 not accepted
+            (1300, 1340, BounceReason.TooManyConn),      // too many (concurrent) connections
+            (1350, 1490, BounceReason.Speeding),         // volume limits
+            (1500, 1500, BounceReason.Rejected),         // sending as another address than signed in
+            (1520, 1520, BounceReason.Rejected),         // sending as a domain not hosted
+            (1530, 1530, BounceReason.MesgTooBig),       // larger than 20 MB
+            (1540, 1550, BounceReason.Speeding),         // too many messages in a session / recipients in a message
+            (1560, 1560, BounceReason.PolicyViolation),  // too many invalid recipients
+            (1580, 1580, BounceReason.Speeding),         // too many recipients in a short time
+        ])),
         // https://service.mail.qq.com/ (Tencent error help pages)
         new("tencent", ["qq.com"],
         [
@@ -128,6 +167,7 @@ internal static class ProviderRules
                 if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) named = true;
             }
             if (!named) continue;
+            if (p.Codes?.Find(lowered) is { } coded) return coded;
             foreach (var row in p.Rows)
                 if ((row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) && row.Phrase.IsIn(lowered)) return row.Reason;
         }
