@@ -166,11 +166,28 @@ public static class BounceAnalyzer
             if (f.Diagnostic.Length > 0) continue;
             int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
             var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1200)] : report;
+            // The line just above the recipient, when it is a sentence of its own (EZweb/au: "The user(s) account is
+            // disabled." over "<a@b>: 550 user unknown"), is the report's verdict on it.
+            if (at > 0 && LineAbove(report, at) is { } above) near = above + "\n" + near;
             f.Diagnostic = string.Join(' ', near.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             f.ReplyCode ??= StatusCodes.FindReply(f.Diagnostic);
             if (f.Status is null || f.Status.EndsWith(".0.0", StringComparison.Ordinal)) f.Status = StatusCodes.Find(f.Diagnostic) ?? f.Status;
             f.Command ??= TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
         }
+    }
+
+    /// <summary>The first non-empty line above the line holding <paramref name="at"/> (at most two blank lines up), if it is one sentence.</summary>
+    private static string? LineAbove(string report, int at)
+    {
+        int start = report.LastIndexOf('\n', Math.Max(0, at - 1));
+        string line = "";
+        for (int blank = 0; start > 0 && blank < 3 && line.Length == 0; blank++)
+        {
+            int prev = report.LastIndexOf('\n', start - 1);
+            line = report[(prev + 1)..start].Trim();
+            start = prev;
+        }
+        return line.Length is > 10 and < 200 && line.EndsWith('.') && !line.Contains('@') ? line : null;
     }
 
     /// <summary>What the reporting gateway's own headers say (see <see cref="MtaFamilies.StageHints"/>).</summary>
