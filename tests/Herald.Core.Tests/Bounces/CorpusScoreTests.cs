@@ -32,7 +32,7 @@ public class CorpusScoreTests
 
 /// <summary>
 /// The issue's targets (project issue 4, "Measured targets"): reason 97%, hard/soft 99%, status 98%, reached on
-/// 2026-11-23 (97.5% / 99.0% / 99.0%). A change that makes classification worse than the targets fails; never lower them.
+/// 2026-11-23 (97.8% / 99.3% / 99.0%). A change that makes classification worse than the targets fails; never lower them.
 /// </summary>
 internal static class ScoreTargets
 {
