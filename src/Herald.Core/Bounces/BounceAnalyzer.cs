@@ -71,11 +71,15 @@ public static class BounceAnalyzer
             return Report(ses.Kind, ses.Facts, verp, originalId);
 
         var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
+        var family = MtaFamilies.FamilyOf(lowered);
         if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
             ApplyHeaderHints(m, dsn);
-            return Report(MessageKind.Bounce, dsn, verp, originalId);
+            // OpenSMTPD's Status field is a placeholder: only a code its text quotes from the remote host counts.
+            if (family == ReportFamily.OpenSmtpd)
+                foreach (var f in dsn) f.Status = StatusCodes.Find(f.Diagnostic);
+            return Report(MessageKind.Bounce, dsn, verp, originalId, family);
         }
 
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
@@ -99,8 +103,15 @@ public static class BounceAnalyzer
             {
                 ApplyHeaderHints(m, text);
                 bool delayed = IsDelay(m, lowered);
-                foreach (var f in text) if (delayed) f.Action = "delayed";
-                return Report(MessageKind.Bounce, text, verp, originalId);
+                // A delivery-status part whose recipient field was unusable (a file or pipe, Exim's "save to …")
+                // still carries the reporting MTA's Status (RFC 3464 §2.3.4): it beats a pseudo code.
+                var sole = family == ReportFamily.OpenSmtpd ? null : DsnExtractor.SoleStatus(leaves);
+                foreach (var f in text)
+                {
+                    if (delayed) f.Action = "delayed";
+                    f.Status ??= sole;
+                }
+                return Report(MessageKind.Bounce, text, verp, originalId, family);
             }
         }
 
@@ -132,17 +143,51 @@ public static class BounceAnalyzer
                 var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1000)] : report;
                 f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(near));
             }
+        // A vague field status (x.0.0 "undefined", x.4.7 "expired") while the human part quotes the remote host's own
+        // code for this recipient (a Sendmail transcript, an Exchange attempt history): the quoted code is more precise.
+        foreach (var f in facts)
+        {
+            if (f.Status is not { } st || f.Diagnostic.Length == 0) continue;
+            bool generic = st.EndsWith(".0.0", StringComparison.Ordinal);
+            if (!generic && st is not ("4.4.7" or "5.4.7")) continue;
+            if (StatusCodes.Underlying(st, f.Diagnostic) != st || (generic && StatusCodes.Find(f.Diagnostic) is not null)) continue;
+            int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+            if (at < 0) continue;
+            var near = report[at..Math.Min(report.Length, at + 1200)];
+            if (generic)
+            {
+                if (StatusCodes.Find(near) is { } quoted && quoted[0] == st[0] && !quoted.EndsWith(".0.0", StringComparison.Ordinal)) f.Status = quoted;
+            }
+            else f.Status = StatusCodes.Underlying(st, near);
+        }
         if (facts.All(f => f.Diagnostic.Length > 0)) return;
         foreach (var f in facts)
         {
             if (f.Diagnostic.Length > 0) continue;
             int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
             var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1200)] : report;
+            // The line just above the recipient, when it is a sentence of its own (EZweb/au: "The user(s) account is
+            // disabled." over "<a@b>: 550 user unknown"), is the report's verdict on it.
+            if (at > 0 && LineAbove(report, at) is { } above) near = above + "\n" + near;
             f.Diagnostic = string.Join(' ', near.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             f.ReplyCode ??= StatusCodes.FindReply(f.Diagnostic);
             if (f.Status is null || f.Status.EndsWith(".0.0", StringComparison.Ordinal)) f.Status = StatusCodes.Find(f.Diagnostic) ?? f.Status;
             f.Command ??= TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
         }
+    }
+
+    /// <summary>The first non-empty line above the line holding <paramref name="at"/> (at most two blank lines up), if it is one sentence.</summary>
+    private static string? LineAbove(string report, int at)
+    {
+        int start = report.LastIndexOf('\n', Math.Max(0, at - 1));
+        string line = "";
+        for (int blank = 0; start > 0 && blank < 3 && line.Length == 0; blank++)
+        {
+            int prev = report.LastIndexOf('\n', start - 1);
+            line = report[(prev + 1)..start].Trim();
+            start = prev;
+        }
+        return line.Length is > 10 and < 200 && line.EndsWith('.') && !line.Contains('@') ? line : null;
     }
 
     /// <summary>What the reporting gateway's own headers say (see <see cref="MtaFamilies.StageHints"/>).</summary>
@@ -153,7 +198,7 @@ public static class BounceAnalyzer
                 foreach (var f in facts) f.Command ??= command;
     }
 
-    private static BounceReport Report(MessageKind kind, List<RecipientFacts> facts, string? verp, string? originalId)
+    private static BounceReport Report(MessageKind kind, List<RecipientFacts> facts, string? verp, string? originalId, ReportFamily family = ReportFamily.Other)
     {
         var list = new List<BouncedRecipient>(facts.Count);
         foreach (var f in facts)
@@ -164,11 +209,19 @@ public static class BounceAnalyzer
             {
                 // The community's pseudo codes are permanent unless the remote host's reply was a 4yz or the
                 // text calls the failure temporary/persistent (Sisimai smtp/failure IsTemporary).
-                bool temporary = (f.ReplyCode?.StartsWith('4') ?? false) ||
-                    f.Diagnostic.Contains(" temporar", StringComparison.OrdinalIgnoreCase) ||
-                    f.Diagnostic.Contains(" persistent", StringComparison.OrdinalIgnoreCase);
-                status = StatusCodes.PseudoCode(reason, temporary) ?? StatusCodes.PseudoCode(reason, false);
+                bool reply4 = f.ReplyCode?.StartsWith('4') ?? false;
+                bool temporary = family switch
+                {
+                    ReportFamily.OpenSmtpd => false,
+                    ReportFamily.Exim => reply4 || reason is BounceReason.Expired or BounceReason.MailboxFull,
+                    _ => reply4 || f.Diagnostic.Contains(" temporar", StringComparison.OrdinalIgnoreCase) ||
+                         f.Diagnostic.Contains(" persistent", StringComparison.OrdinalIgnoreCase),
+                };
+                // Exim: a refusal after MAIL FROM is coded as "onhold" whatever the wording decides (see ReportFamily).
+                var coded = family == ReportFamily.Exim && f.Command == "MAIL" ? BounceReason.OnHold : reason;
+                status = StatusCodes.PseudoCode(coded, temporary) ?? StatusCodes.PseudoCode(coded, false);
             }
+            status = StatusCodes.Underlying(status, f.Diagnostic);
             var action = f.Action.Length > 0 ? f.Action : reason switch
             {
                 BounceReason.Feedback => "feedback",

@@ -28,6 +28,21 @@ internal static class DsnExtractor
         return null;
     }
 
+    /// <summary>The one Status every recipient group of the message/delivery-status part gives, whatever its recipient field says; else null.</summary>
+    public static string? SoleStatus(List<MimeEntity> leaves)
+    {
+        string? sole = null;
+        foreach (var e in leaves)
+            if (e is MimePart p && MessageText.Is(p, "message", "delivery-status"))
+                foreach (var g in MessageText.FieldGroups(MessageText.Read(p)))
+                    if (MessageText.Field(g, "status") is { } st && StatusCodes.Find(st) is { } code)
+                    {
+                        if (sole is not null && sole != code) return null;
+                        sole = code;
+                    }
+        return sole;
+    }
+
     /// <summary>Reports pasted into a text part are often indented; fields must start their line.</summary>
     private static string Unindent(string text)
     {

@@ -14,6 +14,8 @@ internal static class ReasonResolver
         if (ProviderRules.Match(f, text) is { } byProvider) return byProvider;
 
         var byStatus = StatusCodes.ReasonOf(f.Status);
+        if (byStatus is { } ruled && f.ReportingMta is { } rm && MtaFamilies.RuleBouncers.Any(p => rm.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+            return ruled == BounceReason.UserUnknown ? BounceReason.Filtered : ruled;
         foreach (var r in ReasonOrder.Primary)
             if (Probe(r, byStatus, text, f)) return r;
 
@@ -23,12 +25,14 @@ internal static class ReasonResolver
         {
             if (ReasonPhrases.Matches(r, text)) return r;
         }
+        // An X-Unix diagnostic is the exit code of the local delivery program: more precise than a system-status code.
+        if (f.DiagnosticType?.StartsWith("x-unix", StringComparison.OrdinalIgnoreCase) == true && byStatus is BounceReason.SystemError or null)
+            return BounceReason.MailerError;
         if (byStatus is { } s) return s;
 
         string subject = f.Status is { Length: > 3 } ? f.Status[..3] : "";
         if (subject is "5.6" or "4.6") return BounceReason.ContentError;
         if (subject is "5.7" or "4.7") return BounceReason.SecurityError;
-        if (f.DiagnosticType?.StartsWith("x-unix", StringComparison.OrdinalIgnoreCase) == true) return BounceReason.MailerError;
         if (ReasonPhrases.Matches(BounceReason.SyntaxError, text)) return BounceReason.SyntaxError;
         if (f.Action is "delayed" or "expired") return BounceReason.Expired;
         if (f.Command is "EHLO" or "HELO" or "CONN") return BounceReason.Blocked;

@@ -11,15 +11,15 @@ public class CorpusScoreTests
         Directory.EnumerateFiles(Corpus.NotBounces, "*.eml")));
 
     [Fact]
-    public void Reason_matches_the_labels_for_at_least_96_percent_of_recipients() =>
+    public void Reason_matches_the_labels_for_at_least_97_percent_of_recipients() =>
         Assert.True(Result.Value.Reason >= ScoreTargets.Reason, Describe($"reason {Result.Value.Reason:F1}%"));
 
     [Fact]
-    public void Hard_or_soft_matches_the_labels_for_at_least_98_percent_of_recipients() =>
+    public void Hard_or_soft_matches_the_labels_for_at_least_99_percent_of_recipients() =>
         Assert.True(Result.Value.Hard >= ScoreTargets.Hard, Describe($"hard/soft {Result.Value.Hard:F1}%"));
 
     [Fact]
-    public void Status_code_matches_the_labels_for_at_least_95_percent_of_recipients() =>
+    public void Status_code_matches_the_labels_for_at_least_98_percent_of_recipients() =>
         Assert.True(Result.Value.Status >= ScoreTargets.Status, Describe($"status {Result.Value.Status:F1}%"));
 
     [Fact]
@@ -31,13 +31,12 @@ public class CorpusScoreTests
 }
 
 /// <summary>
-/// Floors the engine reaches today, so a change that makes classification worse fails. The issue's targets
-/// (project issue 4, "Measured targets") are higher: reason 97%, hard/soft 99%, status 98%; not reached yet
-/// (96.1% / 98.3% / 95.3% on 2026-11-23). Raise these as rules improve, never lower them.
+/// The issue's targets (project issue 4, "Measured targets"): reason 97%, hard/soft 99%, status 98%, reached on
+/// 2026-11-23 (97.8% / 99.3% / 99.0%). A change that makes classification worse than the targets fails; never lower them.
 /// </summary>
 internal static class ScoreTargets
 {
-    public const double Reason = 96.0;
-    public const double Hard = 98.0;
-    public const double Status = 95.0;
+    public const double Reason = 97.0;
+    public const double Hard = 99.0;
+    public const double Status = 98.0;
 }

@@ -89,6 +89,36 @@ internal static class MtaFamilies
     ];
 
     /// <summary>
+    /// Families whose status conventions differ from the default, known by a sentence only their own
+    /// reports write (lowercase; the first row found wins). Exim: deliver.c's notification text. OpenSMTPD:
+    /// smtpd/bounce.c's greeting.
+    /// </summary>
+    public static readonly (string Sentence, ReportFamily Family)[] Families =
+    [
+        // Services that run Exim but write their own notification around it keep the default convention.
+        ("the header of the original message is following", ReportFamily.Other), // 1&1, GMX
+        ("создано автоматически сервером mail.ru", ReportFamily.Other), // Mail.Ru ("created automatically by the Mail.Ru server")
+        ("this message was created automatically by mail delivery software", ReportFamily.Exim),
+        ("this is the mailer-daemon, please do not reply to this e", ReportFamily.OpenSmtpd),
+    ];
+
+    public static ReportFamily FamilyOf(string lowered)
+    {
+        foreach (var (sentence, family) in Families)
+            if (lowered.Contains(sentence, StringComparison.Ordinal)) return family;
+        return ReportFamily.Other;
+    }
+
+    /// <summary>
+    /// Reporting MTAs (Reporting-MTA prefix, lowercase) that bounce by a rule their owner set up rather than after trying
+    /// to deliver: Amazon SES receiving answers with the receipt rule's Bounce action, whose reply and status the owner
+    /// picks from templates ("550 5.1.1 Mailbox does not exist", "552 5.2.2 Mailbox full", "500 5.6.1 Message content
+    /// rejected", …; docs.aws.amazon.com/ses/latest/dg/receiving-email-action-bounce.html). The status code is the
+    /// verdict, and "does not exist" there is the owner's filter, not a directory lookup.
+    /// </summary>
+    public static readonly string[] RuleBouncers = ["inbound-smtp."];
+
+    /// <summary>
     /// Headers some gateways add that say at which stage they refuse: McAfee's gateways verify recipients during
     /// the SMTP session (RCPT), so their "unknown user" is an address that does not exist, not a content filter.
     /// </summary>
@@ -147,3 +177,15 @@ internal static class MtaFamilies
         "------ original message ------",
     ];
 }
+
+/// <summary>
+/// MTA families whose reports follow their own status conventions:
+/// <list type="bullet">
+/// <item>Exim gives no enhanced status in its text report; the community's pseudo code is temporary (4.0.9yy) when
+/// the remote reply was 4yz or the failure is a retry timeout or a full mailbox (both retried by Exim before giving
+/// up), and a refusal after MAIL FROM is the sender's problem whatever the wording ("onhold" code x.0.901).</item>
+/// <item>OpenSMTPD's message/delivery-status part carries placeholders (5.0.0 for any failure, 4.4.7 for any delay);
+/// its text part is the report, and the pseudo code is permanent even for delay warnings.</item>
+/// </list>
+/// </summary>
+internal enum ReportFamily { Other, Exim, OpenSmtpd }

@@ -7,8 +7,29 @@ namespace Herald.Core.Bounces.Rules;
 /// </summary>
 internal static class ProviderRules
 {
-    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason);
-    private sealed record Provider(string Name, string[] HostMarks, Row[] Rows);
+    /// <param name="RemoteOnly">The row applies only when the remote MTA itself is the provider's, not when a relay's
+    /// text or the recipient's domain names it: the wording is the provider's own verdict only from its own hosts.</param>
+    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason, bool RemoteOnly = false);
+    private sealed record Provider(string Name, string[] HostMarks, Row[] Rows, NumberedCodes? Codes = null);
+
+    /// <summary>A provider's numbered error codes: a marker ("aup#") then a four-digit number, ranges → reason.</summary>
+    private sealed record NumberedCodes(string Marker, (int From, int To, BounceReason Reason)[] Ranges)
+    {
+        public BounceReason? Find(string lowered)
+        {
+            int at = lowered.IndexOf(Marker, StringComparison.Ordinal);
+            if (at < 0) return null;
+            // "AUP#I-1310", "AUP#In-1310", "AUP#O1350": the first run of four digits shortly after the marker.
+            int i = at + Marker.Length, end = Math.Min(lowered.Length, i + 8);
+            while (i < end && !char.IsAsciiDigit(lowered[i])) i++;
+            int n = 0, value = 0;
+            while (i + n < lowered.Length && char.IsAsciiDigit(lowered[i + n])) { value = value * 10 + (lowered[i + n] - '0'); n++; }
+            if (n != 4) return null;
+            foreach (var (from, to, reason) in Ranges)
+                if (value >= from && value <= to) return reason;
+            return null;
+        }
+    }
 
     private static readonly Provider[] Providers =
     [
@@ -65,6 +86,26 @@ internal static class ProviderRules
         ]),
         // https://www.cox.com/residential/support/email-error-codes.html: 5.1.0 "sender rejected" is an IP/domain block
         new("cox", ["cox.net", "cox.com"], [new(null, "sender rejected", BounceReason.Blocked)]),
+        // https://www.spectrum.net/support/internet/understanding-email-error-codes (Charter/Spectrum "AUP#" codes;
+        // AUP#I… for mail coming in, AUP#O… going out, same numbers)
+        new("spectrum", ["charter.net", "spectrum.net"], [], new NumberedCodes("aup#",
+        [
+            (1000, 1000, BounceReason.Blocked),          // sending IP blocked for suspicious activity
+            (1010, 1080, BounceReason.Rejected),         // sending account blocked or limited
+            (1090, 1090, BounceReason.SystemError),      // cannot be processed, try later
+            (1100, 1150, BounceReason.RequirePtr),       // no full-circle (reverse) DNS for the sending IP
+            (1160, 1190, BounceReason.PolicyViolation),  // against the domain's security policy
+            (1200, 1250, BounceReason.Blocked),          // IP listed by Cloudmark CSI or Spamhaus
+            (1260, 1260, BounceReason.NetworkError),     // IPv6 not accepted
+            (1300, 1340, BounceReason.TooManyConn),      // too many (concurrent) connections
+            (1350, 1490, BounceReason.Speeding),         // volume limits
+            (1500, 1500, BounceReason.Rejected),         // sending as another address than signed in
+            (1520, 1520, BounceReason.Rejected),         // sending as a domain not hosted
+            (1530, 1530, BounceReason.MesgTooBig),       // larger than 20 MB
+            (1540, 1550, BounceReason.Speeding),         // too many messages in a session / recipients in a message
+            (1560, 1560, BounceReason.PolicyViolation),  // too many invalid recipients
+            (1580, 1580, BounceReason.Speeding),         // too many recipients in a short time
+        ])),
         // https://service.mail.qq.com/ (Tencent error help pages)
         new("tencent", ["qq.com"],
         [
@@ -75,8 +116,19 @@ internal static class ProviderRules
         new("yahoo", ["yahoodns.net", "yahoo.com", "yahoo.co.jp", "aol.com"],
         [
             new(null, "user doesn't have a", BounceReason.UserUnknown),
+            new(null, "mailbox not found", BounceReason.UserUnknown),
+            new(null, "is no longer valid", BounceReason.Suspend),
+            new(null, "this mailbox is disabled", BounceReason.Suspend),
             new(null, "not accepted for policy reasons", BounceReason.PolicyViolation),
-            new(null, "temporarily deferred due to unexpected volume or user complaints", BounceReason.BadReputation),
+            new(null, "requires all senders to authenticate", BounceReason.AuthFailure),
+            new(null, "spamhaus", BounceReason.Blocked),
+            new(null, "user is receiving mail too quickly", BounceReason.Speeding),
+            new(null, "max message per connection reached", BounceReason.TooManyConn),
+            // [TSS04] "temporarily deferred due to unexpected volume or user complaints": Yahoo's own hosts send it for
+            // poor reputation and for missing SPF/DKIM/DMARC alike, so from them it says only that the sender was
+            // refused; quoted by a relay, the general wording (badreputation) decides. [TSS09]/[TSS11] likewise.
+            new(null, "temporarily deferred due to unexpected volume or user complaints", BounceReason.Rejected, RemoteOnly: true),
+            new(null, "will be permanently deferred", BounceReason.Rejected, RemoteOnly: true),
             new(null, "ptr", BounceReason.RequirePtr),
         ]),
         // https://support.apple.com/en-us/102322 (iCloud Mail postmaster)
@@ -105,14 +157,19 @@ internal static class ProviderRules
     {
         string host = (f.RemoteMta ?? "").ToLowerInvariant() + " @" + (f.Address.Split('@') is [_, var d] ? d.ToLowerInvariant() : "");
         string replyClass = f.ReplyCode is { Length: > 0 } rc ? rc[..1] : (f.Status is { Length: > 0 } st ? st[..1] : "");
+        string remote = (f.RemoteMta ?? "").ToLowerInvariant();
         foreach (var p in Providers)
         {
-            bool named = false;
+            bool named = false, byRemote = false;
             foreach (var m in p.HostMarks)
-                if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) { named = true; break; }
+            {
+                if (remote.Contains(m, StringComparison.Ordinal)) byRemote = true;
+                if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) named = true;
+            }
             if (!named) continue;
+            if (p.Codes?.Find(lowered) is { } coded) return coded;
             foreach (var row in p.Rows)
-                if ((row.ReplyClass is null || row.ReplyClass == replyClass) && row.Phrase.IsIn(lowered)) return row.Reason;
+                if ((row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) && row.Phrase.IsIn(lowered)) return row.Reason;
         }
         return null;
     }

@@ -169,6 +169,24 @@ internal static class StatusCodes
         return inDiagnostic;
     }
 
+    /// <summary>
+    /// RFC 3463 §3.5 on X.4.7 (delivery time expired): "If possible, the code for the actual problem found when
+    /// delivery was attempted should be returned rather than this code." When a report says 4.4.7/5.4.7 and its
+    /// diagnostic quotes the last attempt's own code ("… expired … 421 4.4.2 Connection timed out"), that code is the status.
+    /// </summary>
+    public static string? Underlying(string? status, string diagnostic)
+    {
+        if (status is not ("4.4.7" or "5.4.7") || diagnostic.Length == 0) return status;
+        var rest = diagnostic.AsSpan();
+        for (int guard = 0; guard < 8 && Find(rest) is { } code; guard++)
+        {
+            if (code[0] != '2' && !code.EndsWith(".4.7", StringComparison.Ordinal)) return code;
+            int at = rest.IndexOf(code.AsSpan(), StringComparison.Ordinal);
+            rest = rest[(at + code.Length)..];
+        }
+        return status;
+    }
+
     /// <summary>The pseudo status for a reason; temporary ones only where the community defines one.</summary>
     public static string? PseudoCode(BounceReason reason, bool temporary)
     {
