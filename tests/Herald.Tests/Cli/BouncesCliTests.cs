@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+using Herald.Cli;
+
+namespace Herald.Tests.Cli;
+
+/// <summary><c>herald bounces classify</c>: no database, no server; one JSON line per file; bad paths named, the rest go on.</summary>
+public class BouncesCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("herald-bounces-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private const string Dsn = """
+        From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
+        To: bounces+abc123@bounce.school.example
+        Subject: Undelivered Mail Returned to Sender
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+        --b1
+        Content-Type: text/plain
+
+        I'm sorry to have to inform you that your message could not be delivered.
+
+        --b1
+        Content-Type: message/delivery-status
+
+        Reporting-MTA: dns; relay.example.net
+
+        Final-Recipient: rfc822; nobody@pupils.example.org
+        Action: failed
+        Status: 5.1.1
+        Diagnostic-Code: smtp; 550 5.1.1 <nobody@pupils.example.org>: Recipient address rejected: User unknown in virtual mailbox table
+
+        --b1--
+        """;
+
+    private const string Letter = """
+        From: parent@example.org
+        To: office@school.example
+        Subject: Trip on Friday
+
+        Will the bus leave at nine?
+        """;
+
+    [Fact]
+    public async Task Classify_json_prints_one_line_per_file_with_reason_status_and_hard()
+    {
+        File.WriteAllText(Path.Combine(_dir, "dsn.eml"), Dsn);
+        File.WriteAllText(Path.Combine(_dir, "letter.eml"), Letter);
+        var output = new StringWriter();
+        var code = await HeraldCli.RunAsync(["bounces", "classify", "--json", _dir], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(2, lines.Count);
+        var dsn = lines.Single(l => l["file"]!.GetValue<string>().EndsWith("dsn.eml"));
+        Assert.Equal("bounce", dsn["kind"]!.GetValue<string>());
+        var r = dsn["recipients"]!.AsArray().Single()!;
+        Assert.Equal("nobody@pupils.example.org", r["address"]!.GetValue<string>());
+        Assert.Equal("5.1.1", r["status"]!.GetValue<string>());
+        Assert.Equal("userunknown", r["reason"]!.GetValue<string>());
+        Assert.True(r["hard"]!.GetValue<bool>());
+        Assert.Equal("not-bounce", lines.Single(l => l["file"]!.GetValue<string>().EndsWith("letter.eml"))["kind"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_unreadable_path_is_named_and_the_rest_of_the_batch_goes_on()
+    {
+        File.WriteAllText(Path.Combine(_dir, "dsn.eml"), Dsn);
+        var missing = Path.Combine(_dir, "no-such-file.eml");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await HeraldCli.RunAsync(["bounces", "classify", "--json", missing, Path.Combine(_dir, "dsn.eml")], output, error);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("no-such-file.eml", error.ToString());
+        Assert.Contains("\"userunknown\"", output.ToString());
+    }
+}
