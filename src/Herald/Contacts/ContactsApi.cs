@@ -53,9 +53,10 @@ public static class ContactsApi
         g.MapPost("/import", async (HttpContext http, CsvImport import, SchoolStore schools) =>
         {
             if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
-            byte[] bytes;
+            byte[]? bytes;
             try { bytes = await ReadBody(http); }
             catch (InvalidDataException e) { return TypedResults.Problem(e.Message, statusCode: 413, title: "Too large"); }
+            if (bytes is null) return Problems.Invalid("file", "the form has no file: upload the CSV as a file field, or send it as the text/csv body");
             try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes)); }
             catch (CsvImport.FileRejected e) { return Problems.Invalid("file", e.Message); }
         }).Accepts<string>("text/csv", "multipart/form-data").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
@@ -69,12 +70,12 @@ public static class ContactsApi
     }
 
     /// <summary>The CSV file, as the raw body (text/csv) or the first file of a multipart form.</summary>
-    private static async Task<byte[]> ReadBody(HttpContext http)
+    private static async Task<byte[]?> ReadBody(HttpContext http)
     {
         if (http.Request.HasFormContentType)
         {
             var form = await http.Request.ReadFormAsync();
-            var file = form.Files.FirstOrDefault() ?? throw new InvalidDataException("the form has no file");
+            if (form.Files.FirstOrDefault() is not { } file) return null;
             if (file.Length > CsvImport.MaxBytes) throw new InvalidDataException($"the file is larger than {CsvImport.MaxBytes} bytes");
             using var ms = new MemoryStream();
             await file.CopyToAsync(ms);

@@ -37,6 +37,15 @@ public class DispatcherTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_multipart_form_without_a_file_is_refused_naming_the_file(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        using var form = new MultipartFormDataContent { { new StringContent("s1,student,Ann"), "text" } };
+        var problem = await h.Client.PostAsync("api/v1/contacts/import", form).ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.NotNull(problem["errors"]!["file"]);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task An_unknown_field_in_a_contact_is_refused(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
