@@ -88,4 +88,14 @@ public class EventsApiTests
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
         await Post(h.Client, 987654, "delivered", expect: HttpStatusCode.NotFound);
     }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_event_cannot_claim_a_send_decision_like_dropped(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var (c, a, d) = await QueuedDeliveryAsync(h);
+        var problem = await Post(h.Client, d, "dropped", expect: HttpStatusCode.BadRequest);
+        Assert.Contains("decided by Herald", problem.Str("detail"));
+        Assert.Equal("queued", (await h.Client.ReportAsync(a)).StatusOf(c));
+    }
 }
