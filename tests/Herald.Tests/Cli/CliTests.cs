@@ -190,4 +190,40 @@ public class CliTests
         Assert.Equal(1, r.Exit);
         Assert.Contains("--school", r.Error);
     }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resend_on_the_command_line_dry_runs_then_resends_once_per_key(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var missing = await h.Client.AddContactAsync(null);
+        var a = await h.Client.SendToAsync([missing]);
+        await h.Client.PutAsync($"api/v1/contacts/{missing}", System.Net.Http.Json.JsonContent.Create(
+            new { role = "guardian", name = "Test Contact", email = "fixed@school.example" }, options: HeraldHost.Json)).ExpectAsync(HttpStatusCode.OK);
+
+        var dry = await RunOk(storage, "announcements", "resend", a.ToString(), "--status", "email_missing", "--dry-run", "--by", "office");
+        Assert.Contains("would resend 1", dry.Output);
+        Assert.Contains("email queued: 1", dry.Output);
+        Assert.Equal("email_missing", (await h.Client.ReportAsync(a)).StatusOf(missing));
+
+        var first = await RunOk(storage, "announcements", "resend", a.ToString(), "--status", "email_missing", "--by", "office", "--idempotency-key", "k1");
+        Assert.Contains("resent 1", first.Output);
+        var again = await RunOk(storage, "announcements", "resend", a.ToString(), "--status", "email_missing", "--by", "office", "--idempotency-key", "k1");
+        Assert.Contains("already done with this key", again.Output);
+        var line = (await h.Client.ReportAsync(a)).LineOf(missing);
+        Assert.Equal("queued", line.Str("status"));
+        Assert.Equal(2, line["attempt"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resend_with_an_unknown_status_is_named_without_a_stack_trace(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var a = await h.Client.SendToAsync([await h.Client.AddContactAsync(null)]);
+        var r = await Run(storage, "announcements", "resend", a.ToString(), "--status", "lost", "--by", "office");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("'lost' is not a status", r.Error);
+        Assert.DoesNotContain("   at ", r.Error + r.Output);
+    }
 }
