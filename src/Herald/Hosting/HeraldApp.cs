@@ -43,6 +43,8 @@ public static class HeraldApp
         app.MapScalarApiReference();
         app.MapMetrics();
         app.MapHealth();
+        // Before the API-key group: Kannel authenticates with the signed URL, not a key.
+        Herald.Sms.KannelDlrApi.MapKannelDlr(app);
         var api = app.MapGroup("/api/v1").RequireApiKey();
         api.MapContacts();
         api.MapAnnouncements();
