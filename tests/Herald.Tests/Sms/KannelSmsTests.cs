@@ -58,12 +58,15 @@ public class KannelSmsTests
     }
 
     [Fact]
-    public async Task Contact_without_a_valid_mobile_is_mobile_missing()
+    public async Task Invalid_or_missing_mobile_is_mobile_missing()
     {
         await using var h = await StartAsync();
-        var c = await h.Client.AddContactAsync("someone@school.test", null);
-        var a = await h.Client.SendToAsync([c], channels: ["sms"]);
-        await WaitForSms(h.Client, a, c, "mobile_missing");
+        // A UK landline is a valid number but not a mobile; the contact is kept with a warning.
+        var landline = await h.Client.AddContactAsync(null, "+442079460123");
+        var none = await h.Client.AddContactAsync("someone@school.test", null);
+        var a = await h.Client.SendToAsync([landline, none], channels: ["sms"]);
+        await WaitForSms(h.Client, a, landline, "mobile_missing");
+        await WaitForSms(h.Client, a, none, "mobile_missing");
     }
 
     [Fact]
