@@ -29,7 +29,9 @@ public static class AnnouncementRules
 {
     public const int MaxBody = 1_000_000;
 
-    public static List<FieldProblem> Validate(AnnouncementInput a)
+    /// <param name="a">The announcement as posted.</param>
+    /// <param name="smsMaxParts">Most SMS parts a text may need (<c>Herald:Sms:Kannel:MaxParts</c>).</param>
+    public static List<FieldProblem> Validate(AnnouncementInput a, int smsMaxParts = 6)
     {
         var p = new List<FieldProblem>();
         if (string.IsNullOrWhiteSpace(a.Subject)) p.Add(new("subject", "is required"));
@@ -46,6 +48,11 @@ public static class AnnouncementRules
             p.Add(new("text", "an email needs a text or an HTML body"));
         if (channels.Contains(Channel.Sms) && string.IsNullOrWhiteSpace(a.SmsText) && string.IsNullOrWhiteSpace(a.Text))
             p.Add(new("smsText", "an SMS needs smsText or a text body"));
+        // The dispatcher sends smsText, else the text body; a long one is billed per part, so refuse it here
+        // rather than fail at send time (which is not the number's fault).
+        else if (channels.Contains(Channel.Sms) && (a.SmsText ?? a.Text) is { Length: <= 1600 } smsBody
+                 && Herald.Core.Sms.SmsText.Measure(smsBody) is { } enc && enc.Parts > smsMaxParts)
+            p.Add(new("smsText", $"text needs {enc.Parts} parts ({enc.Encoding}, {enc.Units} units); the maximum is {smsMaxParts}"));
         if (string.IsNullOrWhiteSpace(a.Category)) p.Add(new("category", "is required (e.g. 'general', 'trips')"));
         else if (!ContactRules.IsCategory(a.Category)) p.Add(new("category", $"'{a.Category}' is not a category (1-40 of a-z, 0-9, '_', '.', '-')"));
         if (a.Audience is null) p.Add(new("audience", "is required: {\"all\": true}, {\"groups\": [...]} or {\"contactIds\": [...]}"));

@@ -13,10 +13,10 @@ public static class AnnouncementsApi
     {
         var g = api.MapGroup("/announcements").WithTags("Announcements");
 
-        g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, AnnouncementInput input) =>
+        g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, HeraldOptions options, AnnouncementInput input) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            var problems = AnnouncementRules.Validate(input);
+            var problems = AnnouncementRules.Validate(input, options.Sms.Kannel.MaxParts);
             if (problems.Count > 0) return Problems.Invalid(problems);
             foreach (var id in input.Audience!.ContactIds ?? [])
                 if (contacts.Get(s, id) is null) return Problems.Invalid("audience.contactIds", $"contact {id} does not exist");

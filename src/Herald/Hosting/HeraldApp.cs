@@ -43,6 +43,8 @@ public static class HeraldApp
         app.MapScalarApiReference();
         app.MapMetrics();
         app.MapHealth();
+        // Before the API-key group: Kannel authenticates with the signed URL, not a key.
+        Herald.Sms.KannelDlrApi.MapKannelDlr(app);
         var api = app.MapGroup("/api/v1").RequireApiKey();
         api.MapContacts();
         api.MapAnnouncements();
@@ -63,6 +65,8 @@ public static class HeraldApp
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
+        if (o.Transport.Sms == "kannel")
+            results.AddRange(o.Sms.Kannel.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (results.Count > 0) throw new InvalidOperationException("Invalid Herald settings:\n  " + string.Join("\n  ", results.Select(r => r.ErrorMessage)));
         return o;
     }
@@ -89,7 +93,11 @@ public static class HeraldApp
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
         services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
-        services.AddSingleton<ISmsTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        if (options.Transport.Sms == "kannel")
+            // Kannel answers sendsms at once (it queues); a slow answer means it is in trouble, so retry later.
+            services.AddSingleton<ISmsTransport>(new Herald.Sms.KannelTransport(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options.Sms.Kannel));
+        else
+            services.AddSingleton<ISmsTransport>(sp => sp.GetRequiredService<SandboxTransport>());
         services.AddSingleton<Dispatcher>();
         services.AddLogging();
         return services;

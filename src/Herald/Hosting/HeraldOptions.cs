@@ -18,6 +18,41 @@ public sealed class HeraldOptions
     public SenderOptions Sender { get; set; } = new();
     public DispatchOptions Dispatch { get; set; } = new();
     public TransportOptions Transport { get; set; } = new();
+    public SmsOptions Sms { get; set; } = new();
+}
+
+/// <summary>SMS gateway settings.</summary>
+public sealed class SmsOptions
+{
+    public KannelOptions Kannel { get; set; } = new();
+}
+
+/// <summary>Kannel gateway (<c>Herald:Sms:Kannel</c>); required when <c>Herald:Transport:Sms</c> is <c>kannel</c>.</summary>
+public sealed class KannelOptions
+{
+    /// <summary>smsbox sendsms URL, e.g. <c>http://127.0.0.1:13013/cgi-bin/sendsms</c>.</summary>
+    public string? SendsmsUrl { get; set; }
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    /// <summary>Sender id; empty means the school's name.</summary>
+    public string? From { get; set; }
+    /// <summary>Herald's public base URL, which Kannel calls back with delivery reports.</summary>
+    public string? DlrBaseUrl { get; set; }
+    /// <summary>Secret that signs the DLR URLs (HMAC-SHA256).</summary>
+    public string? TokenSecret { get; set; }
+    /// <summary>Most parts a text may need. Default 6.</summary>
+    [Range(1, 255)] public int MaxParts { get; set; } = 6;
+
+    /// <summary>What is missing or wrong, for the start-up error.</summary>
+    public IEnumerable<string> Problems()
+    {
+        foreach (var (name, v) in new[] { ("SendsmsUrl", SendsmsUrl), ("Username", Username), ("Password", Password), ("DlrBaseUrl", DlrBaseUrl), ("TokenSecret", TokenSecret) })
+            if (string.IsNullOrWhiteSpace(v)) yield return $"Herald:Sms:Kannel:{name}: required when Herald:Transport:Sms is kannel";
+        foreach (var (name, v) in new[] { ("SendsmsUrl", SendsmsUrl), ("DlrBaseUrl", DlrBaseUrl) })
+            if (!string.IsNullOrWhiteSpace(v) && !Uri.TryCreate(v, UriKind.Absolute, out _)) yield return $"Herald:Sms:Kannel:{name}: not an absolute URL";
+        if (TokenSecret is { Length: > 0 and < 16 }) yield return "Herald:Sms:Kannel:TokenSecret: at least 16 characters";
+        if (MaxParts is < 1 or > 255) yield return "Herald:Sms:Kannel:MaxParts: between 1 and 255";
+    }
 }
 
 /// <summary>Which database Herald uses.</summary>
@@ -72,7 +107,7 @@ public sealed class TransportOptions
     [Required, RegularExpression("^sandbox$", ErrorMessage = "Herald:Transport:Email must be 'sandbox' (the only email transport so far)")]
     public string Email { get; set; } = "sandbox";
 
-    /// <summary><c>sandbox</c> (default).</summary>
-    [Required, RegularExpression("^sandbox$", ErrorMessage = "Herald:Transport:Sms must be 'sandbox' (the only SMS transport so far)")]
+    /// <summary><c>sandbox</c> (default) or <c>kannel</c> (settings in <c>Herald:Sms:Kannel</c>).</summary>
+    [Required, RegularExpression("^(sandbox|kannel)$", ErrorMessage = "Herald:Transport:Sms must be 'sandbox' or 'kannel'")]
     public string Sms { get; set; } = "sandbox";
 }

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using System.Net;
+using Herald.Sms;
+using Herald.Tests.Api;
+using Herald.Tests.Servers;
+
+namespace Herald.Tests.Sms;
+
+/// <summary>SMS through a real Kannel (bearerbox + smsbox) and the carrier simulator: numbers ending in 0 fail.</summary>
+public class KannelSmsTests
+{
+    private const string Secret = "test-dlr-secret-0123456789";
+
+    // Kannel must call Herald back, so Herald listens on a port chosen before it starts.
+    private static async Task<HeraldHost> StartAsync()
+    {
+        var kannel = await KannelServer.Shared;
+        var url = $"http://127.0.0.1:{ServerHelpers.FreePort()}";
+        return await HeraldHost.StartAsync("sqlite", settings: new Dictionary<string, string?>
+        {
+            ["Herald:Urls"] = url,
+            ["Herald:Transport:Sms"] = "kannel",
+            ["Herald:Sms:Kannel:SendsmsUrl"] = $"http://{kannel.Host}:{kannel.SendsmsPort}/cgi-bin/sendsms",
+            ["Herald:Sms:Kannel:Username"] = KannelServer.SendUser,
+            ["Herald:Sms:Kannel:Password"] = KannelServer.SendPassword,
+            ["Herald:Sms:Kannel:From"] = "Herald",
+            ["Herald:Sms:Kannel:DlrBaseUrl"] = url,
+            ["Herald:Sms:Kannel:TokenSecret"] = Secret,
+        });
+    }
+
+    private static Task<JsonNode> WaitForSms(HttpClient c, long announcement, long contact, string status) =>
+        c.WaitForReportAsync(announcement, r => r.StatusOf(contact, "sms") == status, $"contact {contact}'s SMS to reach {status}");
+
+    [Fact]
+    public async Task Delivered_number_gets_a_delivered_dlr()
+    {
+        await using var h = await StartAsync();
+        var c = await h.Client.AddContactAsync(null, "+447400123451");
+        var a = await h.Client.SendToAsync([c], channels: ["sms"]);
+        await WaitForSms(h.Client, a, c, "delivered");
+        var log = await h.Client.LogAsync(c);
+        Assert.Contains(log.Entries(), e => e.Str("status") == "sent" && e.Str("detail")!.StartsWith("kannel: 0:"));
+    }
+
+    [Fact]
+    public async Task Carrier_failure_marks_the_number_failed_and_drops_the_next_sms()
+    {
+        await using var h = await StartAsync();
+        var c = await h.Client.AddContactAsync(null, "+447400123450");
+        var a = await h.Client.SendToAsync([c], channels: ["sms"]);
+        await WaitForSms(h.Client, a, c, "failed");
+        var log = await h.Client.LogAsync(c);
+        Assert.Contains(log.Entries(), e => e.Str("status") == "failed" && e.Str("detail")!.Contains("034"));
+
+        var next = await h.Client.SendToAsync([c], channels: ["sms"]);
+        await WaitForSms(h.Client, next, c, "dropped");
+    }
+
+    [Fact]
+    public async Task Invalid_or_missing_mobile_is_mobile_missing()
+    {
+        await using var h = await StartAsync();
+        // A UK landline is a valid number but not a mobile; the contact is kept with a warning.
+        var landline = await h.Client.AddContactAsync(null, "+442079460123");
+        var none = await h.Client.AddContactAsync("someone@school.test", null);
+        var a = await h.Client.SendToAsync([landline, none], channels: ["sms"]);
+        await WaitForSms(h.Client, a, landline, "mobile_missing");
+        await WaitForSms(h.Client, a, none, "mobile_missing");
+    }
+
+    [Fact]
+    public async Task Forged_and_duplicate_dlrs_change_nothing()
+    {
+        await using var h = await StartAsync();
+        var c = await h.Client.AddContactAsync(null, "+447400123451");
+        var a = await h.Client.SendToAsync([c], channels: ["sms"]);
+        var report = await WaitForSms(h.Client, a, c, "delivered");
+        var delivery = report.LineOf(c, "sms")["deliveryId"]!.GetValue<long>();
+        var anon = h.CreateClient(null);
+        var before = (await h.Client.LogAsync(c)).Entries().Count;
+
+        // A forged failure (wrong token, no token) is refused and not recorded.
+        var forged = await anon.GetAsync($"api/v1/sms/kannel/dlr?d={delivery}&a=1&t=AAAAAAAAAAAAAAAAAAAAAA&type=2&reply=x");
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.Equal("application/problem+json", forged.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.Forbidden, (await anon.GetAsync($"api/v1/sms/kannel/dlr?d={delivery}&a=1&type=2")).StatusCode);
+
+        // The same delivered DLR again is a duplicate.
+        var token = KannelTransport.Token(Secret, delivery, 1);
+        var dup = await anon.GetAsync($"api/v1/sms/kannel/dlr?d={delivery}&a=1&t={token}&type=1");
+        Assert.Equal(HttpStatusCode.OK, dup.StatusCode);
+
+        // Unknown delivery with a valid token for it: 404.
+        var unknown = await anon.GetAsync($"api/v1/sms/kannel/dlr?d=999999&a=1&t={KannelTransport.Token(Secret, 999999, 1)}&type=1");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        Assert.Equal("delivered", (await h.Client.ReportAsync(a)).StatusOf(c, "sms"));
+        Assert.Equal(before, (await h.Client.LogAsync(c)).Entries().Count);
+    }
+
+    [Fact]
+    public async Task Too_long_sms_text_is_refused_at_creation()
+    {
+        await using var h = await StartAsync();
+        var c = await h.Client.AddContactAsync(null, "+447400123451");
+        var body = await h.Client.PostJson("api/v1/announcements", new
+        {
+            subject = "Long", text = "x", smsText = new string('a', 153 * 6 + 1), channels = new[] { "sms" }, category = "general",
+            essential = false, audience = new { contactIds = new[] { c } },
+        }).ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("needs 7 parts", body.ToJsonString());
+        Assert.Contains("the maximum is 6", body.ToJsonString());
+    }
+}
