@@ -121,21 +121,24 @@ public sealed partial class Dispatcher(
                 DbTime.At(d.first_try_at), now, Random.Shared.NextDouble());
             if (step.At is null)
             {
-                Record(d, DeliveryStatus.Rejected, EventSource.Transport, $"{result.Detail} (retry window over: expired)", "expired", now);
+                // SMS has no 'rejected': its retries running out is a failure, but not the number's fault.
+                Record(d, channel == Channel.Email ? DeliveryStatus.Rejected : DeliveryStatus.Failed, EventSource.Transport,
+                    $"{result.Detail} (retry window over: expired)", "expired", now, blamesAddress: false);
                 return;
             }
             Record(d, DeliveryStatus.SoftBounce, EventSource.Transport,
                 $"{result.Detail} (try {d.tries}; {step.Schedule}: next try {step.At:u})", result.Reason, now, step.At);
             return;
         }
-        Record(d, result.Status, EventSource.Transport, result.Detail, result.Reason, now);
+        Record(d, result.Status, EventSource.Transport, result.Detail, result.Reason, now, blamesAddress: result.BlamesAddress);
         foreach (var f in result.FollowUps ?? [])
             Record(d, f.Status, f.Source, f.Detail, f.Reason, time.GetUtcNow());
     }
 
-    private void Record(Claimed d, DeliveryStatus? status, EventSource source, string detail, string? reason, DateTimeOffset at, DateTimeOffset? next = null)
+    private void Record(Claimed d, DeliveryStatus? status, EventSource source, string detail, string? reason, DateTimeOffset at,
+        DateTimeOffset? next = null, bool blamesAddress = true)
     {
-        var e = new DeliveryEvent(d.id, status, source, detail, null, at, reason, next);
+        var e = new DeliveryEvent(d.id, status, source, detail, null, at, reason, next, blamesAddress);
         EventRecorder.Count(e, recorder.Record(e));
     }
 

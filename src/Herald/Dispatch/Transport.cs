@@ -28,8 +28,9 @@ public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string
 /// <param name="ReplyCode">SMTP reply code when there is one.</param>
 /// <param name="EnhancedStatus">RFC 3463 status code when there is one.</param>
 /// <param name="Reason">Bounce reason (vocabulary of delivery-model.md).</param>
+/// <param name="BlamesAddress">False when the failure is not the address's fault (see <see cref="Events.DeliveryEvent"/>).</param>
 public sealed record TransportResult(DeliveryStatus Status, string Detail, int? ReplyCode = null, string? EnhancedStatus = null,
-    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null);
+    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null, bool BlamesAddress = true);
 
 /// <summary>Carries emails to a relay or provider. Implementations: the sandbox (and, later, SMTP).</summary>
 public interface IEmailTransport

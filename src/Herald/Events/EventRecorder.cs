@@ -15,9 +15,11 @@ namespace Herald.Events;
 /// <param name="OccurredAt">When it happened, as the source says.</param>
 /// <param name="Reason">Short reason kept on the delivery for the report (e.g. <c>userunknown</c>).</param>
 /// <param name="NextTryAt">For a soft bounce the dispatcher will retry: when.</param>
+/// <param name="BlamesAddress">False when a failure is not the address's fault (an SMS whose retries ran out, a text
+/// too long to send): the delivery fails but the number is not marked failed.</param>
 public sealed record DeliveryEvent(
     long DeliveryId, DeliveryStatus? Status, EventSource Source, string? Detail, string? ProviderEventId,
-    DateTimeOffset OccurredAt, string? Reason = null, DateTimeOffset? NextTryAt = null);
+    DateTimeOffset OccurredAt, string? Reason = null, DateTimeOffset? NextTryAt = null, bool BlamesAddress = true);
 
 /// <summary>What recording an event did.</summary>
 public enum EventResult
@@ -113,7 +115,7 @@ public sealed class EventRecorder(Database db, TimeProvider time)
             Counts.Add(c, tx, d.announcement_id, d.channel, next.Name(), +1);
         }
 
-        if (e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null)
+        if (e.BlamesAddress && e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null)
             AddressStates.Mark(c, tx, d.school_id, d.channel, d.address, state, e.Reason ?? e.Detail, d.id, now);
 
         return new(changed ? EventResult.Changed : EventResult.Logged, changed ? e.Status : current);

@@ -17,9 +17,9 @@ public sealed class KannelTransport(HttpClient http, KannelOptions options) : IS
     {
         var enc = SmsText.Measure(sms.Text);
         // Announcement validation stops this earlier; the guard keeps a too-long text from being
-        // billed as many parts. Rejected, not failed: it is not the number's fault.
+        // billed as many parts. Failed, without blaming the number: it is not the number's fault.
         if (enc.Parts > options.MaxParts)
-            return new TransportResult(DeliveryStatus.Rejected, $"text needs {enc.Parts} parts; the maximum is {options.MaxParts}");
+            return new TransportResult(DeliveryStatus.Failed, $"text needs {enc.Parts} parts; the maximum is {options.MaxParts}", BlamesAddress: false);
 
         var dlr = $"{options.DlrBaseUrl!.TrimEnd('/')}{DlrPath}?d={sms.DeliveryId}&a={sms.Attempt}" +
                   $"&t={Token(options.TokenSecret!, sms.DeliveryId, sms.Attempt)}&type=%d&smsc=%i&reply=%A";
