@@ -24,7 +24,7 @@ public static class AdminCommands
     }
 
     /// <summary>Settings that override appsettings.json and the environment for the current async flow
-    /// (set by <see cref="HeraldCli.RunAsync"/>; lets tests run commands in parallel without process-wide variables).</summary>
+    /// (set by <c>HeraldCli.RunAsync</c>; lets tests run commands in parallel without process-wide variables).</summary>
     internal static readonly AsyncLocal<IReadOnlyDictionary<string, string?>?> Overrides = new();
 
     /// <summary>Opens Herald's services from appsettings.json and HERALD__ variables, migrating the database.</summary>

@@ -11,9 +11,10 @@ public sealed class MessageBuilder(HeraldOptions options)
     public MimeMessage Build(School school, Announcement a, long deliveryId, int attempt, string recipient, string? recipientName)
     {
         var m = new MimeMessage();
-        var useSchool = a.Sender == "school" && !string.IsNullOrWhiteSpace(school.FromAddress);
-        m.From.Add(useSchool
-            ? new MailboxAddress(school.FromName ?? school.Name, school.FromAddress)
+        var schoolFrom = a.Sender == "school" && !string.IsNullOrWhiteSpace(school.FromAddress) ? school.FromAddress : null;
+        var useSchool = schoolFrom is not null;
+        m.From.Add(schoolFrom is not null
+            ? new MailboxAddress(school.FromName ?? school.Name, schoolFrom)
             : new MailboxAddress(options.Sender.DefaultFromName, options.Sender.DefaultFromAddress));
         if (useSchool && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
         m.To.Add(new MailboxAddress(recipientName ?? "", recipient));

@@ -34,7 +34,7 @@ public enum EventResult
     UnknownDelivery,
 }
 
-/// <summary>The outcome of <see cref="EventRecorder.Record"/>, with the delivery's status afterwards.</summary>
+/// <summary>The outcome of <c>EventRecorder.Record</c>, with the delivery's status afterwards.</summary>
 public sealed record RecordOutcome(EventResult Result, DeliveryStatus? Status);
 
 /// <summary>
