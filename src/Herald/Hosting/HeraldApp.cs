@@ -67,6 +67,8 @@ public static class HeraldApp
         }
         if (o.Transport.Sms == "kannel")
             results.AddRange(o.Sms.Kannel.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        if (o.Transport.Email == "smtp")
+            results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (results.Count > 0) throw new InvalidOperationException("Invalid Herald settings:\n  " + string.Join("\n  ", results.Select(r => r.ErrorMessage)));
         return o;
     }

@@ -19,6 +19,7 @@ public sealed class HeraldOptions
     public DispatchOptions Dispatch { get; set; } = new();
     public TransportOptions Transport { get; set; } = new();
     public SmsOptions Sms { get; set; } = new();
+    public Herald.Email.EmailOptions Email { get; set; } = new();
 }
 
 /// <summary>SMS gateway settings.</summary>
@@ -103,8 +104,9 @@ public sealed class DispatchOptions
 /// <summary>Which transports carry the messages.</summary>
 public sealed class TransportOptions
 {
-    /// <summary><c>sandbox</c> (default): emails become .eml files, SMS become JSON lines, nothing leaves the machine.</summary>
-    [Required, RegularExpression("^sandbox$", ErrorMessage = "Herald:Transport:Email must be 'sandbox' (the only email transport so far)")]
+    /// <summary><c>sandbox</c> (default): emails become .eml files, nothing leaves the machine; or <c>smtp</c>
+    /// (settings in <c>Herald:Email</c>).</summary>
+    [Required, RegularExpression("^(sandbox|smtp)$", ErrorMessage = "Herald:Transport:Email must be 'sandbox' or 'smtp'")]
     public string Email { get; set; } = "sandbox";
 
     /// <summary><c>sandbox</c> (default) or <c>kannel</c> (settings in <c>Herald:Sms:Kannel</c>).</summary>

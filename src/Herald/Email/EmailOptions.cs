@@ -1,0 +1,110 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Herald.Email;
+
+/// <summary>Real email settings (<c>Herald:Email</c>): the relay, the bounce domain and mailbox, DKIM.
+/// Only read when <c>Herald:Transport:Email</c> is <c>smtp</c>.</summary>
+public sealed class EmailOptions
+{
+    public SmtpRelayOptions Smtp { get; set; } = new();
+    public BounceOptions Bounces { get; set; } = new();
+    public DkimOptions Dkim { get; set; } = new();
+
+    /// <summary>Herald's public base URL, for the one-click <c>List-Unsubscribe</c> link. Empty: the header carries
+    /// only the mailto form (to the bounce domain).</summary>
+    public string? UnsubscribeBaseUrl { get; set; }
+
+    /// <summary>What is missing or wrong, for the start-up error.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Smtp.Host)) yield return "Herald:Email:Smtp:Host: required when Herald:Transport:Email is smtp";
+        if (Smtp.Port is < 1 or > 65535) yield return "Herald:Email:Smtp:Port: between 1 and 65535";
+        if (!new[] { "none", "starttls", "starttls-when-available", "tls" }.Contains(Smtp.Security))
+            yield return "Herald:Email:Smtp:Security: one of none, starttls, starttls-when-available, tls";
+        if (string.IsNullOrEmpty(Smtp.Username) != string.IsNullOrEmpty(Smtp.Password))
+            yield return "Herald:Email:Smtp:Username and Password: give both or neither";
+        if (Smtp.Connections is < 1 or > 256) yield return "Herald:Email:Smtp:Connections: between 1 and 256";
+        if (Smtp.PerDomainConnections is < 1 or > 256) yield return "Herald:Email:Smtp:PerDomainConnections: between 1 and 256";
+        if (Smtp.PerDomainPerSecond is < 0) yield return "Herald:Email:Smtp:PerDomainPerSecond: 0 (no limit) or more";
+        if (string.IsNullOrWhiteSpace(Bounces.Domain)) yield return "Herald:Email:Bounces:Domain: required (the VERP return path is bounces+TOKEN@Domain)";
+        if (string.IsNullOrWhiteSpace(Bounces.LocalPart) || Bounces.LocalPart.Contains('+') || Bounces.LocalPart.Contains('@'))
+            yield return "Herald:Email:Bounces:LocalPart: required, without '+' or '@'";
+        if (string.IsNullOrWhiteSpace(Bounces.TokenSecret) || Bounces.TokenSecret.Length < 16)
+            yield return "Herald:Email:Bounces:TokenSecret: required, at least 16 characters (signs the VERP tokens)";
+        if (!string.IsNullOrWhiteSpace(Bounces.Imap.Host))
+        {
+            if (Bounces.Imap.Port is < 1 or > 65535) yield return "Herald:Email:Bounces:Imap:Port: between 1 and 65535";
+            if (string.IsNullOrWhiteSpace(Bounces.Imap.Username) || string.IsNullOrWhiteSpace(Bounces.Imap.Password))
+                yield return "Herald:Email:Bounces:Imap:Username and Password: required when Imap:Host is set";
+            if (!new[] { "none", "starttls", "starttls-when-available", "tls" }.Contains(Bounces.Imap.Security))
+                yield return "Herald:Email:Bounces:Imap:Security: one of none, starttls, starttls-when-available, tls";
+        }
+        if (!string.IsNullOrWhiteSpace(Dkim.PrivateKeyFile) && (string.IsNullOrWhiteSpace(Dkim.Domain) || string.IsNullOrWhiteSpace(Dkim.Selector)))
+            yield return "Herald:Email:Dkim:Domain and Selector: required when PrivateKeyFile is set";
+        if (!string.IsNullOrWhiteSpace(Dkim.PrivateKeyFile) && !File.Exists(Dkim.PrivateKeyFile))
+            yield return $"Herald:Email:Dkim:PrivateKeyFile: {Dkim.PrivateKeyFile} does not exist";
+        if (!string.IsNullOrWhiteSpace(UnsubscribeBaseUrl) && !Uri.TryCreate(UnsubscribeBaseUrl, UriKind.Absolute, out _))
+            yield return "Herald:Email:UnsubscribeBaseUrl: not an absolute URL";
+    }
+}
+
+/// <summary>The relay Herald submits to (<c>Herald:Email:Smtp</c>).</summary>
+public sealed class SmtpRelayOptions
+{
+    public string? Host { get; set; }
+    /// <summary>Default 587.</summary>
+    public int Port { get; set; } = 587;
+    /// <summary><c>none</c>, <c>starttls</c>, <c>starttls-when-available</c> (default) or <c>tls</c> (TLS on connect).</summary>
+    public string Security { get; set; } = "starttls-when-available";
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    /// <summary>Open connections kept to the relay (messages in flight at once). Default 8.</summary>
+    public int Connections { get; set; } = 8;
+    /// <summary>Most messages in flight at once to one recipient domain. Default 4.</summary>
+    public int PerDomainConnections { get; set; } = 4;
+    /// <summary>Most messages per second to one recipient domain; 0 means no limit. Default 0.</summary>
+    public double PerDomainPerSecond { get; set; }
+    /// <summary>How long one SMTP command may take before the try counts as a temporary failure. Default 60 s.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>Where bounces come back (<c>Herald:Email:Bounces</c>).</summary>
+public sealed class BounceOptions
+{
+    /// <summary>The bounce domain: the return path of every message is <c>LocalPart+TOKEN@Domain</c>.</summary>
+    public string? Domain { get; set; }
+    /// <summary>Default <c>bounces</c>.</summary>
+    public string LocalPart { get; set; } = "bounces";
+    /// <summary>Secret that signs the VERP tokens (HMAC-SHA256); at least 16 characters.</summary>
+    public string? TokenSecret { get; set; }
+    public ImapOptions Imap { get; set; } = new();
+}
+
+/// <summary>The bounce mailbox Herald reads (<c>Herald:Email:Bounces:Imap</c>); no Host means no reader.</summary>
+public sealed class ImapOptions
+{
+    public string? Host { get; set; }
+    /// <summary>Default 993.</summary>
+    public int Port { get; set; } = 993;
+    /// <summary><c>none</c>, <c>starttls</c>, <c>starttls-when-available</c> or <c>tls</c> (default).</summary>
+    public string Security { get; set; } = "tls";
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    /// <summary>Folder read for new bounces. Default <c>INBOX</c>.</summary>
+    public string Folder { get; set; } = "INBOX";
+    /// <summary>Where handled messages are moved. Default <c>Herald/Processed</c>.</summary>
+    public string ProcessedFolder { get; set; } = "Herald/Processed";
+    /// <summary>Where messages that match no delivery or cannot be read are moved. Default <c>Herald/Unmatched</c>.</summary>
+    public string UnmatchedFolder { get; set; } = "Herald/Unmatched";
+    /// <summary>How often to look when the server has no IDLE (and the longest IDLE before a re-check). Default 30 s.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>DKIM signing (<c>Herald:Email:Dkim</c>); no key file means unsigned.</summary>
+public sealed class DkimOptions
+{
+    public string? Domain { get; set; }
+    public string? Selector { get; set; }
+    /// <summary>PEM file with the RSA private key.</summary>
+    public string? PrivateKeyFile { get; set; }
+}
