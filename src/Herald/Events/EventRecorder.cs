@@ -17,9 +17,13 @@ namespace Herald.Events;
 /// <param name="NextTryAt">For a soft bounce the dispatcher will retry: when.</param>
 /// <param name="BlamesAddress">False when a failure is not the address's fault (an SMS whose retries ran out, a text
 /// too long to send): the delivery fails but the number is not marked failed.</param>
+/// <param name="Attempt">The attempt the feedback is about, when the source knows it (a VERP token, a signed DLR URL).
+/// Feedback about an earlier attempt than the delivery's current one only goes into the log: a late bounce of the
+/// message before a resend must not overrule what became of the resend.</param>
 public sealed record DeliveryEvent(
     long DeliveryId, DeliveryStatus? Status, EventSource Source, string? Detail, string? ProviderEventId,
-    DateTimeOffset OccurredAt, string? Reason = null, DateTimeOffset? NextTryAt = null, bool BlamesAddress = true);
+    DateTimeOffset OccurredAt, string? Reason = null, DateTimeOffset? NextTryAt = null, bool BlamesAddress = true,
+    int? Attempt = null);
 
 /// <summary>What recording an event did.</summary>
 public enum EventResult
@@ -83,8 +87,10 @@ public sealed class EventRecorder(Database db, TimeProvider time)
                 new { id = d.id, p = e.ProviderEventId }, tx) > 0)
             return new(EventResult.Duplicate, current);
 
-        var changed = e.Status is { } incoming
+        var earlier = e.Attempt is { } a && a < d.attempt;
+        var changed = !earlier && e.Status is { } incoming
             && StatusPrecedence.Changes(current, DbTime.At(d.status_at), incoming, e.OccurredAt);
+        var detail = earlier ? $"{e.Detail} (about attempt {e.Attempt}; the delivery is on attempt {d.attempt}, so its status stays)" : e.Detail;
         var now = DbTime.Ms(time.GetUtcNow());
         c.Execute(
             """
@@ -93,9 +99,9 @@ public sealed class EventRecorder(Database db, TimeProvider time)
             """,
             new
             {
-                d.school_id, d.contact_id, d.id, d.announcement_id, d.channel, d.attempt,
+                d.school_id, d.contact_id, d.id, d.announcement_id, d.channel, attempt = e.Attempt is { } ea && ea < d.attempt ? ea : d.attempt,
                 status = e.Status?.Name(), changed = changed ? 1 : 0, source = e.Source.Name(),
-                detail = Truncate(e.Detail, 8000), pid = e.ProviderEventId, at = DbTime.Ms(e.OccurredAt), now,
+                detail = Truncate(detail, 8000), pid = e.ProviderEventId, at = DbTime.Ms(e.OccurredAt), now,
             }, tx);
 
         if (changed)
@@ -115,7 +121,10 @@ public sealed class EventRecorder(Database db, TimeProvider time)
             Counts.Add(c, tx, d.announcement_id, d.channel, next.Name(), +1);
         }
 
-        if (e.BlamesAddress && e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null)
+        // An earlier attempt may have gone to an address the contact has since corrected, so its hard bounce does not
+        // fail today's address; a spam complaint still suppresses it: a person who complained is not mailed again.
+        if (e.BlamesAddress && e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null
+            && (!earlier || state == AddressState.Suppressed))
             AddressStates.Mark(c, tx, d.school_id, d.channel, d.address, state, e.Reason ?? e.Detail, d.id, now);
 
         return new(changed ? EventResult.Changed : EventResult.Logged, changed ? e.Status : current);

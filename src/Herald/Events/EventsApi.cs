@@ -13,8 +13,10 @@ namespace Herald.Events;
 /// <param name="ProviderEventId">The provider's event id: the same id twice changes nothing.</param>
 /// <param name="OccurredAt">When it happened; default now.</param>
 /// <param name="Reason">Short reason (e.g. <c>userunknown</c>).</param>
+/// <param name="Attempt">The attempt it is about (the report shows each delivery's attempt); feedback about an earlier
+/// attempt than the current one is logged but does not change the status.</param>
 public sealed record EventInput(long? DeliveryId, string? Status, string? Source, string? Detail, string? ProviderEventId,
-    DateTimeOffset? OccurredAt, string? Reason);
+    DateTimeOffset? OccurredAt, string? Reason, int? Attempt = null);
 
 /// <summary>The answer: what the event did and the delivery's status afterwards.</summary>
 public sealed record EventAnswer(long DeliveryId, string Result, string? Status);
@@ -44,6 +46,7 @@ public static class EventsApi
             if (input.Detail is { Length: > 8000 }) problems.Add(new("detail", "is longer than 8000 characters"));
             if (input.ProviderEventId is { Length: > 200 }) problems.Add(new("providerEventId", "is longer than 200 characters"));
             if (input.Reason is { Length: > 200 }) problems.Add(new("reason", "is longer than 200 characters"));
+            if (input.Attempt is < 1) problems.Add(new("attempt", "must be 1 or more"));
             if (status is null && string.IsNullOrWhiteSpace(input.Detail)) problems.Add(new("status", "give a status, or a detail for a log-only event"));
             if (problems.Count > 0) return Problems.Invalid(problems);
             var caller = http.Caller();
@@ -56,7 +59,7 @@ public static class EventsApi
             if (status is { } s && !Wire.StatusesOf(owner.Value.Channel).Contains(s))
                 return Problems.Invalid("status", $"'{input.Status}' is not a status of {owner.Value.Channel.Name()} deliveries");
             var e = new DeliveryEvent(input.DeliveryId.Value, status, source, input.Detail, input.ProviderEventId,
-                input.OccurredAt ?? time.GetUtcNow(), input.Reason);
+                input.OccurredAt ?? time.GetUtcNow(), input.Reason, Attempt: input.Attempt);
             var outcome = recorder.Record(e);
             EventRecorder.Count(e, outcome);
             return TypedResults.Ok(new EventAnswer(e.DeliveryId, outcome.Result.ToString().ToLowerInvariant(), outcome.Status?.Name()));

@@ -37,7 +37,7 @@ public static partial class KannelDlrApi
                 _ => (null, $"unknown DLR type {type}"),
             };
             var detail = $"kannel DLR {type}: {what}" + (string.IsNullOrEmpty(reply) ? "" : $" ({reply})") + (string.IsNullOrEmpty(smsc) ? "" : $" smsc={smsc}");
-            var e = new DeliveryEvent(d.Value, status, EventSource.Webhook, detail, $"kannel:{d}:{a}:{type}", time.GetUtcNow());
+            var e = new DeliveryEvent(d.Value, status, EventSource.Webhook, detail, $"kannel:{d}:{a}:{type}", time.GetUtcNow(), Attempt: a);
             var outcome = recorder.Record(e);
             if (outcome.Result == EventResult.UnknownDelivery)
             {

@@ -71,6 +71,37 @@ public class ResendTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_late_bounce_of_the_first_attempt_does_not_overrule_the_resend(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider);
+        var contact = await h.Client.AddContactAsync("old@example.org");
+        var a = await h.Client.SendToAsync([contact]);
+        var delivery = (await h.Client.WaitForStatusAsync(a, contact, "sent")).LineOf(contact)["deliveryId"]!.GetValue<long>();
+        await h.Client.PostJson("api/v1/events", new { deliveryId = delivery, status = "rejected", detail = "550 5.7.1 blocked by policy", attempt = 1 })
+            .ExpectAsync(HttpStatusCode.OK);
+        await UpdateEmail(h.Client, contact, "new@example.org");
+        await Resend(h.Client, a, new { statuses = new[] { "rejected" }, by = "office" });
+        await h.Client.WaitForStatusAsync(a, contact, "sent");
+        await h.Client.PostJson("api/v1/events", new { deliveryId = delivery, status = "delivered", detail = "resend arrived", attempt = 2 })
+            .ExpectAsync(HttpStatusCode.OK);
+
+        // The old address's bounce arrives after the resend was delivered.
+        var answer = await h.Client.PostJson("api/v1/events",
+            new { deliveryId = delivery, status = "hard_bounce", detail = "550 5.1.1 old@example.org: user unknown", attempt = 1 }).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("logged", answer.Str("result"));
+        Assert.Equal("delivered", (await h.Client.ReportAsync(a)).StatusOf(contact));
+        var bounce = (await h.Client.LogAsync(contact)).Entries().Single(e => e.Str("status") == "hard_bounce");
+        Assert.Equal(1, bounce!["attempt"]!.GetValue<int>());
+        Assert.Contains("about attempt 1", bounce.Str("detail"));
+        // The corrected address is not failed by the old one's bounce: the next announcement goes out.
+        var next = await h.Client.SendToAsync([contact]);
+        await h.Client.WaitForStatusAsync(next, contact, "sent");
+
+        await h.Client.PostJson("api/v1/events", new { deliveryId = delivery, status = "delivered", attempt = 0 })
+            .ExpectAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task The_same_idempotency_key_twice_resends_once(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider);
