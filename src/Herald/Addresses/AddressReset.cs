@@ -16,7 +16,7 @@ public sealed class AddressReset(Database db, TimeProvider time)
     /// <summary>The address as deliveries store it: a normalised email, or an E.164 number (support may type
     /// "+44 7400 123456"; national numbers have no region here and are kept as typed).</summary>
     public static string Normalise(string raw, Channel channel) => channel == Channel.Email
-        ? Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw.Trim()
+        ? Core.Sending.AddressKey.Of(channel, Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw)
         : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
 
     public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null)

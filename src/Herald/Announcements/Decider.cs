@@ -30,7 +30,7 @@ public sealed class Decider
                 new { s = school.Id, cat = announcement.Category }, tx)
             .ToLookup(x => x.Id, x => x.Ch);
         _blocked = c.Query<(string Ch, string Addr)>("SELECT channel, address FROM address_states WHERE school_id = @s", new { s = school.Id }, tx)
-            .ToHashSet();
+            .Select(x => (x.Ch, AddressKey.Of(x.Ch, x.Addr))).ToHashSet();
     }
 
     /// <summary>Decides from the contact's profile as it is now.</summary>
@@ -42,7 +42,7 @@ public sealed class Decider
             : MobileNumbers.Normalise(mobile, _school.DefaultRegion, out _);
         var decision = SendDecision.Decide(new RecipientFacts(channel, address,
             _optOuts[contactId].Any(x => x is null || x == ch), digest,
-            address is not null && _blocked.Contains((ch, address)), _announcement.Essential));
+            address is not null && _blocked.Contains((ch, AddressKey.Of(channel, address))), _announcement.Essential));
         return new(decision, address ?? (channel == Channel.Email ? email : mobile));
     }
 }

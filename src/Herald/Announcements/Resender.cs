@@ -159,7 +159,7 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
         using var c = db.Open();
         var since = DbTime.Ms(time.GetUtcNow().AddDays(-days));
         return c.Query<(long, long)>(
-            "SELECT announcement_id, contact_id FROM deliveries WHERE school_id = @schoolId AND channel = @ch AND address = @address AND status = 'dropped' AND status_at >= @since ORDER BY announcement_id",
-            new { schoolId, ch = channel.Name(), address, since }).ToList();
+            "SELECT announcement_id, contact_id FROM deliveries WHERE school_id = @schoolId AND channel = @ch AND LOWER(address) = @address AND status = 'dropped' AND status_at >= @since ORDER BY announcement_id",
+            new { schoolId, ch = channel.Name(), address = Core.Sending.AddressKey.Of(channel, address), since }).ToList();
     }
 }

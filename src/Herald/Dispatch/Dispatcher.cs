@@ -146,7 +146,7 @@ public sealed partial class Dispatcher(
     {
         using var c = db.Open();
         return c.ExecuteScalar<long>("SELECT COUNT(*) FROM address_states WHERE school_id = @s AND channel = @ch AND address = @a",
-            new { s = d.school_id, ch = d.channel, a = d.address }) > 0;
+            new { s = d.school_id, ch = d.channel, a = Core.Sending.AddressKey.Of(d.channel, d.address!) }) > 0;
     }
 
     private string? ContactName(long id)

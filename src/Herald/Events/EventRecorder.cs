@@ -169,8 +169,9 @@ public static class AddressStates
             ON CONFLICT (school_id, channel, address) DO UPDATE SET state = excluded.state, reason = excluded.reason,
                 delivery_id = excluded.delivery_id, since = excluded.since
             WHERE address_states.state <> 'suppressed' AND address_states.state <> excluded.state
-            """, new { schoolId, channel, address, name, reason = EventRecorder.Truncate(reason, 1000), deliveryId, now }, tx);
+            """, new { schoolId, channel, address = Core.Sending.AddressKey.Of(channel, address), name, reason = EventRecorder.Truncate(reason, 1000), deliveryId, now }, tx);
         if (changed == 0) return;
+        address = Core.Sending.AddressKey.Of(channel, address);
         c.Execute(
             "INSERT INTO address_history (school_id, channel, address, change, by_whom, why, at) VALUES (@schoolId, @channel, @address, @name, 'herald', @reason, @now)",
             new { schoolId, channel, address, name, reason = EventRecorder.Truncate(reason, 1000), now }, tx);

@@ -30,6 +30,22 @@ public class SupportAndAuthTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_address_fails_and_resets_whatever_the_case_of_its_local_part(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        await HardBouncedContactAsync(h, "Pat.Smith@school.example");
+        // The same mailbox, typed in another case on a second guardian's profile.
+        var other = await h.Client.AddContactAsync("pat.smith@School.Example");
+        var next = await h.Client.SendToAsync([other]);
+        Assert.Equal("dropped", (await h.Client.ReportAsync(next)).StatusOf(other));
+
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "PAT.SMITH@school.example", by = "maria", why = "fixed" })
+            .ExpectAsync(HttpStatusCode.OK);
+        var after = await h.Client.SendToAsync([other]);
+        Assert.Equal("queued", (await h.Client.ReportAsync(after)).StatusOf(other));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task Resetting_an_address_that_is_not_blocked_is_not_found(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
