@@ -14,7 +14,9 @@ namespace Herald.Bounces;
 /// <param name="LastError">Why the last session failed.</param>
 /// <param name="NextTryAt">When a retrying reader connects again.</param>
 /// <param name="LastCheckAt">When the reader last finished reading the folder.</param>
-public sealed record BounceMailboxStatus(string State, int ConsecutiveFailures, string? LastError, DateTimeOffset? NextTryAt, DateTimeOffset? LastCheckAt);
+/// <param name="WaitsBy">How the connected reader waits for new mail: <c>idle</c> (the server pushes) or <c>polling</c>.</param>
+public sealed record BounceMailboxStatus(string State, int ConsecutiveFailures, string? LastError, DateTimeOffset? NextTryAt,
+    DateTimeOffset? LastCheckAt, string? WaitsBy = null);
 
 /// <summary>
 /// Reads the bounce mailbox over IMAP (<c>Herald:Email:Bounces:Imap</c>): every message in the folder goes through
@@ -80,14 +82,22 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, HeraldO
             // Host, Username and Password are checked at start-up (BounceOptions.Problems); the reader only runs with a Host.
             await client.ConnectAsync(_o.Host!, _o.Port, Security(_o.Security), stop);
             await client.AuthenticateAsync(_o.Username!, _o.Password!, stop);
+            // MailKit uses only the capabilities left in this set (the operator's workaround for broken servers).
+            foreach (var x in _o.DisableExtensions)
+                client.Capabilities &= ~(x.ToUpperInvariant() switch
+                {
+                    "IDLE" => ImapCapabilities.Idle,
+                    "MOVE" => ImapCapabilities.Move,
+                    _ => ImapCapabilities.UidPlus,
+                });
             var folder = await FolderAsync(client, _o.Folder, stop);
             var processed = await FolderAsync(client, _o.ProcessedFolder, stop);
             var unmatched = await FolderAsync(client, _o.UnmatchedFolder, stop);
             await folder.OpenAsync(FolderAccess.ReadWrite, stop);
             connected();
             HeraldMetrics.BounceMailboxConnected.Set(1);
-            _status = new("connected", 0, _status.LastError, null, _status.LastCheckAt);
             var idle = client.Capabilities.HasFlag(ImapCapabilities.Idle);
+            _status = new("connected", 0, _status.LastError, null, _status.LastCheckAt, idle ? "idle" : "polling");
             LogConnected(Endpoint, idle ? "IDLE" : $"polling every {_o.PollInterval}");
 
             CancellationTokenSource? done = null;
@@ -101,11 +111,11 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, HeraldO
                 if (Volatile.Read(ref _arrived) == 1) continue;
                 if (idle)
                 {
-                    using (done = new CancellationTokenSource(_o.PollInterval))
-                    {
-                        if (Volatile.Read(ref _arrived) == 0) await client.IdleAsync(done.Token, stop);
-                    }
-                    done = null;
+                    // RFC 2177: a client should re-issue IDLE now and then; PollInterval bounds how long one lasts.
+                    var wake = new CancellationTokenSource(_o.PollInterval, time);
+                    done = wake;
+                    try { if (Volatile.Read(ref _arrived) == 0) await client.IdleAsync(wake.Token, stop); }
+                    finally { done = null; wake.Dispose(); }
                 }
                 else
                 {

@@ -92,6 +92,8 @@ public sealed class BounceOptions
             // RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; below 100 ms polling only loads the server.
             if (Imap.PollInterval < TimeSpan.FromMilliseconds(100) || Imap.PollInterval > TimeSpan.FromMinutes(29))
                 yield return "Herald:Email:Bounces:Imap:PollInterval: between 00:00:00.100 and 00:29:00";
+            foreach (var x in Imap.DisableExtensions.Where(x => x.ToUpperInvariant() is not ("IDLE" or "MOVE" or "UIDPLUS")))
+                yield return $"Herald:Email:Bounces:Imap:DisableExtensions: '{x}' is not one of IDLE, MOVE, UIDPLUS";
         }
     }
 }
@@ -114,6 +116,9 @@ public sealed class ImapOptions
     public string UnmatchedFolder { get; set; } = "Herald/Unmatched";
     /// <summary>How often to look when the server has no IDLE (and the longest IDLE before a re-check). Default 30 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>IMAP extensions not to use even when the server offers them: any of <c>IDLE</c> (poll instead),
+    /// <c>MOVE</c> (COPY, \Deleted and EXPUNGE instead), <c>UIDPLUS</c>; for servers whose implementation is broken.</summary>
+    public string[] DisableExtensions { get; set; } = [];
 }
 
 /// <summary>DKIM signing (<c>Herald:Email:Dkim</c>); no key file means unsigned.</summary>

@@ -36,8 +36,9 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
     public VerpAddress Verp { get; }
     public HttpClient Client => Host.Client;
 
-    /// <summary>Starts Herald reading a new user's INBOX; <paramref name="imapPort"/> overrides Dovecot's port.</summary>
-    public static async Task<BounceMailboxSetup> StartAsync(string provider, int? imapPort = null)
+    /// <summary>Starts Herald reading a new user's INBOX; <paramref name="imapPort"/> overrides Dovecot's port,
+    /// <paramref name="settings"/> adds or overrides Herald settings.</summary>
+    public static async Task<BounceMailboxSetup> StartAsync(string provider, int? imapPort = null, IDictionary<string, string?>? settings = null)
     {
         var mail = await MailServers.Shared;
         var user = "bounces" + Guid.NewGuid().ToString("N")[..10];
@@ -51,7 +52,7 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
             try { await imap.AuthenticateAsync(user, MailServers.Password); return true; }
             catch (AuthenticationException e) { login = e.Message; return false; }
         }, TimeSpan.FromSeconds(60), () => $"Dovecot does not let the new user {user} log in: {login}\n{mail.Logs()}");
-        var host = await HeraldHost.StartAsync(provider, settings: new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["Herald:Sender:MessageIdDomain"] = MessageIdDomain,
             ["Herald:Email:Bounces:Domain"] = MailServers.Domain,
@@ -63,7 +64,9 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
             ["Herald:Email:Bounces:Imap:Username"] = user,
             ["Herald:Email:Bounces:Imap:Password"] = MailServers.Password,
             ["Herald:Email:Bounces:Imap:PollInterval"] = "00:00:01",
-        });
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
+        var host = await HeraldHost.StartAsync(provider, settings: all);
         return new BounceMailboxSetup(host, mail, user);
     }
 

@@ -160,6 +160,26 @@ public class BounceMailboxTests
     }
 
     [Fact]
+    public async Task Without_idle_move_and_uidplus_the_reader_polls_and_moves_by_copy_and_expunge()
+    {
+        await using var s = await BounceMailboxSetup.StartAsync("sqlite", settings: new Dictionary<string, string?>
+        {
+            ["Herald:Email:Bounces:Imap:DisableExtensions:0"] = "IDLE",
+            ["Herald:Email:Bounces:Imap:DisableExtensions:1"] = "move",
+            ["Herald:Email:Bounces:Imap:DisableExtensions:2"] = "UIDPLUS",
+        });
+        var d = await s.SendAsync(Unknown());
+
+        await RelayAsync(s, d);
+        await s.AppendAsync(Reports.Ordinary(MailServers.Address(s.User)));
+
+        await s.Client.WaitForStatusAsync(d.AnnouncementId, d.ContactId, "hard_bounce");
+        await s.WaitForFolderAsync(Processed, 1);
+        await s.WaitForFolderAsync(Unmatched, 1);
+        Assert.Equal("polling", (await s.Health())["bounceMailbox"].Str("waitsBy"));
+    }
+
+    [Fact]
     public async Task With_the_imap_server_down_the_reader_backs_off_and_recovers_when_it_comes_back()
     {
         var mail = await MailServers.Shared;
@@ -187,6 +207,7 @@ public class BounceMailboxTests
         await s.WaitForFolderAsync(Processed, 1);
         health = await s.Health();
         Assert.Equal("connected", health["bounceMailbox"].Str("state"));
+        Assert.Equal("idle", health["bounceMailbox"].Str("waitsBy"));
         Assert.Equal(0, health["bounceMailbox"]!["consecutiveFailures"]!.GetValue<int>());
     }
 }
