@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -94,7 +95,14 @@ public sealed partial class BounceMailProcessor
     /// message and tries again later).</summary>
     public BounceMailResult Process(byte[] raw)
     {
-        var result = ProcessCore(raw);
+        BounceMailResult result;
+        try { result = ProcessCore(raw); }
+        catch (Exception e) when (e is not (DbException or OperationCanceledException or OutOfMemoryException))
+        {
+            // Anything but the database failing is about this message: kept aside, so one poison message cannot stop
+            // the mail behind it from being read.
+            result = new(BounceMailOutcome.Unreadable, null, null, $"processing failed: {e.GetType().Name}: {e.Message}");
+        }
         HeraldMetrics.BounceMail.WithLabels(result.Label).Inc();
         return result;
     }

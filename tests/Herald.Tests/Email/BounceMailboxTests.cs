@@ -160,6 +160,28 @@ public class BounceMailboxTests
     }
 
     [Fact]
+    public async Task A_bounce_about_an_attempt_before_a_resend_is_logged_only()
+    {
+        await using var s = await BounceMailboxSetup.StartAsync("sqlite");
+        var address = $"old-{Guid.NewGuid():N}"[..16] + "@example.org";
+        var first = await s.SendAsync(address);
+        await s.Client.PostJson($"api/v1/announcements/{first.AnnouncementId}/resend",
+            new { contactIds = new[] { first.ContactId }, force = true, by = "office" }).ExpectAsync(HttpStatusCode.OK);
+        await s.Client.WaitForReportAsync(first.AnnouncementId,
+            r => r.LineOf(first.ContactId)["attempt"]!.GetValue<int>() == 2 && r.StatusOf(first.ContactId) == "sent", "attempt 2 to be sent");
+
+        // The first attempt's return path, arriving after the resend.
+        await s.AppendAsync(Reports.Dsn(s.ReturnPath(first), address, first.Message, "failed", "5.1.1", "550 5.1.1 User unknown"));
+
+        await s.WaitForFolderAsync(Processed, 1);
+        var entry = Assert.Single(await BounceLogAsync(s, first.ContactId));
+        Assert.Null(entry.Str("status"));
+        Assert.StartsWith("about attempt 1, the delivery is on attempt 2", entry.Str("detail"));
+        Assert.Equal("sent", (await s.Client.ReportAsync(first.AnnouncementId)).StatusOf(first.ContactId));
+        Assert.Equal("sent", await s.SendAgainAsync(first.ContactId));
+    }
+
+    [Fact]
     public async Task Without_idle_move_and_uidplus_the_reader_polls_and_moves_by_copy_and_expunge()
     {
         await using var s = await BounceMailboxSetup.StartAsync("sqlite", settings: new Dictionary<string, string?>
