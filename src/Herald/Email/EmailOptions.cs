@@ -3,7 +3,8 @@ using System.ComponentModel.DataAnnotations;
 namespace Herald.Email;
 
 /// <summary>Real email settings (<c>Herald:Email</c>): the relay, the bounce domain and mailbox, DKIM.
-/// Only read when <c>Herald:Transport:Email</c> is <c>smtp</c>.</summary>
+/// Read when <c>Herald:Transport:Email</c> is <c>smtp</c>; the bounce settings also when a bounce mailbox is
+/// configured (<c>Herald:Email:Bounces:Imap:Host</c>), whatever the transport.</summary>
 public sealed class EmailOptions
 {
     public SmtpRelayOptions Smtp { get; set; } = new();
@@ -26,19 +27,7 @@ public sealed class EmailOptions
         if (Smtp.Connections is < 1 or > 256) yield return "Herald:Email:Smtp:Connections: between 1 and 256";
         if (Smtp.PerDomainConnections is < 1 or > 256) yield return "Herald:Email:Smtp:PerDomainConnections: between 1 and 256";
         if (Smtp.PerDomainPerSecond is < 0) yield return "Herald:Email:Smtp:PerDomainPerSecond: 0 (no limit) or more";
-        if (string.IsNullOrWhiteSpace(Bounces.Domain)) yield return "Herald:Email:Bounces:Domain: required (the VERP return path is bounces+TOKEN@Domain)";
-        if (string.IsNullOrWhiteSpace(Bounces.LocalPart) || Bounces.LocalPart.Contains('+') || Bounces.LocalPart.Contains('@'))
-            yield return "Herald:Email:Bounces:LocalPart: required, without '+' or '@'";
-        if (string.IsNullOrWhiteSpace(Bounces.TokenSecret) || Bounces.TokenSecret.Length < 16)
-            yield return "Herald:Email:Bounces:TokenSecret: required, at least 16 characters (signs the VERP tokens)";
-        if (!string.IsNullOrWhiteSpace(Bounces.Imap.Host))
-        {
-            if (Bounces.Imap.Port is < 1 or > 65535) yield return "Herald:Email:Bounces:Imap:Port: between 1 and 65535";
-            if (string.IsNullOrWhiteSpace(Bounces.Imap.Username) || string.IsNullOrWhiteSpace(Bounces.Imap.Password))
-                yield return "Herald:Email:Bounces:Imap:Username and Password: required when Imap:Host is set";
-            if (!new[] { "none", "starttls", "starttls-when-available", "tls" }.Contains(Bounces.Imap.Security))
-                yield return "Herald:Email:Bounces:Imap:Security: one of none, starttls, starttls-when-available, tls";
-        }
+        foreach (var p in Bounces.Problems()) yield return p;
         if (!string.IsNullOrWhiteSpace(Dkim.PrivateKeyFile) && (string.IsNullOrWhiteSpace(Dkim.Domain) || string.IsNullOrWhiteSpace(Dkim.Selector)))
             yield return "Herald:Email:Dkim:Domain and Selector: required when PrivateKeyFile is set";
         if (!string.IsNullOrWhiteSpace(Dkim.PrivateKeyFile) && !File.Exists(Dkim.PrivateKeyFile))
@@ -78,6 +67,35 @@ public sealed class BounceOptions
     /// <summary>Secret that signs the VERP tokens (HMAC-SHA256); at least 16 characters.</summary>
     public string? TokenSecret { get; set; }
     public ImapOptions Imap { get; set; } = new();
+
+    /// <summary>What is missing or wrong in the bounce settings, for the start-up error. Checked whenever mail goes
+    /// out by SMTP or a bounce mailbox is configured (<c>Imap:Host</c> set).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Domain)) yield return "Herald:Email:Bounces:Domain: required (the VERP return path is bounces+TOKEN@Domain)";
+        if (string.IsNullOrWhiteSpace(LocalPart) || LocalPart.Contains('+') || LocalPart.Contains('@'))
+            yield return "Herald:Email:Bounces:LocalPart: required, without '+' or '@'";
+        if (string.IsNullOrWhiteSpace(TokenSecret) || TokenSecret.Length < 16)
+            yield return "Herald:Email:Bounces:TokenSecret: required, at least 16 characters (signs the VERP tokens)";
+        if (!string.IsNullOrWhiteSpace(Imap.Host))
+        {
+            if (Imap.Port is < 1 or > 65535) yield return "Herald:Email:Bounces:Imap:Port: between 1 and 65535";
+            if (string.IsNullOrWhiteSpace(Imap.Username) || string.IsNullOrWhiteSpace(Imap.Password))
+                yield return "Herald:Email:Bounces:Imap:Username and Password: required when Imap:Host is set";
+            if (!new[] { "none", "starttls", "starttls-when-available", "tls" }.Contains(Imap.Security))
+                yield return "Herald:Email:Bounces:Imap:Security: one of none, starttls, starttls-when-available, tls";
+            foreach (var (name, folder) in new[] { ("Folder", Imap.Folder), ("ProcessedFolder", Imap.ProcessedFolder), ("UnmatchedFolder", Imap.UnmatchedFolder) })
+                if (string.IsNullOrWhiteSpace(folder) || folder.Split('/').Any(string.IsNullOrWhiteSpace))
+                    yield return $"Herald:Email:Bounces:Imap:{name}: a folder path, levels separated by '/'";
+            if (new[] { Imap.Folder, Imap.ProcessedFolder, Imap.UnmatchedFolder }.Distinct(StringComparer.OrdinalIgnoreCase).Count() < 3)
+                yield return "Herald:Email:Bounces:Imap:Folder, ProcessedFolder and UnmatchedFolder: three different folders";
+            // RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; below 100 ms polling only loads the server.
+            if (Imap.PollInterval < TimeSpan.FromMilliseconds(100) || Imap.PollInterval > TimeSpan.FromMinutes(29))
+                yield return "Herald:Email:Bounces:Imap:PollInterval: between 00:00:00.100 and 00:29:00";
+            foreach (var x in Imap.DisableExtensions.Where(x => x.ToUpperInvariant() is not ("IDLE" or "MOVE" or "UIDPLUS")))
+                yield return $"Herald:Email:Bounces:Imap:DisableExtensions: '{x}' is not one of IDLE, MOVE, UIDPLUS";
+        }
+    }
 }
 
 /// <summary>The bounce mailbox Herald reads (<c>Herald:Email:Bounces:Imap</c>); no Host means no reader.</summary>
@@ -98,6 +116,9 @@ public sealed class ImapOptions
     public string UnmatchedFolder { get; set; } = "Herald/Unmatched";
     /// <summary>How often to look when the server has no IDLE (and the longest IDLE before a re-check). Default 30 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>IMAP extensions not to use even when the server offers them: any of <c>IDLE</c> (poll instead),
+    /// <c>MOVE</c> (COPY, \Deleted and EXPUNGE instead), <c>UIDPLUS</c>; for servers whose implementation is broken.</summary>
+    public string[] DisableExtensions { get; set; } = [];
 }
 
 /// <summary>DKIM signing (<c>Herald:Email:Dkim</c>); no key file means unsigned.</summary>

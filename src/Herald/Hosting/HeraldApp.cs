@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Herald.Addresses;
 using Herald.Announcements;
+using Herald.Bounces;
 using Herald.Contacts;
 using Herald.Dispatch;
 using Herald.Events;
@@ -29,6 +30,11 @@ public static class HeraldApp
         builder.WebHost.UseUrls(options.Urls);
         builder.Services.AddHeraldCore(builder.Configuration, time);
         builder.Services.AddHostedService<Dispatcher>(sp => sp.GetRequiredService<Dispatcher>());
+        if (!string.IsNullOrWhiteSpace(options.Email.Bounces.Imap.Host))
+        {
+            builder.Services.AddSingleton<BounceMailbox>();
+            builder.Services.AddHostedService<BounceMailbox>(sp => sp.GetRequiredService<BounceMailbox>());
+        }
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         // Unreadable bodies reach the exception handler, which names the problem (the default answers a bare 400).
@@ -69,6 +75,9 @@ public static class HeraldApp
             results.AddRange(o.Sms.Kannel.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == "smtp")
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        // The bounce mailbox reader runs whatever the transport (bounces of mail sent by another path still come back).
+        else if (!string.IsNullOrWhiteSpace(o.Email.Bounces.Imap.Host))
+            results.AddRange(o.Email.Bounces.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (results.Count > 0) throw new InvalidOperationException("Invalid Herald settings:\n  " + string.Join("\n  ", results.Select(r => r.ErrorMessage)));
         return o;
     }
@@ -101,6 +110,7 @@ public static class HeraldApp
         else
             services.AddSingleton<ISmsTransport>(sp => sp.GetRequiredService<SandboxTransport>());
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<BounceMailProcessor>();
         services.AddLogging();
         return services;
     }
@@ -115,12 +125,14 @@ public static class HeraldApp
 
     private static void MapHealth(this WebApplication app)
     {
-        app.MapGet("/health", (ReportQueries q, Database db) =>
+        app.MapGet("/health", (ReportQueries q, Database db, IServiceProvider services) =>
         {
             var (stuck, oldest) = q.QueuedTooLong();
             HeraldMetrics.QueuedTooLong.Set(stuck);
             var status = stuck > 0 ? "degraded" : "healthy";
-            return TypedResults.Ok(new Health(status, db.Provider.ToString().ToLowerInvariant(), stuck, oldest));
+            // A bounce mailbox that is down does not degrade sending: its mail waits on the server until it is back.
+            var mailbox = services.GetService<BounceMailbox>()?.Status;
+            return TypedResults.Ok(new Health(status, db.Provider.ToString().ToLowerInvariant(), stuck, oldest, mailbox));
         }).WithTags("Operations").WithSummary("Health, with deliveries queued longer than the alert threshold");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
@@ -146,4 +158,6 @@ public static class HeraldApp
 }
 
 /// <summary>The health answer.</summary>
-public sealed record Health(string Status, string Database, long QueuedTooLong, DateTimeOffset? OldestQueuedSince);
+/// <param name="BounceMailbox">The bounce mailbox reader's state; null when no bounce mailbox is configured.</param>
+public sealed record Health(string Status, string Database, long QueuedTooLong, DateTimeOffset? OldestQueuedSince,
+    Herald.Bounces.BounceMailboxStatus? BounceMailbox = null);

@@ -23,4 +23,14 @@ public static class HeraldMetrics
 
     public static readonly Counter AddressesBlocked = Metrics.CreateCounter(
         "herald_addresses_blocked_total", "Addresses or numbers marked failed or suppressed.", "channel", "state");
+
+    public static readonly Counter BounceMail = Metrics.CreateCounter(
+        "herald_bounce_mail_total", "Messages read from the bounce mailbox, by outcome: recorded, duplicate, unmatched, not_bounce, unreadable.",
+        "outcome");
+
+    public static readonly Counter BounceMailboxFailures = Metrics.CreateCounter(
+        "herald_bounce_mailbox_failures_total", "Bounce mailbox sessions that failed (connect, login, folder or processing error); each is retried after a back-off.");
+
+    public static readonly Gauge BounceMailboxConnected = Metrics.CreateGauge(
+        "herald_bounce_mailbox_connected", "1 while the bounce mailbox reader is connected and logged in, else 0.");
 }

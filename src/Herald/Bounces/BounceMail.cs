@@ -1,0 +1,237 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Dapper;
+using Herald.Core.Bounces;
+using Herald.Core.Deliveries;
+using Herald.Email;
+using Herald.Events;
+using Herald.Hosting;
+using Herald.Observability;
+using Herald.Storage;
+using MimeKit;
+
+namespace Herald.Bounces;
+
+/// <summary>What became of one returned message.</summary>
+public enum BounceMailOutcome
+{
+    /// <summary>Tied to a delivery; its event was recorded.</summary>
+    Recorded,
+    /// <summary>Tied to a delivery, but the same message was recorded before (re-read after a crash, or sent twice).</summary>
+    Duplicate,
+    /// <summary>A bounce, complaint or reply that names no delivery of ours (or a forged one).</summary>
+    Unmatched,
+    /// <summary>Tied to a delivery, but neither a bounce, a complaint, a delivery report nor an auto-reply.</summary>
+    NotBounce,
+    /// <summary>Not readable as a mail message.</summary>
+    Unreadable,
+}
+
+/// <summary>The answer of <see cref="BounceMailProcessor.Process"/>.</summary>
+/// <param name="Outcome">What happened.</param>
+/// <param name="DeliveryId">The delivery the message was tied to, if any.</param>
+/// <param name="Status">The delivery's status afterwards, when tied to one.</param>
+/// <param name="Summary">One line for the log: the kind, how it was matched, and why not when it was not.</param>
+public sealed record BounceMailResult(BounceMailOutcome Outcome, long? DeliveryId, DeliveryStatus? Status, string Summary)
+{
+    /// <summary>True when the message belongs in the processed folder; false when it is kept aside for a person.</summary>
+    public bool Handled => Outcome is BounceMailOutcome.Recorded or BounceMailOutcome.Duplicate;
+
+    /// <summary>The metric label: <c>recorded</c>, <c>duplicate</c>, <c>unmatched</c>, <c>not_bounce</c>, <c>unreadable</c>.</summary>
+    public string Label => Outcome switch
+    {
+        BounceMailOutcome.Recorded => "recorded",
+        BounceMailOutcome.Duplicate => "duplicate",
+        BounceMailOutcome.Unmatched => "unmatched",
+        BounceMailOutcome.NotBounce => "not_bounce",
+        _ => "unreadable",
+    };
+}
+
+/// <summary>
+/// Turns one returned message (its raw bytes) into an event on the delivery it is about: classifies it with the
+/// bounce engine, ties it to its delivery by the signed VERP return path or, failing that, by the original
+/// Message-ID when the bounce's recipient is that delivery's address, and records the event. Knows nothing of
+/// IMAP, so an inbound SMTP listener can feed it too. The event's provider id comes from the message itself, so
+/// processing the same message twice (a crash before it was moved) changes nothing.
+/// </summary>
+public sealed partial class BounceMailProcessor
+{
+    private readonly Database _db;
+    private readonly EventRecorder _recorder;
+    private readonly TimeProvider _time;
+    private readonly VerpAddress? _verp;
+    private readonly Regex? _verpCandidates;
+    private readonly string _messageIdDomain;
+
+    public BounceMailProcessor(Database db, EventRecorder recorder, HeraldOptions options, TimeProvider time)
+    {
+        (_db, _recorder, _time) = (db, recorder, time);
+        var b = options.Email.Bounces;
+        if (!string.IsNullOrWhiteSpace(b.Domain) && !string.IsNullOrWhiteSpace(b.TokenSecret))
+        {
+            _verp = new VerpAddress(b.LocalPart, b.Domain, b.TokenSecret);
+            // Anything shaped like our return path, wherever it stands (Delivered-To, the DSN's envelope fields, the
+            // Return-Path of an enclosed copy); the MAC then says which are real.
+            _verpCandidates = new Regex($@"\b{Regex.Escape(b.LocalPart)}\+[0-9]+-[0-9]+-[a-z0-9]+@{Regex.Escape(b.Domain)}\b",
+                RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
+        }
+        _messageIdDomain = options.Sender.MessageIdDomain;
+    }
+
+    private sealed class DeliveryRow
+    {
+        public long id { get; set; }
+        public string channel { get; set; } = "";
+        public string? address { get; set; }
+        public long attempt { get; set; }
+    }
+
+    private sealed record Match(DeliveryRow Delivery, int Attempt, string How);
+
+    /// <summary>Classifies, matches and records one message. Throws only when the database does (the caller keeps the
+    /// message and tries again later).</summary>
+    public BounceMailResult Process(byte[] raw)
+    {
+        BounceMailResult result;
+        try { result = ProcessCore(raw); }
+        catch (Exception e) when (e is not (DbException or OperationCanceledException or OutOfMemoryException))
+        {
+            // Anything but the database failing is about this message: kept aside, so one poison message cannot stop
+            // the mail behind it from being read.
+            result = new(BounceMailOutcome.Unreadable, null, null, $"processing failed: {e.GetType().Name}: {e.Message}");
+        }
+        HeraldMetrics.BounceMail.WithLabels(result.Label).Inc();
+        return result;
+    }
+
+    private BounceMailResult ProcessCore(byte[] raw)
+    {
+        MimeMessage m;
+        try { m = MimeMessage.Load(new MemoryStream(raw, writable: false)); }
+        catch (Exception error) when (error is FormatException or ParseException)
+        {
+            return new(BounceMailOutcome.Unreadable, null, null, $"not a mail message: {error.Message}");
+        }
+        var report = BounceAnalyzer.Analyze(m);
+        if (report.Error is not null && m.Headers.Count == 0)
+            return new(BounceMailOutcome.Unreadable, null, null, report.Error);
+
+        var kind = report.Kind.ToVocabulary();
+        var (match, why) = FindDelivery(m, raw, report);
+        if (match is null) return new(BounceMailOutcome.Unmatched, null, null, $"{kind}: {why}");
+        var d = match.Delivery;
+        if (report.Kind == MessageKind.NotBounce)
+            return new(BounceMailOutcome.NotBounce, d.id, null, $"not a bounce, complaint, delivery report or auto-reply (matched delivery {d.id} {match.How})");
+
+        var r = RecipientFor(report, d.address);
+        var (status, reason, what) = report.Kind switch
+        {
+            MessageKind.Complaint => (DeliveryStatus.Spam, "feedback", $"spam complaint (feedback type {r?.FeedbackType ?? "abuse"})"),
+            MessageKind.DeliveryReport => (DeliveryStatus.Delivered, null, "delivery report"),
+            MessageKind.AutoReply => ((DeliveryStatus?)null, "vacation", $"auto-reply from {r?.Address}: {m.Subject}"),
+            _ => BounceStatus(r),
+        };
+        var detail = new StringBuilder($"bounce mail: {what}");
+        if (r is not null && report.Kind is MessageKind.Bounce or MessageKind.DeliveryReport)
+        {
+            detail.Append($"; {r.Action} {r.Status} {r.ReplyCode}".TrimEnd()).Append($" {r.Reason.ToVocabulary()}");
+            if (r.Diagnostic is not null) detail.Append($": {r.Diagnostic}");
+            if (r.RemoteMta is not null) detail.Append($" (remote {r.RemoteMta})");
+        }
+        detail.Append($"; matched {match.How}");
+        if (m.MessageId is { Length: > 0 } mid) detail.Append($"; bounce message <{mid}>");
+        if (m.Headers.Contains(HeaderId.Date)) detail.Append($" dated {m.Date:u}");
+        if (match.Attempt != d.attempt)
+        {
+            // Feedback about an earlier attempt says nothing about the resend (perhaps to a corrected address): log it only.
+            detail.Insert(0, $"about attempt {match.Attempt}, the delivery is on attempt {d.attempt}: ");
+            status = null;
+        }
+
+        var e = new DeliveryEvent(d.id, status, EventSource.Bounce, detail.ToString(), ProviderId(m, raw), Received(), reason);
+        var outcome = _recorder.Record(e);
+        EventRecorder.Count(e, outcome);
+        return outcome.Result switch
+        {
+            EventResult.Duplicate => new(BounceMailOutcome.Duplicate, d.id, outcome.Status, $"{kind}: already recorded for delivery {d.id}"),
+            EventResult.UnknownDelivery => new(BounceMailOutcome.Unmatched, null, null, $"{kind}: delivery {d.id} is gone"),
+            _ => new(BounceMailOutcome.Recorded, d.id, outcome.Status, $"{kind} for delivery {d.id} ({match.How}): {status?.Name() ?? "logged"}"),
+        };
+    }
+
+    /// <summary>A failure or delay. The relay is still retrying a delayed message itself, so Herald schedules no
+    /// retry of its own (no next try); a failure that is not the address's fault means the relay gave up for
+    /// policy, reputation or time reasons: rejected.</summary>
+    private static (DeliveryStatus?, string?, string) BounceStatus(BouncedRecipient? r) => r switch
+    {
+        null => (null, null, "bounce without recipients"),
+        { Action: "delayed" } => (DeliveryStatus.SoftBounce, r.Reason.ToVocabulary(), "delayed (the relay keeps trying)"),
+        { Action: "relayed" or "expanded" } => (null, null, $"{r.Action} (no further reports will come)"),
+        { Hard: true } => (DeliveryStatus.HardBounce, r.Reason.ToVocabulary(), "hard bounce"),
+        _ => (DeliveryStatus.Rejected, r.Reason.ToVocabulary(), "refused"),
+    };
+
+    /// <summary>The report's recipient that is the delivery's address; else, the VERP token having said which
+    /// delivery it is (forwarding can change the final recipient), the first one.</summary>
+    private static BouncedRecipient? RecipientFor(BounceReport report, string? address) =>
+        report.Recipients.FirstOrDefault(r => SameAddress(r.Address, address) || SameAddress(r.OriginalRecipient, address))
+        ?? report.Recipients.FirstOrDefault();
+
+    private (Match? Match, string Why) FindDelivery(MimeMessage m, byte[] raw, BounceReport report)
+    {
+        var forged = 0;
+        if (_verp is not null)
+        {
+            // Latin-1 keeps every byte as one char, so nothing in a broken message can make this throw.
+            foreach (System.Text.RegularExpressions.Match candidate in _verpCandidates!.Matches(Encoding.Latin1.GetString(raw)))
+            {
+                if (_verp.Parse(candidate.Value) is not { } token) { forged++; continue; }
+                if (Load(token.DeliveryId) is { } d) return (new Match(d, token.Attempt, "by VERP return path"), "");
+            }
+        }
+        var ids = new List<string>();
+        if (report.OriginalMessageId is { } original) ids.Add(original);
+        if (m.InReplyTo is { } inReplyTo) ids.Add(inReplyTo);
+        ids.AddRange(m.References);
+        foreach (var id in ids)
+        {
+            if (HeraldMessageId().Match(id) is not { Success: true } hit) continue;
+            if (!hit.Groups["domain"].Value.Equals(_messageIdDomain, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!long.TryParse(hit.Groups["d"].Value, out var deliveryId) || !int.TryParse(hit.Groups["a"].Value, out var attempt)) continue;
+            // A Message-ID is not secret: only the delivery's own address bouncing (or complaining, or replying) counts.
+            if (Load(deliveryId) is { } d && report.Recipients.Any(r => SameAddress(r.Address, d.address) || SameAddress(r.OriginalRecipient, d.address)))
+                return (new Match(d, attempt, "by original Message-ID and recipient"), "");
+        }
+        var why = forged > 0 ? "forged or damaged VERP token" : "no VERP token of ours";
+        return (null, ids.Count > 0 ? $"{why}, and no quoted Herald Message-ID whose recipient matches" : $"{why} and no original Message-ID");
+    }
+
+    private DeliveryRow? Load(long deliveryId)
+    {
+        using var c = _db.Open();
+        var d = c.QuerySingleOrDefault<DeliveryRow>("SELECT id, channel, address, attempt FROM deliveries WHERE id = @deliveryId", new { deliveryId });
+        return d is { channel: "email" } ? d : null;
+    }
+
+    /// <summary>The event's time is when Herald read the report, not its Date header: that is a foreign clock with
+    /// whole seconds, and a report can only come after the send it is about, so ordering it against Herald's own
+    /// events (sent and soft_bounce rank equal, the later wins) must not depend on it. The Date goes into the detail.</summary>
+    private DateTimeOffset Received() => _time.GetUtcNow();
+
+    private static bool SameAddress(string? a, string? b) =>
+        !string.IsNullOrWhiteSpace(a) && !string.IsNullOrWhiteSpace(b) && a.Trim().Trim('<', '>').Equals(b.Trim(), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The same message always gives the same id: its Message-ID, or its bytes when it has none.</summary>
+    private static string ProviderId(MimeMessage m, byte[] raw)
+    {
+        var basis = m.MessageId is { Length: > 0 } id ? Encoding.UTF8.GetBytes("id:" + id) : raw;
+        return "mail:" + Convert.ToHexStringLower(SHA256.HashData(basis))[..40];
+    }
+
+    /// <summary>Message-IDs Herald writes (<see cref="Dispatch.MessageBuilder"/>): herald.DELIVERY.ATTEMPT.GUID@DOMAIN.</summary>
+    [GeneratedRegex(@"^<?herald\.(?<d>[0-9]{1,18})\.(?<a>[0-9]{1,9})\.[0-9a-f]{32}@(?<domain>[^>\s]+)>?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HeraldMessageId();
+}
