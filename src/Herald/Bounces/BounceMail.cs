@@ -144,14 +144,9 @@ public sealed partial class BounceMailProcessor
         detail.Append($"; matched {match.How}");
         if (m.MessageId is { Length: > 0 } mid) detail.Append($"; bounce message <{mid}>");
         if (m.Headers.Contains(HeaderId.Date)) detail.Append($" dated {m.Date:u}");
-        if (match.Attempt != d.attempt)
-        {
-            // Feedback about an earlier attempt says nothing about the resend (perhaps to a corrected address): log it only.
-            detail.Insert(0, $"about attempt {match.Attempt}, the delivery is on attempt {d.attempt}: ");
-            status = null;
-        }
-
-        var e = new DeliveryEvent(d.id, status, EventSource.Bounce, detail.ToString(), ProviderId(m, raw), Received(), reason);
+        // Feedback about an earlier attempt is logged under it and leaves the resend's status alone (the recorder's rule).
+        var e = new DeliveryEvent(d.id, status, EventSource.Bounce, detail.ToString(), ProviderId(m, raw), Received(), reason,
+            Attempt: match.Attempt);
         var outcome = _recorder.Record(e);
         EventRecorder.Count(e, outcome);
         return outcome.Result switch

@@ -180,7 +180,13 @@ public class BounceMailboxTests
         // The first attempt's return path, arriving after the resend.
         await s.AppendAsync(Reports.Dsn(s.ReturnPath(first), address, first.Message, "failed", "5.1.1", "550 5.1.1 User unknown"));
 
-        Assert.StartsWith("about attempt 1, the delivery is on attempt 2", await LoggedOnlyAsync(s, first));
+        await s.WaitForFolderAsync(Processed, 1);
+        var entry = Assert.Single(await BounceLogAsync(s, first.ContactId));
+        Assert.Equal("hard_bounce", entry.Str("status"));
+        Assert.Equal(1, entry["attempt"]!.GetValue<int>());
+        Assert.Contains("(about attempt 1; the delivery is on attempt 2, so its status stays)", entry.Str("detail"));
+        Assert.Equal("sent", (await s.Client.ReportAsync(first.AnnouncementId)).StatusOf(first.ContactId));
+        Assert.Equal("sent", await s.SendAgainAsync(first.ContactId));
     }
 
     [Fact]
