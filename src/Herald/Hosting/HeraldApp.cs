@@ -9,6 +9,7 @@ using Herald.Observability;
 using Herald.Reports;
 using Herald.Sandbox;
 using Herald.Schools;
+using Herald.Sms;
 using Herald.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -45,6 +46,7 @@ public static class HeraldApp
         app.MapHealth();
         // Before the API-key group: Kannel authenticates with the signed URL, not a key.
         Herald.Sms.KannelDlrApi.MapKannelDlr(app);
+        Herald.Sms.TwilioStatusApi.MapTwilioStatus(app);
         var api = app.MapGroup("/api/v1").RequireApiKey();
         api.MapContacts();
         api.MapAnnouncements();
@@ -65,8 +67,7 @@ public static class HeraldApp
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
-        if (o.Transport.Sms == "kannel")
-            results.AddRange(o.Sms.Kannel.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Sms.Problems(o.Transport.Sms).Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == "smtp")
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (results.Count > 0) throw new InvalidOperationException("Invalid Herald settings:\n  " + string.Join("\n  ", results.Select(r => r.ErrorMessage)));
@@ -95,11 +96,7 @@ public static class HeraldApp
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
         services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
-        if (options.Transport.Sms == "kannel")
-            // Kannel answers sendsms at once (it queues); a slow answer means it is in trouble, so retry later.
-            services.AddSingleton<ISmsTransport>(new Herald.Sms.KannelTransport(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options.Sms.Kannel));
-        else
-            services.AddSingleton<ISmsTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        services.AddSmsTransport(options);
         services.AddSingleton<Dispatcher>();
         services.AddLogging();
         return services;

@@ -26,6 +26,20 @@ public sealed class HeraldOptions
 public sealed class SmsOptions
 {
     public KannelOptions Kannel { get; set; } = new();
+
+    /// <summary>Twilio-compatible hosted provider (<c>Herald:Sms:Twilio</c>); required when <c>Herald:Transport:Sms</c> is <c>twilio</c>.</summary>
+    public Herald.Sms.TwilioOptions Twilio { get; set; } = new();
+
+    /// <summary>Most SMS per second submitted to the gateway, whichever transport is active; 0 (default) = no limit.</summary>
+    public int MaxPerSecond { get; set; }
+
+    /// <summary>What is missing or wrong for the chosen transport, for the start-up error.</summary>
+    public IEnumerable<string> Problems(string transport)
+    {
+        if (MaxPerSecond is < 0 or > 10_000) yield return "Herald:Sms:MaxPerSecond: between 0 (no limit) and 10000";
+        var chosen = transport switch { "kannel" => Kannel.Problems(), "twilio" => Twilio.Problems(), _ => [] };
+        foreach (var p in chosen) yield return p;
+    }
 }
 
 /// <summary>Kannel gateway (<c>Herald:Sms:Kannel</c>); required when <c>Herald:Transport:Sms</c> is <c>kannel</c>.</summary>
@@ -109,7 +123,8 @@ public sealed class TransportOptions
     [Required, RegularExpression("^(sandbox|smtp)$", ErrorMessage = "Herald:Transport:Email must be 'sandbox' or 'smtp'")]
     public string Email { get; set; } = "sandbox";
 
-    /// <summary><c>sandbox</c> (default) or <c>kannel</c> (settings in <c>Herald:Sms:Kannel</c>).</summary>
-    [Required, RegularExpression("^(sandbox|kannel)$", ErrorMessage = "Herald:Transport:Sms must be 'sandbox' or 'kannel'")]
+    /// <summary><c>sandbox</c> (default), <c>kannel</c> (settings in <c>Herald:Sms:Kannel</c>) or <c>twilio</c>
+    /// (a Twilio-compatible hosted provider, settings in <c>Herald:Sms:Twilio</c>).</summary>
+    [Required, RegularExpression("^(sandbox|kannel|twilio)$", ErrorMessage = "Herald:Transport:Sms must be 'sandbox', 'kannel' or 'twilio'")]
     public string Sms { get; set; } = "sandbox";
 }
