@@ -67,7 +67,7 @@ public static class HeraldApp
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
-        results.AddRange(o.Sms.Problems(o.Transport.Sms).Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Sms.Problems(o.Transport.Sms, o.Dispatch).Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == "smtp")
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (results.Count > 0) throw new InvalidOperationException("Invalid Herald settings:\n  " + string.Join("\n  ", results.Select(r => r.ErrorMessage)));

@@ -34,9 +34,14 @@ public sealed class SmsOptions
     public int MaxPerSecond { get; set; }
 
     /// <summary>What is missing or wrong for the chosen transport, for the start-up error.</summary>
-    public IEnumerable<string> Problems(string transport)
+    public IEnumerable<string> Problems(string transport, DispatchOptions dispatch)
     {
         if (MaxPerSecond is < 0 or > 10_000) yield return "Herald:Sms:MaxPerSecond: between 0 (no limit) and 10000";
+        // A claimed batch waits in the limit; it must go out before its claim lapses, or another process could take
+        // the same deliveries over and send them twice.
+        else if (MaxPerSecond > 0 && dispatch.BatchSize > MaxPerSecond * dispatch.ClaimTimeout.TotalSeconds)
+            yield return $"Herald:Sms:MaxPerSecond: {MaxPerSecond}/s cannot send a batch of Herald:Dispatch:BatchSize = {dispatch.BatchSize} " +
+                         $"within Herald:Dispatch:ClaimTimeout = {dispatch.ClaimTimeout}; lower the batch size or raise the limit";
         var chosen = transport switch { "kannel" => Kannel.Problems(), "twilio" => Twilio.Problems(), _ => [] };
         foreach (var p in chosen) yield return p;
     }

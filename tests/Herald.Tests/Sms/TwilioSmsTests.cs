@@ -205,4 +205,17 @@ public class TwilioSmsTests
                  })
             Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void A_throughput_limit_too_low_for_the_batch_is_refused_at_start_up()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Herald:Sms:MaxPerSecond"] = "1",
+            ["Herald:Dispatch:BatchSize"] = "1000",
+            ["Herald:Dispatch:ClaimTimeout"] = "00:05:00",
+        }).Build();
+        var e = Assert.Throws<InvalidOperationException>(() => HeraldApp.LoadOptions(config));
+        Assert.Contains("Herald:Sms:MaxPerSecond: 1/s cannot send a batch of Herald:Dispatch:BatchSize = 1000", e.Message);
+    }
 }
