@@ -16,7 +16,7 @@ public static class AnnouncementsApi
         g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, HeraldOptions options, AnnouncementInput input) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            var problems = AnnouncementRules.Validate(input, options.Sms.Kannel.MaxParts);
+            var problems = AnnouncementRules.Validate(input, options.Transport.Sms == "twilio" ? options.Sms.Twilio.MaxParts : options.Sms.Kannel.MaxParts);
             if (problems.Count > 0) return Problems.Invalid(problems);
             foreach (var id in input.Audience!.ContactIds ?? [])
                 if (contacts.Get(s, id) is null) return Problems.Invalid("audience.contactIds", $"contact {id} does not exist");

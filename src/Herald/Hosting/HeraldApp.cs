@@ -10,6 +10,7 @@ using Herald.Observability;
 using Herald.Reports;
 using Herald.Sandbox;
 using Herald.Schools;
+using Herald.Sms;
 using Herald.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -51,6 +52,7 @@ public static class HeraldApp
         app.MapHealth();
         // Before the API-key group: Kannel authenticates with the signed URL, not a key.
         Herald.Sms.KannelDlrApi.MapKannelDlr(app);
+        Herald.Sms.TwilioStatusApi.MapTwilioStatus(app);
         var api = app.MapGroup("/api/v1").RequireApiKey();
         api.MapContacts();
         api.MapAnnouncements();
@@ -71,8 +73,7 @@ public static class HeraldApp
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
-        if (o.Transport.Sms == "kannel")
-            results.AddRange(o.Sms.Kannel.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Sms.Problems(o.Transport.Sms, o.Dispatch).Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == "smtp")
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         // The bounce mailbox reader runs whatever the transport (bounces of mail sent by another path still come back).
@@ -104,11 +105,7 @@ public static class HeraldApp
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
         services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
-        if (options.Transport.Sms == "kannel")
-            // Kannel answers sendsms at once (it queues); a slow answer means it is in trouble, so retry later.
-            services.AddSingleton<ISmsTransport>(new Herald.Sms.KannelTransport(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options.Sms.Kannel));
-        else
-            services.AddSingleton<ISmsTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        services.AddSmsTransport(options);
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<BounceMailProcessor>();
         services.AddLogging();

@@ -26,6 +26,25 @@ public sealed class HeraldOptions
 public sealed class SmsOptions
 {
     public KannelOptions Kannel { get; set; } = new();
+
+    /// <summary>Twilio-compatible hosted provider (<c>Herald:Sms:Twilio</c>); required when <c>Herald:Transport:Sms</c> is <c>twilio</c>.</summary>
+    public Herald.Sms.TwilioOptions Twilio { get; set; } = new();
+
+    /// <summary>Most SMS per second submitted to the gateway, whichever transport is active; 0 (default) = no limit.</summary>
+    public int MaxPerSecond { get; set; }
+
+    /// <summary>What is missing or wrong for the chosen transport, for the start-up error.</summary>
+    public IEnumerable<string> Problems(string transport, DispatchOptions dispatch)
+    {
+        if (MaxPerSecond is < 0 or > 10_000) yield return "Herald:Sms:MaxPerSecond: between 0 (no limit) and 10000";
+        // A claimed batch waits in the limit; it must go out before its claim lapses, or another process could take
+        // the same deliveries over and send them twice.
+        else if (MaxPerSecond > 0 && dispatch.BatchSize > MaxPerSecond * dispatch.ClaimTimeout.TotalSeconds)
+            yield return $"Herald:Sms:MaxPerSecond: {MaxPerSecond}/s cannot send a batch of Herald:Dispatch:BatchSize = {dispatch.BatchSize} " +
+                         $"within Herald:Dispatch:ClaimTimeout = {dispatch.ClaimTimeout}; lower the batch size or raise the limit";
+        var chosen = transport switch { "kannel" => Kannel.Problems(), "twilio" => Twilio.Problems(), _ => [] };
+        foreach (var p in chosen) yield return p;
+    }
 }
 
 /// <summary>Kannel gateway (<c>Herald:Sms:Kannel</c>); required when <c>Herald:Transport:Sms</c> is <c>kannel</c>.</summary>
@@ -109,7 +128,8 @@ public sealed class TransportOptions
     [Required, RegularExpression("^(sandbox|smtp)$", ErrorMessage = "Herald:Transport:Email must be 'sandbox' or 'smtp'")]
     public string Email { get; set; } = "sandbox";
 
-    /// <summary><c>sandbox</c> (default) or <c>kannel</c> (settings in <c>Herald:Sms:Kannel</c>).</summary>
-    [Required, RegularExpression("^(sandbox|kannel)$", ErrorMessage = "Herald:Transport:Sms must be 'sandbox' or 'kannel'")]
+    /// <summary><c>sandbox</c> (default), <c>kannel</c> (settings in <c>Herald:Sms:Kannel</c>) or <c>twilio</c>
+    /// (a Twilio-compatible hosted provider, settings in <c>Herald:Sms:Twilio</c>).</summary>
+    [Required, RegularExpression("^(sandbox|kannel|twilio)$", ErrorMessage = "Herald:Transport:Sms must be 'sandbox', 'kannel' or 'twilio'")]
     public string Sms { get; set; } = "sandbox";
 }

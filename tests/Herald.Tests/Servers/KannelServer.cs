@@ -8,16 +8,26 @@ namespace Herald.Tests.Servers;
 /// reports delivered or failed (numbers ending in 0) back through Kannel, so DLRs reach the
 /// <c>dlr-url</c> given to <c>/cgi-bin/sendsms</c>.
 /// </summary>
-public sealed class KannelServer
+public sealed class KannelServer : IAsyncDisposable
 {
     public const string SendUser = "herald";
     public const string SendPassword = "herald-test-password";
     public const string SmscId = "carrier";
     private const string CarrierUser = "carrier", CarrierPassword = "carrier-test-password";
-    private static readonly Lazy<Task<KannelServer>> SharedInstance = new(StartAsync);
+    private static readonly Lazy<Task<KannelServer>> SharedInstance = new(() => StartAsync(null));
 
     /// <summary>The run's shared Kannel, started on first use. Faults (failing the test) if it cannot start.</summary>
     public static Task<KannelServer> Shared => SharedInstance.Value;
+
+    /// <summary>
+    /// A Kannel of the caller's own, with its own carrier simulator, whose sendsms listens on
+    /// <paramref name="sendsmsPort"/> (e.g. a port Herald was pointed at while nothing listened there).
+    /// For tests that need a gateway to be down first; stop it with <see cref="DisposeAsync"/>.
+    /// The shared instance is never stopped by a test.
+    /// </summary>
+    public static Task<KannelServer> StartPrivateAsync(int sendsmsPort) => StartAsync(sendsmsPort);
+
+    private readonly List<System.Diagnostics.Process> processes = [];
 
     public string Host => "127.0.0.1";
     public int AdminPort { get; }
@@ -33,30 +43,44 @@ public sealed class KannelServer
     /// <summary>http://127.0.0.1:PORT/cgi-bin/sendsms with the test user's credentials, ready for &amp;to=...</summary>
     public string SendsmsUrl => $"http://{Host}:{SendsmsPort}/cgi-bin/sendsms?username={SendUser}&password={SendPassword}";
 
-    private KannelServer(string dir, CarrierSimulator carrier)
+    private KannelServer(string dir, CarrierSimulator carrier, int? sendsmsPort)
     {
         (Directory, Carrier) = (dir, carrier);
         (AdminPort, SmsboxPort, SendsmsPort, SmscPort) =
-            (ServerHelpers.FreePort(), ServerHelpers.FreePort(), ServerHelpers.FreePort(), ServerHelpers.FreePort());
+            (ServerHelpers.FreePort(), ServerHelpers.FreePort(), sendsmsPort ?? ServerHelpers.FreePort(), ServerHelpers.FreePort());
+    }
+
+    /// <summary>Stops a private instance (smsbox, bearerbox, the carrier) and deletes its directory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in Enumerable.Reverse(processes))
+        {
+            try { p.Kill(); await p.WaitForExitAsync(); } catch (InvalidOperationException) { /* already gone */ }
+            p.Dispose();
+        }
+        Carrier.Stop();
+        try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
     }
 
     public string Logs() =>
         $"bearerbox log {BearerboxLog}:\n{ServerHelpers.Tail(BearerboxLog)}\nsmsbox log {SmsboxLog}:\n{ServerHelpers.Tail(SmsboxLog)}";
 
-    private static async Task<KannelServer> StartAsync()
+    private static async Task<KannelServer> StartAsync(int? sendsmsPort)
     {
         string dir = ServerHelpers.CreateTempDir("kannel");
         ServerHelpers.OnExit("kannel dir", $"sleep 0.5; rm -rf {dir}");
-        var kannel = new KannelServer(dir, new CarrierSimulator(CarrierUser, CarrierPassword));
+        var kannel = new KannelServer(dir, new CarrierSimulator(CarrierUser, CarrierPassword), sendsmsPort);
         string config = Path.Combine(dir, "kannel.conf");
         await File.WriteAllTextAsync(config, kannel.Config());
         // stdout (-v 1: info and up) goes to *.out: configuration errors show there, not in log-file.
         string bearerboxOut = Path.Combine(dir, "bearerbox.out"), smsboxOut = Path.Combine(dir, "smsbox.out");
         Process bearerbox = ServerHelpers.StartBackground("bearerbox", ["-v", "1", config], bearerboxOut);
+        kannel.processes.Add(bearerbox);
         ServerHelpers.OnExit("bearerbox", $"kill {bearerbox.Id} 2>/dev/null");
         await ServerHelpers.WaitForPortAsync("Kannel bearerbox", kannel.AdminPort, $"bearerbox -v 1 {config}", bearerboxOut, bearerbox);
         await ServerHelpers.WaitForPortAsync("Kannel bearerbox smsbox port", kannel.SmsboxPort, $"bearerbox -v 1 {config}", bearerboxOut, bearerbox);
         Process smsbox = ServerHelpers.StartBackground("smsbox", ["-v", "1", config], smsboxOut);
+        kannel.processes.Add(smsbox);
         ServerHelpers.OnExit("smsbox", $"kill {smsbox.Id} 2>/dev/null");
         await ServerHelpers.WaitForPortAsync("Kannel smsbox", kannel.SendsmsPort, $"smsbox -v 1 {config}", smsboxOut, smsbox);
         return kannel;

@@ -6,36 +6,40 @@ using Herald.Tests.Servers;
 
 namespace Herald.Tests.Sms;
 
-/// <summary>SMS through a real Kannel (bearerbox + smsbox) and the carrier simulator: numbers ending in 0 fail.</summary>
+/// <summary>SMS through a real Kannel (bearerbox + smsbox) and the carrier simulator: numbers ending in 0 fail.
+/// Every test runs on SQLite and on PostgreSQL.</summary>
 public class KannelSmsTests
 {
     private const string Secret = "test-dlr-secret-0123456789";
 
+    /// <summary>Herald on <paramref name="herald"/> with the Kannel transport pointed at <paramref name="sendsmsUrl"/>.</summary>
+    internal static Dictionary<string, string?> Settings(string herald, string sendsmsUrl) => new()
+    {
+        ["Herald:Urls"] = herald,
+        ["Herald:Transport:Sms"] = "kannel",
+        ["Herald:Sms:Kannel:SendsmsUrl"] = sendsmsUrl,
+        ["Herald:Sms:Kannel:Username"] = KannelServer.SendUser,
+        ["Herald:Sms:Kannel:Password"] = KannelServer.SendPassword,
+        ["Herald:Sms:Kannel:From"] = "Herald",
+        ["Herald:Sms:Kannel:DlrBaseUrl"] = herald,
+        ["Herald:Sms:Kannel:TokenSecret"] = Secret,
+    };
+
     // Kannel must call Herald back, so Herald listens on a port chosen before it starts.
-    private static async Task<HeraldHost> StartAsync()
+    private static async Task<HeraldHost> StartAsync(string provider)
     {
         var kannel = await KannelServer.Shared;
         var url = $"http://127.0.0.1:{ServerHelpers.FreePort()}";
-        return await HeraldHost.StartAsync("sqlite", settings: new Dictionary<string, string?>
-        {
-            ["Herald:Urls"] = url,
-            ["Herald:Transport:Sms"] = "kannel",
-            ["Herald:Sms:Kannel:SendsmsUrl"] = $"http://{kannel.Host}:{kannel.SendsmsPort}/cgi-bin/sendsms",
-            ["Herald:Sms:Kannel:Username"] = KannelServer.SendUser,
-            ["Herald:Sms:Kannel:Password"] = KannelServer.SendPassword,
-            ["Herald:Sms:Kannel:From"] = "Herald",
-            ["Herald:Sms:Kannel:DlrBaseUrl"] = url,
-            ["Herald:Sms:Kannel:TokenSecret"] = Secret,
-        });
+        return await HeraldHost.StartAsync(provider, settings: Settings(url, $"http://{kannel.Host}:{kannel.SendsmsPort}/cgi-bin/sendsms"));
     }
 
-    private static Task<JsonNode> WaitForSms(HttpClient c, long announcement, long contact, string status) =>
+    internal static Task<JsonNode> WaitForSms(HttpClient c, long announcement, long contact, string status) =>
         c.WaitForReportAsync(announcement, r => r.StatusOf(contact, "sms") == status, $"contact {contact}'s SMS to reach {status}");
 
-    [Fact]
-    public async Task Delivered_number_gets_a_delivered_dlr()
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Delivered_number_gets_a_delivered_dlr(string provider)
     {
-        await using var h = await StartAsync();
+        await using var h = await StartAsync(provider);
         var c = await h.Client.AddContactAsync(null, "+447400123451");
         var a = await h.Client.SendToAsync([c], channels: ["sms"]);
         await WaitForSms(h.Client, a, c, "delivered");
@@ -43,10 +47,10 @@ public class KannelSmsTests
         Assert.Contains(log.Entries(), e => e.Str("status") == "sent" && e.Str("detail")!.StartsWith("kannel: 0:"));
     }
 
-    [Fact]
-    public async Task Carrier_failure_marks_the_number_failed_and_drops_the_next_sms()
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Carrier_failure_marks_the_number_failed_and_drops_the_next_sms(string provider)
     {
-        await using var h = await StartAsync();
+        await using var h = await StartAsync(provider);
         var c = await h.Client.AddContactAsync(null, "+447400123450");
         var a = await h.Client.SendToAsync([c], channels: ["sms"]);
         await WaitForSms(h.Client, a, c, "failed");
@@ -57,10 +61,10 @@ public class KannelSmsTests
         await WaitForSms(h.Client, next, c, "dropped");
     }
 
-    [Fact]
-    public async Task Invalid_or_missing_mobile_is_mobile_missing()
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Invalid_or_missing_mobile_is_mobile_missing(string provider)
     {
-        await using var h = await StartAsync();
+        await using var h = await StartAsync(provider);
         // A UK landline is a valid number but not a mobile; the contact is kept with a warning.
         var landline = await h.Client.AddContactAsync(null, "+442079460123");
         var none = await h.Client.AddContactAsync("someone@school.test", null);
@@ -69,10 +73,10 @@ public class KannelSmsTests
         await WaitForSms(h.Client, a, none, "mobile_missing");
     }
 
-    [Fact]
-    public async Task Forged_and_duplicate_dlrs_change_nothing()
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Forged_and_duplicate_dlrs_change_nothing(string provider)
     {
-        await using var h = await StartAsync();
+        await using var h = await StartAsync(provider);
         var c = await h.Client.AddContactAsync(null, "+447400123451");
         var a = await h.Client.SendToAsync([c], channels: ["sms"]);
         var report = await WaitForSms(h.Client, a, c, "delivered");
@@ -99,10 +103,10 @@ public class KannelSmsTests
         Assert.Equal(before, (await h.Client.LogAsync(c)).Entries().Count);
     }
 
-    [Fact]
-    public async Task Too_long_sms_text_is_refused_at_creation()
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Too_long_sms_text_is_refused_at_creation(string provider)
     {
-        await using var h = await StartAsync();
+        await using var h = await StartAsync(provider);
         var c = await h.Client.AddContactAsync(null, "+447400123451");
         var body = await h.Client.PostJson("api/v1/announcements", new
         {
