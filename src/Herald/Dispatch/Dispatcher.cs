@@ -22,6 +22,7 @@ public sealed partial class Dispatcher(
 {
     private readonly DispatchOptions _o = options.Value.Dispatch;
     private readonly RetryPolicy _retry = new(options.Value.Dispatch.RetryWindow);
+    private readonly Lock _sqliteWrites = new();
 
     private sealed class Claimed
     {
@@ -52,18 +53,42 @@ public sealed partial class Dispatcher(
         }
     }
 
-    /// <summary>Claims and sends one batch; returns how many deliveries it handled.</summary>
+    /// <summary>
+    /// Claims and sends one batch; returns how many deliveries it handled. Emails go to the transport as many at once as
+    /// it accepts (<see cref="IEmailTransport.MaxInFlight"/>; SMTP bounds its own connections and domains); each one's
+    /// result is recorded as soon as it is known, so a crash loses as few answers as possible.
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var batch = Claim();
+        // Half the lease: a message not started by then is given back rather than risk a second worker sending it too.
+        var sendBy = time.GetUtcNow() + _o.ClaimTimeout / 2;
         var schools = new Dictionary<long, School?>();
         var announcements = new Dictionary<long, Announcement?>();
-        foreach (var d in batch)
+        using var inFlight = new SemaphoreSlim(Math.Min(email.MaxInFlight, Math.Max(1, batch.Count)));
+        var running = new List<Task>();
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            var school = schools.TryGetValue(d.school_id, out var s) ? s : schools[d.school_id] = new SchoolStore(db, time).Get(d.school_id);
-            var a = announcements.TryGetValue(d.announcement_id, out var an) ? an : announcements[d.announcement_id] = new AnnouncementStore(db, time).GetAny(d.announcement_id);
-            await SendOneAsync(d, school!, a!, ct);
+            foreach (var d in batch)
+            {
+                ct.ThrowIfCancellationRequested();
+                var school = schools.TryGetValue(d.school_id, out var s) ? s : schools[d.school_id] = new SchoolStore(db, time).Get(d.school_id);
+                var a = announcements.TryGetValue(d.announcement_id, out var an) ? an : announcements[d.announcement_id] = new AnnouncementStore(db, time).GetAny(d.announcement_id);
+                if (d.channel != "email" || email.MaxInFlight <= 1)
+                {
+                    await SendOneAsync(d, school!, a!, sendBy, ct);
+                    continue;
+                }
+                await inFlight.WaitAsync(ct);
+                // The database reads and the MIME build run here, one after the other; only the transport's wait overlaps.
+                running.Add(SendOneAsync(d, school!, a!, sendBy, ct).ContinueWith(t => { inFlight.Release(); return t; }, TaskScheduler.Default).Unwrap());
+            }
+        }
+        finally
+        {
+            // Every started send is awaited, even on cancellation: its result must be recorded.
+            try { await Task.WhenAll(running); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         }
         return batch.Count;
     }
@@ -84,7 +109,7 @@ public sealed partial class Dispatcher(
         return rows.OrderBy(r => r.id).ToList();
     }
 
-    private async Task SendOneAsync(Claimed d, School school, Announcement a, CancellationToken ct)
+    private async Task SendOneAsync(Claimed d, School school, Announcement a, DateTimeOffset sendBy, CancellationToken ct)
     {
         var channel = Wire.ParseChannel(d.channel);
         var now = time.GetUtcNow();
@@ -101,16 +126,17 @@ public sealed partial class Dispatcher(
             {
                 var name = ContactName(d.contact_id);
                 var message = builder.Build(school, a, d.id, (int)d.attempt, d.address!, name);
-                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message), ct);
+                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message, sendBy), ct);
             }
             else
                 result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A transport that could not even talk to its relay is a temporary failure: retried like a 4xx.
+            // A transport that could not even talk to its relay is a temporary failure: retried like a 4xx, and never
+            // the address's fault.
             result = new TransportResult(DeliveryStatus.SoftBounce,
-                $"transport error: {e.Message}", null, "4.4.1", "networkerror");
+                $"transport error: {e.Message}", null, "4.4.1", "networkerror", BlamesAddress: false);
         }
         HeraldMetrics.TransportResults.WithLabels(d.channel, result.Status.Name()).Inc();
         now = time.GetUtcNow();
@@ -139,7 +165,11 @@ public sealed partial class Dispatcher(
         DateTimeOffset? next = null, bool blamesAddress = true)
     {
         var e = new DeliveryEvent(d.id, status, source, detail, null, at, reason, next, blamesAddress);
-        EventRecorder.Count(e, recorder.Record(e));
+        // SQLite has one writer: parallel sends record one at a time, or a deferred transaction could fail to upgrade.
+        if (db.Provider == DatabaseProvider.Sqlite)
+            lock (_sqliteWrites) EventRecorder.Count(e, recorder.Record(e));
+        else
+            EventRecorder.Count(e, recorder.Record(e));
     }
 
     private bool IsBlocked(Claimed d)

@@ -94,7 +94,15 @@ public static class HeraldApp
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
-        services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        if (options.Transport.Email == "smtp")
+        {
+            // The DKIM key is read now, so a bad key stops start-up with its setting named rather than failing every send.
+            var dkim = string.IsNullOrWhiteSpace(options.Email.Dkim.PrivateKeyFile) ? null : new Herald.Email.DkimSigning(options.Email.Dkim);
+            services.AddSingleton<IEmailTransport>(sp => new Herald.Email.SmtpTransport(options.Email, dkim,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Herald.Email.SmtpTransport>>()));
+        }
+        else
+            services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
         if (options.Transport.Sms == "kannel")
             // Kannel answers sendsms at once (it queues); a slow answer means it is in trouble, so retry later.
             services.AddSingleton<ISmsTransport>(new Herald.Sms.KannelTransport(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options.Sms.Kannel));
