@@ -23,10 +23,16 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
     /// that out in the middle of a message would cost that delivery a retry.</summary>
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(5);
 
+    /// <summary>Refusals after which a session is closed rather than reused: relays tarpit sessions that keep failing
+    /// (Postfix sleeps before every reply past <c>smtpd_soft_error_limit</c>, then hangs up), which would slow the good
+    /// messages that follow on the same connection.</summary>
+    private const int RefusalsPerConnection = 3;
+
     private sealed class Connection
     {
         public readonly ResettableSmtpClient Client = new();
         public int Messages;
+        public int Refusals;
         public long LastUsedTicks = Environment.TickCount64;
     }
 
@@ -110,7 +116,7 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         catch (SmtpCommandException e)
         {
             // 421 means the relay is closing the session; anything else leaves it usable once reset.
-            keep = e.StatusCode != SmtpStatusCode.ServiceNotAvailable && await ResetAsync(c);
+            keep = e.StatusCode != SmtpStatusCode.ServiceNotAvailable && ++c.Refusals < RefusalsPerConnection && await ResetAsync(c);
             return SmtpReplies.Map((int)e.StatusCode, e.Message, senderRefused: e.ErrorCode == SmtpErrorCode.SenderNotAccepted);
         }
         catch (Exception e) when (e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException or TimeoutException or OperationCanceledException)
@@ -143,7 +149,20 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         if (!string.IsNullOrWhiteSpace(_o.LocalDomain)) fresh.Client.LocalDomain = _o.LocalDomain;
         try
         {
-            await fresh.Client.ConnectAsync(_o.Host!, _o.Port, _security);
+            // Our own socket, to turn Nagle off: SMTP writes a pipelined command group and then waits for the reply, and
+            // Nagle plus delayed ACKs would hold those small writes back by tens of milliseconds each.
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                using var connectTimeout = new CancellationTokenSource(_o.Timeout);
+                await socket.ConnectAsync(_o.Host!, _o.Port, connectTimeout.Token);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+            await fresh.Client.ConnectAsync(socket, _o.Host!, _o.Port, _security);
             if (!string.IsNullOrEmpty(_o.Username)) await fresh.Client.AuthenticateAsync(_o.Username, _o.Password ?? "");
             return (fresh, null);
         }
