@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Email sending benchmark: N messages through Herald to Postfix's smtp-sink on loopback, and the same N with Postfix's
 # smtp-source to the same sink, in one run; prints both rates (messages/second) and the ratio Herald / smtp-source.
+# A last line times Herald's SMTP transport alone (no API, no database) to show where the time goes.
 # usage: bench/email.sh [N] [CONNECTIONS]   (default 10000 messages, 8 connections; needs postfix installed, run as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,5 @@ herald=$("$bin" 127.0.0.1 "$port" "$n" "$conns")
 echo "$herald"
 herald_rate=$(echo "$herald" | cut -f4)
 echo "ratio herald / smtp-source: $(python3 -c "print(f'{$herald_rate / $source_rate:.2f}')") (goal >= 0.5)"
+# Diagnosis, not the figure: Herald's SMTP transport alone (no API, no database), the same N over the same connections.
+BENCH_TRANSPORT_ONLY=1 "$bin" 127.0.0.1 "$port" "$n" "$conns"
