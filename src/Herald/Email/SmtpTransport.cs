@@ -103,13 +103,15 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         var conn = await TakeConnectionAsync();
         if (conn.Result is not null) return conn.Result;
         var c = conn.Connection!;
-        var keep = true;
+        // Only a session known to be between transactions goes back to the pool.
+        var keep = false;
         try
         {
             _dkim?.Sign(email.Message);
             var reply = await c.Client.SendAsync(FormatOptions.Default, email.Message,
                 MailboxAddress.Parse(_verp.For(email.DeliveryId, email.Attempt)), [new MailboxAddress("", email.Recipient)]);
             c.Messages++;
+            keep = true;
             // The relay took the message (250 after DATA): it is sent, whatever happens to the connection afterwards.
             return SmtpReplies.Map(250, string.IsNullOrWhiteSpace(reply) ? "OK" : reply);
         }
@@ -124,7 +126,6 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
             // The connection broke before the relay answered the data: not accepted as far as Herald can know, so it is
             // retried. (If it broke after the relay queued the message but before its 250 arrived, the retry sends a
             // second copy: the unavoidable window of RFC 1047; docs/email.md.)
-            keep = false;
             LogConnectionLost(e, email.DeliveryId);
             return SmtpReplies.Unreachable($"connection lost before the message was accepted: {e.Message}");
         }
