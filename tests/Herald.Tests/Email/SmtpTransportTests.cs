@@ -71,7 +71,8 @@ public class SmtpTransportTests
     public async Task A_good_address_gets_a_white_labelled_signed_message_with_verp_and_unsubscribe_headers(string provider)
     {
         using var rsa = RSA.Create(2048);
-        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("herald-test-dkim-").FullName, "dkim.pem");
+        var keyDir = Directory.CreateTempSubdirectory("herald-test-dkim-").FullName;
+        var keyFile = Path.Combine(keyDir, "dkim.pem");
         await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
         await using var h = await StartAsync(provider, extra: new Dictionary<string, string?>
         {
@@ -123,7 +124,7 @@ public class SmtpTransportTests
             Assert.Contains("d=mail.herald.example", signature.Value);
             Assert.True(await verifier.VerifyAsync(m, signature), $"DKIM signature does not verify:\n{m}");
         }
-        File.Delete(keyFile);
+        Directory.Delete(keyDir, true);
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
