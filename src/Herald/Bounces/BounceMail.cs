@@ -148,7 +148,6 @@ public sealed partial class BounceMailProcessor
         var e = new DeliveryEvent(d.id, status, EventSource.Bounce, detail.ToString(), ProviderId(m, raw), Received(), reason,
             Attempt: match.Attempt);
         var outcome = _recorder.Record(e);
-        EventRecorder.Count(e, outcome);
         return outcome.Result switch
         {
             EventResult.Duplicate => new(BounceMailOutcome.Duplicate, d.id, outcome.Status, $"{kind}: already recorded for delivery {d.id}"),

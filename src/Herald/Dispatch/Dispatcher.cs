@@ -8,6 +8,8 @@ using Herald.Observability;
 using Herald.Schools;
 using Herald.Storage;
 using Microsoft.Extensions.Options;
+using System.Threading.Channels;
+using Channel = Herald.Core.Deliveries.Channel;
 
 namespace Herald.Dispatch;
 
@@ -52,20 +54,106 @@ public sealed partial class Dispatcher(
         }
     }
 
-    /// <summary>Claims and sends one batch; returns how many deliveries it handled.</summary>
+    /// <summary>
+    /// Claims and sends one batch; returns how many deliveries it handled. Emails go to the transport as many at once as
+    /// it accepts (<see cref="IEmailTransport.MaxInFlight"/>; SMTP bounds its own connections and domains). Results are
+    /// recorded as they come, by one writer that commits whatever has arrived in one transaction: one commit per answer
+    /// would make the database, not the relay, the limit.
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var batch = Claim();
+        if (batch.Count == 0) return 0;
+        // Half the lease: a message not started by then is given back rather than risk a second worker sending it too.
+        var sendBy = time.GetUtcNow() + _o.ClaimTimeout / 2;
+        var facts = Facts(batch);
         var schools = new Dictionary<long, School?>();
         var announcements = new Dictionary<long, Announcement?>();
-        foreach (var d in batch)
+        var parallel = email.MaxInFlight > 1;
+        var results = System.Threading.Channels.Channel.CreateUnbounded<List<DeliveryEvent>>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = parallel ? Task.Run(() => WriteAsync(results.Reader)) : Task.CompletedTask;
+        using var inFlight = new SemaphoreSlim(Math.Min(email.MaxInFlight, batch.Count));
+        var running = new List<Task>();
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            var school = schools.TryGetValue(d.school_id, out var s) ? s : schools[d.school_id] = new SchoolStore(db, time).Get(d.school_id);
-            var a = announcements.TryGetValue(d.announcement_id, out var an) ? an : announcements[d.announcement_id] = new AnnouncementStore(db, time).GetAny(d.announcement_id);
-            await SendOneAsync(d, school!, a!, ct);
+            foreach (var d in batch)
+            {
+                ct.ThrowIfCancellationRequested();
+                var school = schools.TryGetValue(d.school_id, out var s) ? s : schools[d.school_id] = new SchoolStore(db, time).Get(d.school_id);
+                var a = announcements.TryGetValue(d.announcement_id, out var an) ? an : announcements[d.announcement_id] = new AnnouncementStore(db, time).GetAny(d.announcement_id);
+                if (!parallel)
+                {
+                    RecordAll(await SendOneAsync(d, school!, a!, facts, sendBy, ct));
+                    continue;
+                }
+                await inFlight.WaitAsync(ct);
+                running.Add(SendAndQueueAsync(d, school!, a!, facts, sendBy, results.Writer, inFlight, ct));
+            }
+        }
+        finally
+        {
+            // Every started send is awaited and recorded, even on cancellation.
+            try { await Task.WhenAll(running); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+            finally
+            {
+                results.Writer.Complete();
+                await writer;
+            }
         }
         return batch.Count;
+    }
+
+    private async Task SendAndQueueAsync(Claimed d, School school, Announcement a, BatchFacts facts, DateTimeOffset sendBy,
+        ChannelWriter<List<DeliveryEvent>> results, SemaphoreSlim inFlight, CancellationToken ct)
+    {
+        try { results.TryWrite(await SendOneAsync(d, school, a, facts, sendBy, ct)); }
+        finally { inFlight.Release(); }
+    }
+
+    private async Task WriteAsync(ChannelReader<List<DeliveryEvent>> reader)
+    {
+        var group = new List<DeliveryEvent>();
+        while (await reader.WaitToReadAsync())
+        {
+            while (group.Count < 200 && reader.TryRead(out var events)) group.AddRange(events);
+            RecordAll(group);
+            group.Clear();
+        }
+    }
+
+    /// <summary>Records events in one transaction; if that fails, one by one, so one bad event cannot lose the others.</summary>
+    private void RecordAll(List<DeliveryEvent> events)
+    {
+        if (events.Count == 0) return;
+        try
+        {
+            using var c = db.Open();
+            using var tx = c.BeginTransaction();
+            var outcomes = events.Select(e => recorder.Record(c, tx, e)).ToList();
+            tx.Commit();
+            for (var i = 0; i < events.Count; i++) EventRecorder.Count(events[i], outcomes[i]);
+        }
+        catch (System.Data.Common.DbException) when (events.Count > 1)
+        {
+            foreach (var e in events) RecordAll([e]);
+        }
+    }
+
+    /// <summary>What a batch needs from other tables, read once: the addresses failed or suppressed since the send
+    /// (a bounce for another announcement: re-checked before sending) and the contacts' names.</summary>
+    private sealed record BatchFacts(HashSet<(long School, string Channel, string Address)> Blocked, Dictionary<long, string?> Names);
+
+    private BatchFacts Facts(List<Claimed> batch)
+    {
+        using var c = db.Open();
+        var addresses = batch.Where(d => d.address is not null).Select(d => Core.Sending.AddressKey.Of(d.channel, d.address!)).Distinct().ToArray();
+        var contacts = batch.Select(d => d.contact_id).Distinct().ToArray();
+        var blocked = c.Query<(long, string, string)>(
+            $"SELECT school_id, channel, address FROM address_states WHERE address {Database.InList(c, "addresses")}", new { addresses }).ToHashSet();
+        var names = c.Query<(long Id, string? Name)>($"SELECT id, name FROM contacts WHERE id {Database.InList(c, "contacts")}", new { contacts })
+            .ToDictionary(x => x.Id, x => x.Name);
+        return new BatchFacts(blocked, names);
     }
 
     private List<Claimed> Claim()
@@ -84,33 +172,39 @@ public sealed partial class Dispatcher(
         return rows.OrderBy(r => r.id).ToList();
     }
 
-    private async Task SendOneAsync(Claimed d, School school, Announcement a, CancellationToken ct)
+    /// <summary>Sends one delivery and returns the events its answer makes (the caller records them).</summary>
+    private async Task<List<DeliveryEvent>> SendOneAsync(Claimed d, School school, Announcement a, BatchFacts facts, DateTimeOffset sendBy, CancellationToken ct)
     {
+        var events = new List<DeliveryEvent>();
+        void Record(Claimed d, DeliveryStatus? status, EventSource source, string detail, string? reason, DateTimeOffset at,
+            DateTimeOffset? next = null, bool blamesAddress = true) =>
+            events.Add(new DeliveryEvent(d.id, status, source, detail, null, at, reason, next, blamesAddress));
+
         var channel = Wire.ParseChannel(d.channel);
         var now = time.GetUtcNow();
-        // The address may have failed since the send (a bounce for another announcement): re-check before sending.
-        if (IsBlocked(d))
+        if (d.address is not null && facts.Blocked.Contains((d.school_id, d.channel, Core.Sending.AddressKey.Of(d.channel, d.address))))
         {
             Record(d, DeliveryStatus.Dropped, EventSource.Decision, "address marked failed or suppressed since the send", null, now);
-            return;
+            return events;
         }
         TransportResult result;
         try
         {
             if (channel == Channel.Email)
             {
-                var name = ContactName(d.contact_id);
+                var name = facts.Names.GetValueOrDefault(d.contact_id);
                 var message = builder.Build(school, a, d.id, (int)d.attempt, d.address!, name);
-                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message), ct);
+                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message, sendBy), ct);
             }
             else
                 result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A transport that could not even talk to its relay is a temporary failure: retried like a 4xx.
+            // A transport that could not even talk to its relay is a temporary failure: retried like a 4xx, and never
+            // the address's fault.
             result = new TransportResult(DeliveryStatus.SoftBounce,
-                $"transport error: {e.Message}", null, "4.4.1", "networkerror");
+                $"transport error: {e.Message}", null, "4.4.1", "networkerror", BlamesAddress: false);
         }
         HeraldMetrics.TransportResults.WithLabels(d.channel, result.Status.Name()).Inc();
         now = time.GetUtcNow();
@@ -124,35 +218,16 @@ public sealed partial class Dispatcher(
                 // SMS has no 'rejected': its retries running out is a failure, but not the number's fault.
                 Record(d, channel == Channel.Email ? DeliveryStatus.Rejected : DeliveryStatus.Failed, EventSource.Transport,
                     $"{result.Detail} (retry window over: expired)", "expired", now, blamesAddress: false);
-                return;
+                return events;
             }
             Record(d, DeliveryStatus.SoftBounce, EventSource.Transport,
                 $"{result.Detail} (try {d.tries}; {step.Schedule}: next try {step.At:u})", result.Reason, now, step.At);
-            return;
+            return events;
         }
         Record(d, result.Status, EventSource.Transport, result.Detail, result.Reason, now, blamesAddress: result.BlamesAddress);
         foreach (var f in result.FollowUps ?? [])
             Record(d, f.Status, f.Source, f.Detail, f.Reason, time.GetUtcNow());
-    }
-
-    private void Record(Claimed d, DeliveryStatus? status, EventSource source, string detail, string? reason, DateTimeOffset at,
-        DateTimeOffset? next = null, bool blamesAddress = true)
-    {
-        var e = new DeliveryEvent(d.id, status, source, detail, null, at, reason, next, blamesAddress);
-        EventRecorder.Count(e, recorder.Record(e));
-    }
-
-    private bool IsBlocked(Claimed d)
-    {
-        using var c = db.Open();
-        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM address_states WHERE school_id = @s AND channel = @ch AND address = @a",
-            new { s = d.school_id, ch = d.channel, a = Core.Sending.AddressKey.Of(d.channel, d.address!) }) > 0;
-    }
-
-    private string? ContactName(long id)
-    {
-        using var c = db.Open();
-        return c.ExecuteScalar<string?>("SELECT name FROM contacts WHERE id = @id", new { id });
+        return events;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatch round failed; retrying after the poll interval")]

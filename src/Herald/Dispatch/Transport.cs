@@ -14,7 +14,9 @@ public sealed class DispatchSignal
 /// <summary>An email ready to go: the delivery it belongs to and the MIME message.</summary>
 /// <param name="Attempt">The delivery's attempt (a resend starts a new one).</param>
 /// <param name="Try">The transport try within the attempt (retries after soft bounces).</param>
-public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message);
+/// <param name="SendBy">After this the dispatcher's claim may lapse: a transport still waiting for a connection then must
+/// not start the message (another worker could send it too) and answers a temporary failure instead.</param>
+public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message, DateTimeOffset? SendBy = null);
 
 /// <summary>An SMS ready to go.</summary>
 public sealed record OutgoingSms(long DeliveryId, int Attempt, int Try, string Number, string Text, string? Sender);
@@ -32,10 +34,14 @@ public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string
 public sealed record TransportResult(DeliveryStatus Status, string Detail, int? ReplyCode = null, string? EnhancedStatus = null,
     string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null, bool BlamesAddress = true);
 
-/// <summary>Carries emails to a relay or provider. Implementations: the sandbox (and, later, SMTP).</summary>
+/// <summary>Carries emails to a relay or provider. Implementations: the sandbox and SMTP.</summary>
 public interface IEmailTransport
 {
     Task<TransportResult> SendAsync(OutgoingEmail email, CancellationToken ct);
+
+    /// <summary>How many messages the dispatcher may hand over at once (the transport bounds its own connections).
+    /// Default 1: one after the other.</summary>
+    int MaxInFlight => 1;
 }
 
 /// <summary>Carries SMS to a gateway. Implementations: the sandbox (and, later, Kannel and hosted providers).</summary>

@@ -26,6 +26,8 @@ public sealed class EmailOptions
             yield return "Herald:Email:Smtp:Username and Password: give both or neither";
         if (Smtp.Connections is < 1 or > 256) yield return "Herald:Email:Smtp:Connections: between 1 and 256";
         if (Smtp.PerDomainConnections is < 1 or > 256) yield return "Herald:Email:Smtp:PerDomainConnections: between 1 and 256";
+        if (Smtp.Timeout <= TimeSpan.Zero || Smtp.Timeout > TimeSpan.FromMinutes(10)) yield return "Herald:Email:Smtp:Timeout: more than 0 and at most 00:10:00";
+        if (Smtp.MessagesPerConnection < 1) yield return "Herald:Email:Smtp:MessagesPerConnection: 1 or more";
         if (Smtp.PerDomainPerSecond is < 0) yield return "Herald:Email:Smtp:PerDomainPerSecond: 0 (no limit) or more";
         foreach (var p in Bounces.Problems()) yield return p;
         if (!string.IsNullOrWhiteSpace(Dkim.PrivateKeyFile) && (string.IsNullOrWhiteSpace(Dkim.Domain) || string.IsNullOrWhiteSpace(Dkim.Selector)))
@@ -55,6 +57,10 @@ public sealed class SmtpRelayOptions
     public double PerDomainPerSecond { get; set; }
     /// <summary>How long one SMTP command may take before the try counts as a temporary failure. Default 60 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Messages sent on one connection before it is closed and a new one opened (relays limit sessions). Default 1000.</summary>
+    public int MessagesPerConnection { get; set; } = 1000;
+    /// <summary>Name Herald gives in EHLO. Empty: the machine's host name.</summary>
+    public string? LocalDomain { get; set; }
 }
 
 /// <summary>Where bounces come back (<c>Herald:Email:Bounces</c>).</summary>

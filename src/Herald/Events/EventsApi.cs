@@ -61,7 +61,6 @@ public static class EventsApi
             var e = new DeliveryEvent(input.DeliveryId.Value, status, source, input.Detail, input.ProviderEventId,
                 input.OccurredAt ?? time.GetUtcNow(), input.Reason, Attempt: input.Attempt);
             var outcome = recorder.Record(e);
-            EventRecorder.Count(e, outcome);
             return TypedResults.Ok(new EventAnswer(e.DeliveryId, outcome.Result.ToString().ToLowerInvariant(), outcome.Status?.Name()));
         }).WithTags("Events").WithSummary("Record feedback about a delivery (never regresses; duplicates by providerEventId change nothing)");
 

@@ -104,7 +104,15 @@ public static class HeraldApp
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
-        services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        if (options.Transport.Email == "smtp")
+        {
+            // The DKIM key is read now, so a bad key stops start-up with its setting named rather than failing every send.
+            var dkim = string.IsNullOrWhiteSpace(options.Email.Dkim.PrivateKeyFile) ? null : new Herald.Email.DkimSigning(options.Email.Dkim);
+            services.AddSingleton<IEmailTransport>(sp => new Herald.Email.SmtpTransport(options.Email, dkim,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Herald.Email.SmtpTransport>>()));
+        }
+        else
+            services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
         services.AddSmsTransport(options);
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<BounceMailProcessor>();

@@ -15,18 +15,34 @@ public sealed class SmtpSink : IAsyncDisposable
     public string Host => "127.0.0.1";
     public int Port { get; }
 
-    private SmtpSink(Process process, int port) => (this.process, Port) = (process, port);
+    /// <summary>With <c>dump: true</c>, the file every accepted transaction is appended to; otherwise null.</summary>
+    public string? DumpFile { get; }
 
-    public static async Task<SmtpSink> StartAsync()
+    private SmtpSink(Process process, int port, string? dumpFile) => (this.process, Port, DumpFile) = (process, port, dumpFile);
+
+    /// <summary>Starts a sink on <paramref name="port"/> (a free one when null). <paramref name="dump"/>: keep every
+    /// transaction in <see cref="DumpFile"/>, so a test can count what arrived (<see cref="Received"/>).</summary>
+    public static async Task<SmtpSink> StartAsync(int? port = null, bool dump = false)
     {
-        int port = ServerHelpers.FreePort();
+        int p = port ?? ServerHelpers.FreePort();
         string dir = ServerHelpers.CreateTempDir("smtp-sink"), log = Path.Combine(dir, "smtp-sink.log");
+        string? dumpFile = dump ? Path.Combine(dir, "dump") : null;
+        // smtp-sink writes the dump as nobody, after dropping root.
+        if (dump && !OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
         // -u: smtp-sink refuses to keep root privileges; 1000: listen backlog for load tests.
-        string[] args = ["-u", "nobody", $"127.0.0.1:{port}", "1000"];
+        string[] args = dump ? ["-u", "nobody", "-D", dumpFile!, $"127.0.0.1:{p}", "1000"] : ["-u", "nobody", $"127.0.0.1:{p}", "1000"];
         var process = ServerHelpers.StartBackground("smtp-sink", args, log);
         ServerHelpers.OnExit("smtp-sink", $"kill {process.Id} 2>/dev/null; rm -rf {dir}");
-        await ServerHelpers.WaitForPortAsync("smtp-sink", port, ServerHelpers.Describe("smtp-sink", args), log, process);
-        return new SmtpSink(process, port);
+        await ServerHelpers.WaitForPortAsync("smtp-sink", p, ServerHelpers.Describe("smtp-sink", args), log, process);
+        return new SmtpSink(process, p, dumpFile);
+    }
+
+    /// <summary>The envelope recipients of every transaction dumped so far (one entry per message).</summary>
+    public IReadOnlyList<string> Received()
+    {
+        if (DumpFile is null) throw new InvalidOperationException("start the sink with dump: true to count messages");
+        if (!File.Exists(DumpFile)) return [];
+        return File.ReadLines(DumpFile).Where(l => l.StartsWith("X-Rcpt-Args: ")).Select(l => l["X-Rcpt-Args: ".Length..].Trim('<', '>', ' ')).ToList();
     }
 
     public async ValueTask DisposeAsync()

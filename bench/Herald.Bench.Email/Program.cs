@@ -1,0 +1,103 @@
+// Email sending benchmark: N messages through Herald (API send -> decisions -> dispatcher -> SMTP transport) to an SMTP
+// sink, timed from the send request until the report counts all N as sent. bench/email.sh runs it next to Postfix's
+// smtp-source against the same sink and prints both rates and the ratio.
+// usage: Herald.Bench.Email HOST PORT N [CONNECTIONS] [sqlite|postgres CONNECTION-STRING]
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Herald.Hosting;
+using Herald.Schools;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+if (args.Length < 3) { Console.Error.WriteLine("usage: Herald.Bench.Email HOST PORT N [CONNECTIONS] [sqlite|postgres CONNECTION-STRING]"); return 2; }
+var (host, port, n) = (args[0], args[1], int.Parse(args[2]));
+var connections = args.Length > 3 ? args[3] : "8";
+var provider = args.Length > 4 ? args[4] : "sqlite";
+var data = Directory.CreateTempSubdirectory("herald-bench-email-").FullName;
+try
+{
+    var settings = new Dictionary<string, string?>
+    {
+        ["Herald:DataDirectory"] = data,
+        ["Herald:Urls"] = "http://127.0.0.1:0",
+        ["Herald:Database:Provider"] = provider,
+        ["Herald:Database:ConnectionString"] = args.Length > 5 ? args[5] : "",
+        ["Herald:Transport:Email"] = "smtp",
+        ["Herald:Email:Smtp:Host"] = host,
+        ["Herald:Email:Smtp:Port"] = port,
+        ["Herald:Email:Smtp:Security"] = "none",
+        ["Herald:Email:Smtp:Connections"] = connections,
+        ["Herald:Email:Smtp:PerDomainConnections"] = connections,
+        ["Herald:Email:Bounces:Domain"] = "bounces.bench.test",
+        ["Herald:Email:Bounces:TokenSecret"] = "bench-secret-0123456789abcdef",
+        ["Herald:Email:UnsubscribeBaseUrl"] = "https://herald.bench.test/",
+        ["Herald:Dispatch:PollInterval"] = "00:00:00.020",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+    await using var app = HeraldApp.Build([], c => c.AddInMemoryCollection(settings));
+    await app.StartAsync();
+    var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    if (Environment.GetEnvironmentVariable("BENCH_TRANSPORT_ONLY") == "1")
+    {
+        // Diagnosis: the SMTP transport alone (no database), same message shape.
+        var t = app.Services.GetRequiredService<Herald.Dispatch.IEmailTransport>();
+        var sw0 = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(1, n), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+        {
+            var m = new MimeKit.MimeMessage();
+            m.From.Add(MimeKit.MailboxAddress.Parse("office@bench.test"));
+            m.To.Add(MimeKit.MailboxAddress.Parse($"contact{i}@d{i % 10}.bench.test"));
+            m.Subject = "Sports day";
+            m.Body = new MimeKit.BodyBuilder { TextBody = "Sports day is on Friday.", HtmlBody = "<p>Sports day</p>" }.ToMessageBody();
+            var r = await t.SendAsync(new Herald.Dispatch.OutgoingEmail(i, 1, 1, $"contact{i}@d{i % 10}.bench.test", m), ct);
+            if (r.Status != Herald.Core.Deliveries.DeliveryStatus.Sent) throw new InvalidOperationException(r.Detail);
+        });
+        Console.WriteLine($"transport-only\t{n}\t{sw0.Elapsed.TotalSeconds:F2}\t{n / sw0.Elapsed.TotalSeconds:F0}");
+        return 0;
+    }
+    var schools = app.Services.GetRequiredService<SchoolStore>();
+    var school = schools.Add("bench", "Bench School", "office@bench.test", "The Office", null, "GB");
+    using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(10) };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", schools.CreateKey(school.Id, "bench", false));
+
+    // N contacts over ten recipient domains, in one CSV import (not timed).
+    var csv = new StringBuilder("external_id,role,name,email,mobile,groups,opt_outs,digest\n");
+    for (var i = 0; i < n; i++) csv.Append($"c{i},guardian,Contact {i},contact{i}@d{i % 10}.bench.test,,all,,no\n");
+    var body = new StringContent(csv.ToString(), Encoding.UTF8, "text/csv");
+    (await http.PostAsync("api/v1/contacts/import", body)).EnsureSuccessStatusCode();
+    var created = await http.PostAsync("api/v1/announcements", new StringContent(
+        """{"subject":"Sports day","text":"Sports day is on Friday. Bring water and a hat.","html":"<p>Sports day is on <b>Friday</b>. Bring water and a hat.</p>","channels":["email"],"category":"general","audience":{"groups":["all"]}}""",
+        Encoding.UTF8, "application/json"));
+    created.EnsureSuccessStatusCode();
+    var id = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
+
+    var sw = Stopwatch.StartNew();
+    (await http.PostAsync($"api/v1/announcements/{id}/send", null)).EnsureSuccessStatusCode();
+    var decided = sw.Elapsed;
+    JsonNode counts;
+    while (true)
+    {
+        counts = JsonNode.Parse(await http.GetStringAsync($"api/v1/announcements/{id}/report?pageSize=1"))!["counts"]!["email"]!;
+        var done = counts.AsObject().Where(p => p.Key is not ("queued" or "soft_bounce")).Sum(p => p.Value!.GetValue<long>());
+        if (done >= n) break;
+        if (sw.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"not done after 10 minutes: {counts.ToJsonString()}");
+        await Task.Delay(20);
+    }
+    sw.Stop();
+    var sent = counts["sent"]?.GetValue<long>() ?? 0;
+    if (sent != n) throw new InvalidOperationException($"expected {n} sent, report says {counts.ToJsonString()}");
+    Console.WriteLine($"herald\t{n}\t{sw.Elapsed.TotalSeconds:F2}\t{n / sw.Elapsed.TotalSeconds:F0}");
+    // The send request itself (deciding and queueing N deliveries) is part of the figure above; shown apart here.
+    Console.Error.WriteLine($"herald: send request (decide + queue) {decided.TotalSeconds:F2} s, dispatch {(sw.Elapsed - decided).TotalSeconds:F2} s");
+    await app.StopAsync();
+    return 0;
+}
+finally
+{
+    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    Directory.Delete(data, true);
+}
