@@ -13,6 +13,8 @@ public class SmtpRepliesTests
     [InlineData(452, "4.2.2 Mailbox full", "soft_bounce", "mailboxfull", false)]
     [InlineData(550, "5.1.1 <a@b.example>: Recipient address rejected: User unknown", "hard_bounce", "userunknown", true)]
     [InlineData(552, "5.3.4 Message size exceeds fixed limit", "rejected", "mesgtoobig", false)]
+    [InlineData(550, "5.7.1 Message rejected by policy", "rejected", "policyviolation", true)]
+    [InlineData(554, "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org", "rejected", "blocked", true)]
     public void A_reply_maps_to_a_status_and_says_whether_the_address_is_to_blame(int code, string text, string status, string? reason, bool blames)
     {
         var r = SmtpReplies.Map(code, text);

@@ -133,7 +133,7 @@ internal static class ReasonPhrases
         [BounceReason.VirusDetected] = ["virus", "malware", "infected", "an illegal attachment", "executable files are not allowed"],
         [BounceReason.PolicyViolation] =
         [
-            "local policy violation", "policy reasons", "denied by policy", "local policy", "organizational settings", "organization policy",
+            "local policy violation", "policy reasons", "denied by policy", "rejected by policy", "local policy", "organizational settings", "organization policy",
             "closed mailing list", "members-only list", "not subscribed to this group", "header error", "header are not accepted",
             "protocol violation", "security policies", "messages with multiple addresses", "mass mailer", "message given low priority",
         ],
