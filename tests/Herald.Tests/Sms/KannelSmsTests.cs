@@ -82,7 +82,14 @@ public class KannelSmsTests
         var report = await WaitForSms(h.Client, a, c, "delivered");
         var delivery = report.LineOf(c, "sms")["deliveryId"]!.GetValue<long>();
         var anon = h.CreateClient(null);
-        var before = (await h.Client.LogAsync(c)).Entries().Count;
+        // Kannel's "submitted to SMSC" receipt (type 8) can arrive after the "delivered" one: count once both are in.
+        var before = 0;
+        await ServerHelpers.WaitUntilAsync(async () =>
+        {
+            var entries = (await h.Client.LogAsync(c)).Entries();
+            before = entries.Count;
+            return entries.Any(e => e.Str("detail")?.Contains("kannel DLR 8") == true);
+        }, TimeSpan.FromSeconds(60), () => $"no 'submitted to SMSC' receipt in the log ({before} entries)\n{KannelServer.Shared.Result.Logs()}");
 
         // A forged failure (wrong token, no token) is refused and not recorded.
         var forged = await anon.GetAsync($"api/v1/sms/kannel/dlr?d={delivery}&a=1&t=AAAAAAAAAAAAAAAAAAAAAA&type=2&reply=x");
