@@ -111,6 +111,26 @@ public class KannelSmsTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_late_out_of_order_dlr_is_logged_but_does_not_undo_delivered(string provider)
+    {
+        await using var h = await StartAsync(provider);
+        var c = await h.Client.AddContactAsync(null, "+447400123452");
+        var a = await h.Client.SendToAsync([c], channels: ["sms"]);
+        var delivery = (await WaitForSms(h.Client, a, c, "delivered")).LineOf(c, "sms")["deliveryId"]!.GetValue<long>();
+        var anon = h.CreateClient(null);
+        var token = KannelTransport.Token(Secret, delivery, 1);
+
+        // "Buffered by the SMSC" arrives after the handset's receipt: progress from the past, not a new outcome.
+        var late = await anon.GetAsync($"api/v1/sms/kannel/dlr?d={delivery}&a=1&t={token}&type=4&reply=late");
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.Equal("delivered", (await h.Client.ReportAsync(a)).StatusOf(c, "sms"));
+        Assert.Contains((await h.Client.LogAsync(c)).Entries(), e => e.Str("detail")?.Contains("buffered by SMSC (late)") == true);
+        // The next SMS to the number goes out: nothing marked it failed.
+        var next = await h.Client.SendToAsync([c], channels: ["sms"]);
+        await WaitForSms(h.Client, next, c, "delivered");
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task Too_long_sms_text_is_refused_at_creation(string provider)
     {
         await using var h = await StartAsync(provider);
