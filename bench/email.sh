@@ -29,3 +29,5 @@ herald_rate=$(echo "$herald" | cut -f4)
 echo "ratio herald / smtp-source: $(python3 -c "print(f'{$herald_rate / $source_rate:.2f}')") (goal >= 0.5)"
 # Diagnosis, not the figure: Herald's SMTP transport alone (no API, no database), the same N over the same connections.
 BENCH_TRANSPORT_ONLY=1 "$bin" 127.0.0.1 "$port" "$n" "$conns"
+# And the CPU of building and serialising Herald's message alone, one thread, no network.
+BENCH_BUILD_ONLY=1 "$bin" 127.0.0.1 "$port" "$n" "$conns"

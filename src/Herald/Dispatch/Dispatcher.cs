@@ -55,10 +55,11 @@ public sealed partial class Dispatcher(
     }
 
     /// <summary>
-    /// Claims and sends one batch; returns how many deliveries it handled. Emails go to the transport as many at once as
-    /// it accepts (<see cref="IEmailTransport.MaxInFlight"/>; SMTP bounds its own connections and domains). Results are
-    /// recorded as they come, by one writer that commits whatever has arrived in one transaction: one commit per answer
-    /// would make the database, not the relay, the limit.
+    /// Claims and sends one batch; returns how many deliveries it handled. Emails and SMS go through one pipeline: each
+    /// channel's transport gets as many at once as it accepts (<see cref="IEmailTransport.MaxInFlight"/>,
+    /// <see cref="ISmsTransport.MaxInFlight"/>), each bounded by its own semaphore so a slow channel cannot take the
+    /// other's slots. Results are recorded as they come, by one writer that commits whatever has arrived in one
+    /// transaction: one commit per answer would make the database, not the relay, the limit.
     /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
@@ -69,10 +70,12 @@ public sealed partial class Dispatcher(
         var facts = Facts(batch);
         var schools = new Dictionary<long, School?>();
         var announcements = new Dictionary<long, Announcement?>();
-        var parallel = email.MaxInFlight > 1;
+        // Both transports one at a time: send and record in turn, as before there was a pipeline (the sandbox).
+        var parallel = email.MaxInFlight > 1 || sms.MaxInFlight > 1;
         var results = System.Threading.Channels.Channel.CreateUnbounded<List<DeliveryEvent>>(new UnboundedChannelOptions { SingleReader = true });
         var writer = parallel ? Task.Run(() => WriteAsync(results.Reader)) : Task.CompletedTask;
-        using var inFlight = new SemaphoreSlim(Math.Min(email.MaxInFlight, batch.Count));
+        using var emailSlots = new SemaphoreSlim(Math.Min(email.MaxInFlight, batch.Count));
+        using var smsSlots = new SemaphoreSlim(Math.Min(sms.MaxInFlight, batch.Count));
         var running = new List<Task>();
         try
         {
@@ -86,8 +89,9 @@ public sealed partial class Dispatcher(
                     RecordAll(await SendOneAsync(d, school!, a!, facts, sendBy, ct));
                     continue;
                 }
-                await inFlight.WaitAsync(ct);
-                running.Add(SendAndQueueAsync(d, school!, a!, facts, sendBy, results.Writer, inFlight, ct));
+                var slots = Wire.ParseChannel(d.channel) == Channel.Email ? emailSlots : smsSlots;
+                await slots.WaitAsync(ct);
+                running.Add(SendAndQueueAsync(d, school!, a!, facts, sendBy, results.Writer, slots, ct));
             }
         }
         finally
@@ -105,10 +109,10 @@ public sealed partial class Dispatcher(
     }
 
     private async Task SendAndQueueAsync(Claimed d, School school, Announcement a, BatchFacts facts, DateTimeOffset sendBy,
-        ChannelWriter<List<DeliveryEvent>> results, SemaphoreSlim inFlight, CancellationToken ct)
+        ChannelWriter<List<DeliveryEvent>> results, SemaphoreSlim slots, CancellationToken ct)
     {
         try { results.TryWrite(await SendOneAsync(d, school, a, facts, sendBy, ct)); }
-        finally { inFlight.Release(); }
+        finally { slots.Release(); }
     }
 
     private async Task WriteAsync(ChannelReader<List<DeliveryEvent>> reader)
@@ -130,6 +134,14 @@ public sealed partial class Dispatcher(
         {
             using var c = db.Open();
             using var tx = c.BeginTransaction();
+            // Lock the group's deliveries first, in id order, before any count row: recording one event locks its
+            // delivery and then the announcement's count rows, so a webhook for a delivery later in the group would
+            // otherwise hold that delivery while waiting for counts this transaction holds, a deadlock on PostgreSQL.
+            if (events.Count > 1 && db.ForUpdate.Length > 0)
+            {
+                var ids = events.Select(e => e.DeliveryId).Distinct().Order().ToArray();
+                c.Execute($"SELECT id FROM deliveries WHERE id {Database.InList(c, "ids")} ORDER BY id{db.ForUpdate}", new { ids }, tx);
+            }
             var outcomes = events.Select(e => recorder.Record(c, tx, e)).ToList();
             tx.Commit();
             for (var i = 0; i < events.Count; i++) EventRecorder.Count(events[i], outcomes[i]);
@@ -196,6 +208,11 @@ public sealed partial class Dispatcher(
                 var message = builder.Build(school, a, d.id, (int)d.attempt, d.address!, name);
                 result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message, sendBy), ct);
             }
+            else if (time.GetUtcNow() > sendBy)
+                // Waited past half the lease for a slot (a slow gateway ahead of it): another worker may take it over
+                // now, so give it back untried rather than risk sending it twice; as SMTP does for a connection.
+                result = new TransportResult(DeliveryStatus.SoftBounce, "not attempted: waited too long for a gateway slot",
+                    null, "4.4.5", "toomanyconn", BlamesAddress: false);
             else
                 result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name), ct);
         }

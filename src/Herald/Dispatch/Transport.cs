@@ -44,8 +44,12 @@ public interface IEmailTransport
     int MaxInFlight => 1;
 }
 
-/// <summary>Carries SMS to a gateway. Implementations: the sandbox (and, later, Kannel and hosted providers).</summary>
+/// <summary>Carries SMS to a gateway. Implementations: the sandbox, Kannel and a Twilio-compatible provider.</summary>
 public interface ISmsTransport
 {
     Task<TransportResult> SendAsync(OutgoingSms sms, CancellationToken ct);
+
+    /// <summary>How many SMS the dispatcher may hand over at once (the gateway's HTTP requests in flight).
+    /// Default 1: one after the other. Must be thread-safe when above 1.</summary>
+    int MaxInFlight => 1;
 }

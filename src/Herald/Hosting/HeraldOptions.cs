@@ -33,6 +33,11 @@ public sealed class SmsOptions
     /// <summary>Most SMS per second submitted to the gateway, whichever transport is active; 0 (default) = no limit.</summary>
     public int MaxPerSecond { get; set; }
 
+    /// <summary>Most SMS submissions (HTTP requests to Kannel's sendsms or the hosted provider) in flight at once,
+    /// between 1 and 256; default 8. One at a time waits a round trip per message; a few in flight keep the gateway
+    /// busy. <see cref="MaxPerSecond"/> still holds across all of them.</summary>
+    public int Connections { get; set; } = 8;
+
     /// <summary>What is missing or wrong for the chosen transport, for the start-up error.</summary>
     public IEnumerable<string> Problems(string transport, DispatchOptions dispatch)
     {
@@ -42,6 +47,7 @@ public sealed class SmsOptions
         else if (MaxPerSecond > 0 && dispatch.BatchSize > MaxPerSecond * dispatch.ClaimTimeout.TotalSeconds)
             yield return $"Herald:Sms:MaxPerSecond: {MaxPerSecond}/s cannot send a batch of Herald:Dispatch:BatchSize = {dispatch.BatchSize} " +
                          $"within Herald:Dispatch:ClaimTimeout = {dispatch.ClaimTimeout}; lower the batch size or raise the limit";
+        if (Connections is < 1 or > 256) yield return "Herald:Sms:Connections: between 1 and 256";
         var chosen = transport switch { "kannel" => Kannel.Problems(), "twilio" => Twilio.Problems(), _ => [] };
         foreach (var p in chosen) yield return p;
     }

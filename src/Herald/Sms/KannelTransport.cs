@@ -9,8 +9,12 @@ namespace Herald.Sms;
 
 /// <summary>Sends SMS through Kannel's smsbox <c>/cgi-bin/sendsms</c>; delivery reports come back on
 /// <c>/api/v1/sms/kannel/dlr</c>, signed with <see cref="Token"/> because Kannel cannot send an API key.</summary>
-public sealed class KannelTransport(HttpClient http, KannelOptions options) : ISmsTransport
+public sealed class KannelTransport(HttpClient http, KannelOptions options, int maxInFlight = 1) : ISmsTransport
 {
+    /// <summary><c>Herald:Sms:Connections</c>: the dispatcher keeps this many submissions in flight. The transport
+    /// keeps no state between sends, and <see cref="HttpClient"/> is safe to share, so nothing more is needed here.</summary>
+    public int MaxInFlight { get; } = maxInFlight >= 1 ? maxInFlight : throw new ArgumentOutOfRangeException(nameof(maxInFlight));
+
     public const string DlrPath = "/api/v1/sms/kannel/dlr";
 
     public async Task<TransportResult> SendAsync(OutgoingSms sms, CancellationToken ct)

@@ -36,6 +36,9 @@ public sealed class RateLimitedSms : ISmsTransport
     /// <summary>How many sends are waiting for a token right now (for tests and diagnostics).</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
+    /// <summary>The gateway's own: the bucket is shared under a lock, so parallel sends still keep to the limit.</summary>
+    public int MaxInFlight => _inner.MaxInFlight;
+
     public async Task<TransportResult> SendAsync(OutgoingSms sms, CancellationToken ct)
     {
         await TakeAsync(ct);

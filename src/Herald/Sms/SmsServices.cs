@@ -14,8 +14,9 @@ public static class SmsServices
             ISmsTransport gateway = options.Transport.Sms switch
             {
                 // Both gateways answer a submit at once (they queue); a slow answer means trouble, so retry later.
-                "kannel" => new KannelTransport(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options.Sms.Kannel),
-                "twilio" => new TwilioTransport(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options.Sms.Twilio),
+                "kannel" => new KannelTransport(Client(options.Sms.Connections), options.Sms.Kannel, options.Sms.Connections),
+                "twilio" => new TwilioTransport(Client(options.Sms.Connections), options.Sms.Twilio, options.Sms.Connections),
+                // The sandbox appends to one file under a lock: sending it in parallel would gain nothing.
                 _ => sp.GetRequiredService<SandboxTransport>(),
             };
             return options.Sms.MaxPerSecond > 0
@@ -24,4 +25,10 @@ public static class SmsServices
         });
         return services;
     }
+
+    /// <summary>One connection per submission in flight, kept open between them, so parallel sends do not each
+    /// pay for a new connection nor open more than the gateway was promised.</summary>
+    private static HttpClient Client(int connections) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        { Timeout = TimeSpan.FromSeconds(30) };
 }

@@ -12,8 +12,12 @@ namespace Herald.Sms;
 /// with basic auth. Status callbacks come back on <see cref="TwilioStatusApi"/>, with the delivery and attempt in the
 /// callback URL's query, which the provider's <c>X-Twilio-Signature</c> covers.
 /// </summary>
-public sealed class TwilioTransport(HttpClient http, TwilioOptions options) : ISmsTransport
+public sealed class TwilioTransport(HttpClient http, TwilioOptions options, int maxInFlight = 1) : ISmsTransport
 {
+    /// <summary><c>Herald:Sms:Connections</c>: the dispatcher keeps this many submissions in flight. The transport
+    /// keeps no state between sends, and <see cref="HttpClient"/> is safe to share, so nothing more is needed here.</summary>
+    public int MaxInFlight { get; } = maxInFlight >= 1 ? maxInFlight : throw new ArgumentOutOfRangeException(nameof(maxInFlight));
+
     public const string StatusPath = "/api/v1/sms/twilio/status";
 
     /// <summary>The StatusCallback URL Herald gives the provider for one delivery attempt.</summary>

@@ -23,6 +23,9 @@ public class KannelGatewayTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var h = await HeraldHost.StartAsync("sqlite", time, settings: settings);
         var limiter = Assert.IsType<RateLimitedSms>(h.Service<ISmsTransport>());
+        // The limit passes the gateway's parallelism through: the 7 SMS below are submitted 8 at a time, and the
+        // shared bucket still holds them to 3 a second.
+        Assert.Equal(8, limiter.MaxInFlight);
 
         // Numbers that end in 1..7: the carrier delivers them all (only numbers ending in 0 fail).
         var numbers = Numbers(5101, 7).Select(n => $"+{n}").ToArray();

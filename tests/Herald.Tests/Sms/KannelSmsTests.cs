@@ -48,6 +48,33 @@ public class KannelSmsTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Parallel_submissions_send_each_sms_once_and_record_each(string provider)
+    {
+        await using var h = await StartAsync(provider);
+        Assert.Equal(8, h.Service<Herald.Dispatch.ISmsTransport>().MaxInFlight);
+        // More numbers than the 8 in flight, some failing at the carrier (ending in 0): every answer is recorded
+        // against its own delivery.
+        // The shared Kannel's carrier counts across tests: numbers of this test and this provider only.
+        var first = provider == "sqlite" ? 10 : 50;
+        var numbers = Enumerable.Range(first, 30).Select(i => $"+4474001236{i:D2}").ToArray();
+        var contacts = new List<long>();
+        foreach (var n in numbers) contacts.Add(await h.Client.AddContactAsync(null, n));
+        var a = await h.Client.SendToAsync([.. contacts], channels: ["sms"]);
+        var report = await h.Client.WaitForReportAsync(a, r => contacts.All(c => r.StatusOf(c, "sms") is "delivered" or "failed"), "every SMS settled");
+        var kannel = await KannelServer.Shared;
+        for (var i = 0; i < numbers.Length; i++)
+        {
+            Assert.Equal(1, kannel.Carrier.Submits.Count(s => s["to"] == numbers[i]));
+            Assert.Equal(numbers[i].EndsWith('0') ? "failed" : "delivered", report.StatusOf(contacts[i], "sms"));
+            // The DLRs can be recorded before the dispatcher's writer commits Kannel's answer: wait for it.
+            var c = contacts[i];
+            await ServerHelpers.WaitUntilAsync(
+                async () => (await h.Client.LogAsync(c)).Entries().Count(e => e.Str("status") == "sent" && e.Str("detail")!.StartsWith("kannel: ")) == 1,
+                HeraldHost.DispatchTimeout, () => $"contact {c}: one transport answer in the log");
+        }
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task Carrier_failure_marks_the_number_failed_and_drops_the_next_sms(string provider)
     {
         await using var h = await StartAsync(provider);

@@ -194,6 +194,28 @@ public class TwilioSmsTests
         return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Parallel_submissions_send_each_sms_once_and_record_each(string provider)
+    {
+        await using var run = await StartAsync(provider);
+        var (h, twilio) = run;
+        Assert.Equal(8, h.Service<Herald.Dispatch.ISmsTransport>().MaxInFlight);
+        // More numbers than the 8 in flight, so slots are reused within one batch.
+        // Endings 3, 8 and 9 make the simulator fail the message; the rest are delivered.
+        var numbers = Enumerable.Range(10, 60).Where(i => i % 10 is not (3 or 8 or 9)).Take(30).Select(i => $"+4474001235{i:D2}").ToArray();
+        var contacts = new List<long>();
+        foreach (var n in numbers) contacts.Add(await h.Client.AddContactAsync(null, n));
+        var a = await h.Client.SendToAsync([.. contacts], channels: ["sms"]);
+        await h.Client.WaitForReportAsync(a, r => contacts.All(c => r.StatusOf(c, "sms") == "delivered"), "every SMS delivered");
+        foreach (var n in numbers) Assert.Equal(1, twilio.SubmitsTo(n));
+        // The transport's own answer, once (the provider's "sent" callback is logged besides it). The callbacks can be
+        // recorded before the dispatcher's writer commits that answer, so wait for it rather than read once.
+        foreach (var c in contacts)
+            await ServerHelpers.WaitUntilAsync(
+                async () => (await h.Client.LogAsync(c)).Entries().Count(e => e.Str("status") == "sent" && e.Str("detail")!.StartsWith("twilio: SM")) == 1,
+                HeraldHost.DispatchTimeout, () => $"contact {c}: one transport answer in the log");
+    }
+
     [Fact]
     public void Twilio_settings_are_checked_at_start_up()
     {
@@ -204,6 +226,7 @@ public class TwilioSmsTests
             ["Herald:Sms:Twilio:AuthToken"] = "short",
             ["Herald:Sms:Twilio:BaseUrl"] = "ftp://example.org",
             ["Herald:Sms:MaxPerSecond"] = "-1",
+            ["Herald:Sms:Connections"] = "0",
         }).Build();
         var e = Assert.Throws<InvalidOperationException>(() => HeraldApp.LoadOptions(config));
         foreach (var expected in new[]
@@ -214,6 +237,7 @@ public class TwilioSmsTests
                      "Herald:Sms:Twilio:From / MessagingServiceSid: give exactly one of them",
                      "Herald:Sms:Twilio:BaseUrl: not an absolute http(s) URL",
                      "Herald:Sms:MaxPerSecond: between 0 (no limit) and 10000",
+                     "Herald:Sms:Connections: between 1 and 256",
                  })
             Assert.Contains(expected, e.Message);
     }
