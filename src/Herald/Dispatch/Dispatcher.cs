@@ -211,10 +211,9 @@ public sealed partial class Dispatcher(
             else if (time.GetUtcNow() > sendBy)
                 // Waited past half the lease for a slot (a slow gateway ahead of it): another worker may take it over
                 // now, so give it back untried rather than risk sending it twice; as SMTP does for a connection.
-                result = new TransportResult(DeliveryStatus.SoftBounce, "not attempted: waited too long for a gateway slot",
-                    null, "4.4.5", "toomanyconn", BlamesAddress: false);
+                result = TransportResult.NotAttempted("a gateway slot");
             else
-                result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name), ct);
+                result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name, sendBy), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -19,7 +19,9 @@ public sealed class DispatchSignal
 public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message, DateTimeOffset? SendBy = null);
 
 /// <summary>An SMS ready to go.</summary>
-public sealed record OutgoingSms(long DeliveryId, int Attempt, int Try, string Number, string Text, string? Sender);
+/// <param name="SendBy">As for <see cref="OutgoingEmail"/>: a send still waiting (for the throughput limit) after this
+/// must be given back untried, because the dispatcher's claim may lapse and another worker send it too.</param>
+public sealed record OutgoingSms(long DeliveryId, int Attempt, int Try, string Number, string Text, string? Sender, DateTimeOffset? SendBy = null);
 
 /// <summary>Feedback a transport already knows will follow (only the sandbox's simulator makes these).</summary>
 public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string Detail, string? Reason = null);
@@ -32,7 +34,13 @@ public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string
 /// <param name="Reason">Bounce reason (vocabulary of delivery-model.md).</param>
 /// <param name="BlamesAddress">False when the failure is not the address's fault (see <see cref="Events.DeliveryEvent"/>).</param>
 public sealed record TransportResult(DeliveryStatus Status, string Detail, int? ReplyCode = null, string? EnhancedStatus = null,
-    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null, bool BlamesAddress = true);
+    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null, bool BlamesAddress = true)
+{
+    /// <summary>Given back untried after waiting past the claim's safe half (<paramref name="waitedFor"/>): retried later,
+    /// never the address's fault.</summary>
+    public static TransportResult NotAttempted(string waitedFor) =>
+        new(DeliveryStatus.SoftBounce, $"not attempted: waited too long for {waitedFor}", null, "4.4.5", "toomanyconn", BlamesAddress: false);
+}
 
 /// <summary>Carries emails to a relay or provider. Implementations: the sandbox and SMTP.</summary>
 public interface IEmailTransport

@@ -42,6 +42,9 @@ public sealed class RateLimitedSms : ISmsTransport
     public async Task<TransportResult> SendAsync(OutgoingSms sms, CancellationToken ct)
     {
         await TakeAsync(ct);
+        // A long wait for a token can outlast the dispatcher's safe half of its claim: give the SMS back rather than
+        // risk a second worker sending it too (the start-up check keeps a batch within the whole lease, not half).
+        if (sms.SendBy is { } by && _time.GetUtcNow() > by) return TransportResult.NotAttempted("the throughput limit");
         return await _inner.SendAsync(sms, ct);
     }
 
