@@ -48,6 +48,8 @@ public enum EventSource
     Simulator,
     /// <summary>Open and click tracking.</summary>
     Tracking,
+    /// <summary>An event posted through the API with a school key (the key's name is kept as the event's actor).</summary>
+    Api,
 }
 
 /// <summary>Wire names (snake_case) for the enums, as used in the API, the CLI and the database.</summary>
