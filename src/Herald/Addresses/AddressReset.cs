@@ -1,17 +1,15 @@
 using Dapper;
 using Herald.Core.Deliveries;
+using Herald.Deliveries;
 using Herald.Storage;
 
 namespace Herald.Addresses;
-
-/// <summary>What a reset did, per school.</summary>
-public sealed record ResetResult(string Address, string Channel, IReadOnlyList<long> Schools);
 
 /// <summary>
 /// Support's reset of a failed or suppressed address (or number): it can be used again, and the reset is written to
 /// the address history and to the full log of every contact with that address, with who and why.
 /// </summary>
-public sealed class AddressReset(Database db, TimeProvider time)
+public sealed class AddressReset(Database db, DeliveryLedger ledger)
 {
     /// <summary>The address as deliveries store it: a normalised email, or an E.164 number (support may type
     /// "+44 7400 123456"; national numbers have no region here and are kept as typed).</summary>
@@ -19,33 +17,8 @@ public sealed class AddressReset(Database db, TimeProvider time)
         ? Core.Sending.AddressKey.Of(channel, Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw)
         : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
 
-    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null)
-    {
-        var now = DbTime.Ms(time.GetUtcNow());
-        var ch = channel.Name();
-        using var c = db.Open();
-        using var tx = c.BeginTransaction();
-        var schools = c.Query<long>("SELECT school_id FROM address_states WHERE channel = @ch AND address = @address AND (@schoolId IS NULL OR school_id = @schoolId)",
-            new { ch, address, schoolId }, tx).ToList();
-        foreach (var s in schools)
-        {
-            c.Execute("DELETE FROM address_states WHERE school_id = @s AND channel = @ch AND address = @address", new { s, ch, address }, tx);
-            c.Execute("INSERT INTO address_history (school_id, channel, address, change, by_whom, why, at) VALUES (@s, @ch, @address, 'reset', @by, @why, @now)",
-                new { s, ch, address, by, why, now }, tx);
-            var column = channel == Channel.Email ? "email" : "mobile";
-            var contacts = c.Query<long>(
-                $"SELECT id FROM contacts WHERE school_id = @s AND LOWER({column}) = LOWER(@address) UNION SELECT contact_id FROM deliveries WHERE school_id = @s AND channel = @ch AND address = @address",
-                new { s, address, ch }, tx).ToList();
-            foreach (var contact in contacts)
-                c.Execute(
-                    """
-                    INSERT INTO events (school_id, contact_id, channel, changed, source, detail, occurred_at, recorded_at)
-                    VALUES (@s, @contact, @ch, 0, 'support', @detail, @now, @now)
-                    """, new { s, contact, ch, detail = $"address {address} reset by {by}: {why}", now }, tx);
-        }
-        tx.Commit();
-        return new(address, ch, schools);
-    }
+    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null) =>
+        ledger.ResetAddress(address, channel, by, why, schoolId);
 
     /// <summary>The current state of an address in each school that marked it.</summary>
     public IReadOnlyList<(long SchoolId, string State, string? Reason, DateTimeOffset Since)> States(string address, Channel channel)

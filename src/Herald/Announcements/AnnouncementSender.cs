@@ -2,7 +2,7 @@ using Dapper;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
 using Herald.Dispatch;
-using Herald.Events;
+using Herald.Deliveries;
 using Herald.Observability;
 using Herald.Schools;
 using Herald.Sms;
@@ -15,10 +15,16 @@ public sealed record SendSummary(long AnnouncementId, int Recipients, IReadOnlyD
 
 /// <summary>
 /// Sending an announcement: one delivery per recipient and channel, each starting with its decision
-/// (delivery-model.md) recorded as its first event, all in one transaction with the report's counters.
+/// (delivery-model.md) as its first event, opened by the ledger with the report's counters. A large audience is opened
+/// in chunks, each its own short transaction, so the database's write lock is never held for long (SQLite has one for
+/// the whole file). A crash part-way leaves the announcement sent with its fan-out unfinished; sending it again
+/// finishes it, skipping the recipients that already have their delivery.
 /// </summary>
-public sealed class AnnouncementSender(Database db, TimeProvider time, DispatchSignal signal)
+public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryLedger ledger, DispatchSignal signal)
 {
+    /// <summary>Recipients opened per transaction.</summary>
+    public const int ChunkSize = 500;
+
     private sealed class Recipient
     {
         public long id { get; set; }
@@ -32,52 +38,56 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DispatchS
 
     public SendSummary Send(School school, long announcementId)
     {
-        var nowAt = time.GetUtcNow();
-        var now = DbTime.Ms(nowAt);
-        using var c = db.Open();
-        using var tx = c.BeginTransaction();
-        // Claiming the draft first makes a double click send once, also across processes.
-        if (c.Execute("UPDATE announcements SET state = 'sent', sent_at = @now WHERE id = @announcementId AND school_id = @schoolId AND state = 'draft'",
-                new { now, announcementId, schoolId = school.Id }, tx) == 0)
-            throw new AlreadySent(announcementId);
-        var a = new AnnouncementStore(db, time).GetAnyWith(c, tx, announcementId);
+        var now = DbTime.Ms(time.GetUtcNow());
+        Announcement a;
+        using (var c = db.Open())
+        using (var tx = c.BeginTransaction())
+        {
+            // Claiming the draft first makes a double click send once, also across processes; an announcement whose
+            // fan-out a crash interrupted is taken up again where it stopped.
+            var claimed = c.Execute(
+                "UPDATE announcements SET state = 'sent', sent_at = @now, fanout_done = 0 WHERE id = @announcementId AND school_id = @schoolId AND state = 'draft'",
+                new { now, announcementId, schoolId = school.Id }, tx) == 1;
+            if (!claimed && c.ExecuteScalar<long?>("SELECT fanout_done FROM announcements WHERE id = @announcementId AND school_id = @schoolId",
+                    new { announcementId, schoolId = school.Id }, tx) != 0)
+                throw new AlreadySent(announcementId);
+            a = new AnnouncementStore(db, time).GetAnyWith(c, tx, announcementId);
+            tx.Commit();
+        }
 
-        var recipients = Audience(c, tx, school.Id, a.Audience);
-        var decider = new Decider(c, tx, school, a);
+        List<Recipient> recipients;
+        Decider decider;
+        using (var c = db.Open())
+        using (var tx = db.BeginSnapshot(c))
+        {
+            recipients = Audience(c, tx, school.Id, a.Audience);
+            decider = new Decider(c, tx, school, a);
+        }
 
-        var tally = new Dictionary<(string, string), int>();
-        foreach (var r in recipients)
-            foreach (var channel in a.Channels)
-            {
-                var ch = channel.Name();
-                var (decision, address) = decider.Decide(channel, r.id, r.email, r.mobile, r.digest == 1);
-                var raw = channel == Channel.Email ? r.email : r.mobile;
-                var deliveryId = c.ExecuteScalar<long>(
-                    """
-                    INSERT INTO deliveries (school_id, announcement_id, contact_id, channel, address, status, status_at, reason, next_try_at)
-                    VALUES (@s, @a, @contact, @ch, @addr, @status, @now, @reason, @next) RETURNING id
-                    """,
-                    new
-                    {
-                        s = school.Id, a = a.Id, contact = r.id, ch, addr = address, status = decision.Status.Name(), now,
-                        reason = decision.Reason, next = decision.Status == DeliveryStatus.Queued ? now : (long?)null,
-                    }, tx);
-                c.Execute(
-                    """
-                    INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source, detail, occurred_at, recorded_at)
-                    VALUES (@s, @contact, @deliveryId, @a, @ch, 1, @status, 1, 'decision', @detail, @now, @now)
-                    """,
-                    new { s = school.Id, contact = r.id, deliveryId, a = a.Id, ch, status = decision.Status.Name(),
-                        detail = $"{decision.Reason}{(raw is null ? "" : $" ({raw})")}", now }, tx);
-                tally[(ch, decision.Status.Name())] = tally.GetValueOrDefault((ch, decision.Status.Name())) + 1;
-            }
-        foreach (var ((ch, status), n) in tally) Counts.Add(c, tx, a.Id, ch, status, n);
-        tx.Commit();
+        var tally = new Dictionary<(Channel, DeliveryStatus), int>();
+        foreach (var chunk in recipients.Chunk(ChunkSize))
+        {
+            var rows = new List<NewDelivery>();
+            foreach (var r in chunk)
+                foreach (var channel in a.Channels)
+                {
+                    var (decision, address) = decider.Decide(channel, r.id, r.email, r.mobile, r.digest == 1);
+                    var raw = channel == Channel.Email ? r.email : r.mobile;
+                    rows.Add(new(r.id, channel, address, decision.Status, decision.Reason, $"{decision.Reason}{(raw is null ? "" : $" ({raw})")}"));
+                }
+            using var c = db.Open();
+            using var tx = c.BeginTransaction();
+            foreach (var (k, n) in ledger.Open(c, tx, school.Id, a.Id, rows)) tally[k] = tally.GetValueOrDefault(k) + n;
+            tx.Commit();
+            signal.Wake();
+        }
+        using (var c = db.Open())
+            c.Execute("UPDATE announcements SET fanout_done = 1 WHERE id = @id", new { id = a.Id });
 
-        foreach (var ((ch, status), n) in tally) HeraldMetrics.Decisions.WithLabels(ch, status).Inc(n);
+        foreach (var ((ch, status), n) in tally) HeraldMetrics.Decisions.WithLabels(ch.Name(), status.Name()).Inc(n);
         signal.Wake();
-        return new(a.Id, recipients.Count, tally.GroupBy(t => t.Key.Item1)
-            .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(t => t.Key.Item2, t => t.Value)));
+        return new(a.Id, recipients.Count, tally.GroupBy(t => t.Key.Item1.Name())
+            .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(t => t.Key.Item2.Name(), t => t.Value)));
     }
 
     private static List<Recipient> Audience(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, long s, Audience audience)

@@ -4,7 +4,7 @@ using Dapper;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
 using Herald.Dispatch;
-using Herald.Events;
+using Herald.Deliveries;
 using Herald.Schools;
 using Herald.Sms;
 using Herald.Storage;
@@ -34,7 +34,7 @@ public sealed record ResendResult(long AnnouncementId, bool DryRun, int Resent, 
 /// SQLite) and re-read, so overlapping resends claim each recipient once; an idempotency key replays the first answer.
 /// A dry run is the same work rolled back, so it cannot disagree with the real thing.
 /// </summary>
-public sealed class Resender(Database db, TimeProvider time, DispatchSignal signal)
+public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledger, DispatchSignal signal)
 {
     private sealed class Candidate
     {
@@ -101,6 +101,7 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
         var outcomes = new Dictionary<(string, string), int>();
         var skipped = new List<ResendSkip>();
         var resent = 0;
+        var restarts = new List<RestartedDelivery>();
         foreach (var d in candidates)
         {
             var current = Wire.ParseStatus(d.status);
@@ -116,10 +117,14 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
             }
             var (decision, address) = decider.Decide(Wire.ParseChannel(d.channel), d.contact_id, d.email, d.mobile, d.digest == 1);
             var forced = ResendPolicy.For(current, false) == ResendVerdict.AlreadyReached;
-            Apply(c, tx, a.Id, d, address, decision, forced, input.By!.Trim(), now);
+            var by = input.By!.Trim();
+            var attempt = (int)d.attempt + 1;
+            restarts.Add(new RestartedDelivery(d.id, a.Id, Wire.ParseChannel(d.channel), current, attempt, address, decision.Status, decision.Reason,
+                $"{(forced ? "forced resend" : "resend")} by {by} (attempt {attempt}, was {d.status}): {decision.Reason}{(address is null ? "" : $" ({address})")}", by));
             outcomes[(d.channel, decision.Status.Name())] = outcomes.GetValueOrDefault((d.channel, decision.Status.Name())) + 1;
             resent++;
         }
+        ledger.Restart(c, tx, restarts);
         var result = new ResendResult(a.Id, dryRun, resent, outcomes.GroupBy(o => o.Key.Item1)
             .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(o => o.Key.Item2, o => o.Value)), skipped);
         if (dryRun) { tx.Rollback(); return result; }
@@ -129,28 +134,6 @@ public sealed class Resender(Database db, TimeProvider time, DispatchSignal sign
         tx.Commit();
         if (resent > 0) signal.Wake();
         return result;
-    }
-
-    private static void Apply(DbConnection c, DbTransaction tx, long announcementId, Candidate d, string? address, Decision decision, bool forced, string by, long now)
-    {
-        var attempt = d.attempt + 1;
-        c.Execute(
-            """
-            UPDATE deliveries SET attempt = @attempt, address = @address, status = @status, status_at = @now, reason = @reason, tries = 0,
-                first_try_at = NULL, next_try_at = @next, claimed_until = NULL, message_id = NULL, resent_at = @now, resent_by = @by
-            WHERE id = @id
-            """,
-            new { attempt, address, status = decision.Status.Name(), now, reason = decision.Reason, by, id = d.id,
-                next = decision.Status == DeliveryStatus.Queued ? now : (long?)null }, tx);
-        c.Execute(
-            """
-            INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source, detail, occurred_at, recorded_at)
-            SELECT school_id, contact_id, id, announcement_id, channel, @attempt, @status, 1, 'decision', @detail, @now, @now FROM deliveries WHERE id = @id
-            """,
-            new { attempt, status = decision.Status.Name(), id = d.id, now,
-                detail = $"{(forced ? "forced resend" : "resend")} by {by} (attempt {attempt}, was {d.status}): {decision.Reason}{(address is null ? "" : $" ({address})")}" }, tx);
-        Counts.Add(c, tx, announcementId, d.channel, d.status, -1);
-        Counts.Add(c, tx, announcementId, d.channel, decision.Status.Name(), +1);
     }
 
     /// <summary>Deliveries dropped for an address in the last <paramref name="days"/> days, per announcement (for resend after a reset).</summary>

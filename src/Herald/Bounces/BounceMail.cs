@@ -6,7 +6,7 @@ using Dapper;
 using Herald.Core.Bounces;
 using Herald.Core.Deliveries;
 using Herald.Email;
-using Herald.Events;
+using Herald.Deliveries;
 using Herald.Hosting;
 using Herald.Observability;
 using Herald.Storage;
@@ -60,13 +60,13 @@ public sealed record BounceMailResult(BounceMailOutcome Outcome, long? DeliveryI
 public sealed partial class BounceMailProcessor
 {
     private readonly Database _db;
-    private readonly EventRecorder _recorder;
+    private readonly DeliveryLedger _recorder;
     private readonly TimeProvider _time;
     private readonly VerpAddress? _verp;
     private readonly Regex? _verpCandidates;
     private readonly string _messageIdDomain;
 
-    public BounceMailProcessor(Database db, EventRecorder recorder, HeraldOptions options, TimeProvider time)
+    public BounceMailProcessor(Database db, DeliveryLedger recorder, HeraldOptions options, TimeProvider time)
     {
         (_db, _recorder, _time) = (db, recorder, time);
         var b = options.Email.Bounces;

@@ -16,7 +16,9 @@ public static class HeraldCli
         var root = new RootCommand("Herald: school announcements by email and SMS, and what became of each message.");
         foreach (var c in AdminCommands.Create()) root.Subcommands.Add(c);
         root.Subcommands.Add(Bounces.BouncesCommand.Create());
-        var config = new InvocationConfiguration();
+        // No termination timeout of the command line's own: it would end the process 2 s after SIGTERM, before the
+        // host's graceful shutdown (Herald:Dispatch:ShutdownTimeout) has let sends in flight finish and be recorded.
+        var config = new InvocationConfiguration { ProcessTerminationTimeout = null };
         if (output is not null) config.Output = output;
         if (error is not null) config.Error = error;
         return await root.Parse(args).InvokeAsync(config);

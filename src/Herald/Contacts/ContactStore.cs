@@ -65,6 +65,15 @@ public sealed class ContactStore(Database db, TimeProvider time)
         return Get(schoolId, id)!;
     }
 
+    /// <summary>The names of these contacts (for the To: line of their messages).</summary>
+    public Dictionary<long, string?> Names(IReadOnlyCollection<long> ids)
+    {
+        if (ids.Count == 0) return [];
+        using var c = db.Open();
+        return c.Query<(long Id, string? Name)>($"SELECT id, name FROM contacts WHERE id {Database.InList(c, "ids")}", new { ids = ids.ToArray() })
+            .ToDictionary(x => x.Id, x => x.Name);
+    }
+
     public ContactView? Get(long schoolId, long id)
     {
         using var c = db.Open();

@@ -1,42 +1,32 @@
-using Dapper;
+using System.Data.Common;
+using System.Threading.Channels;
 using Herald.Announcements;
+using Herald.Contacts;
 using Herald.Core.Deliveries;
 using Herald.Core.Retry;
-using Herald.Events;
+using Herald.Deliveries;
 using Herald.Hosting;
 using Herald.Observability;
 using Herald.Schools;
-using Herald.Storage;
-using Microsoft.Extensions.Options;
-using System.Threading.Channels;
 using Channel = Herald.Core.Deliveries.Channel;
 
 namespace Herald.Dispatch;
 
 /// <summary>
-/// Moves due deliveries (queued, or soft-bounced with a retry due) through the transports. Work is claimed with a
-/// lease in the database (FOR UPDATE SKIP LOCKED on PostgreSQL), so several Herald processes can share one queue
-/// and a crash only delays a delivery until its claim expires. The retry schedule lives in the database too.
+/// Moves due deliveries through the transports, one claimed batch at a time: claim → load what the batch needs →
+/// send → complete. The claim is a lease with a fencing token in the database (FOR UPDATE SKIP LOCKED on
+/// PostgreSQL), so several Herald processes share one queue and a crash only delays a delivery until its lease lapses.
+/// Answers are recorded as they come, in groups, and kept until the database takes them: the next batch is not
+/// claimed before every answer of this one is recorded. On shutdown, nothing new starts, sends already on the wire
+/// finish and are recorded, and the rest is given back untried.
 /// </summary>
 public sealed partial class Dispatcher(
-    Database db, TimeProvider time, EventRecorder recorder, IEmailTransport email, ISmsTransport sms,
-    MessageBuilder builder, DispatchSignal signal, IOptions<HeraldOptions> options, ILogger<Dispatcher> log) : BackgroundService
+    DeliveryLedger ledger, SchoolStore schools, AnnouncementStore announcements, ContactStore contacts,
+    IEmailTransport email, ISmsTransport sms, MessageBuilder builder, DispatchSignal signal, TimeProvider time,
+    HeraldOptions options, ILogger<Dispatcher> log) : BackgroundService
 {
-    private readonly DispatchOptions _o = options.Value.Dispatch;
-    private readonly RetryPolicy _retry = new(options.Value.Dispatch.RetryWindow);
-
-    private sealed class Claimed
-    {
-        public long id { get; set; }
-        public long school_id { get; set; }
-        public long announcement_id { get; set; }
-        public long contact_id { get; set; }
-        public string channel { get; set; } = "";
-        public string? address { get; set; }
-        public long attempt { get; set; }
-        public long tries { get; set; }
-        public long first_try_at { get; set; }
-    }
+    private readonly DispatchOptions _o = options.Dispatch;
+    private readonly RetryPolicy _retry = new(options.Dispatch.RetryWindow);
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
@@ -54,198 +44,239 @@ public sealed partial class Dispatcher(
         }
     }
 
-    /// <summary>
-    /// Claims and sends one batch; returns how many deliveries it handled. Emails and SMS go through one pipeline: each
-    /// channel's transport gets as many at once as it accepts (<see cref="IEmailTransport.MaxInFlight"/>,
-    /// <see cref="ISmsTransport.MaxInFlight"/>), each bounded by its own semaphore so a slow channel cannot take the
-    /// other's slots. Results are recorded as they come, by one writer that commits whatever has arrived in one
-    /// transaction: one commit per answer would make the database, not the relay, the limit.
-    /// </summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    /// <summary>Claims, sends and records one batch; returns how many deliveries it handled. <paramref name="stop"/>
+    /// stops new sends from starting (they are given back untried); it never abandons one on the wire.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken stop)
     {
-        var batch = Claim();
-        if (batch.Count == 0) return 0;
-        // Half the lease: a message not started by then is given back rather than risk a second worker sending it too.
-        var sendBy = time.GetUtcNow() + _o.ClaimTimeout / 2;
-        var facts = Facts(batch);
-        var schools = new Dictionary<long, School?>();
-        var announcements = new Dictionary<long, Announcement?>();
-        // Both transports one at a time: send and record in turn, as before there was a pipeline (the sandbox).
-        var parallel = email.MaxInFlight > 1 || sms.MaxInFlight > 1;
-        var results = System.Threading.Channels.Channel.CreateUnbounded<List<DeliveryEvent>>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = parallel ? Task.Run(() => WriteAsync(results.Reader)) : Task.CompletedTask;
-        using var emailSlots = new SemaphoreSlim(Math.Min(email.MaxInFlight, batch.Count));
-        using var smsSlots = new SemaphoreSlim(Math.Min(sms.MaxInFlight, batch.Count));
-        var running = new List<Task>();
-        try
-        {
-            foreach (var d in batch)
-            {
-                ct.ThrowIfCancellationRequested();
-                var school = schools.TryGetValue(d.school_id, out var s) ? s : schools[d.school_id] = new SchoolStore(db, time).Get(d.school_id);
-                var a = announcements.TryGetValue(d.announcement_id, out var an) ? an : announcements[d.announcement_id] = new AnnouncementStore(db, time).GetAny(d.announcement_id);
-                if (!parallel)
-                {
-                    RecordAll(await SendOneAsync(d, school!, a!, facts, sendBy, ct));
-                    continue;
-                }
-                var slots = Wire.ParseChannel(d.channel) == Channel.Email ? emailSlots : smsSlots;
-                await slots.WaitAsync(ct);
-                running.Add(SendAndQueueAsync(d, school!, a!, facts, sendBy, results.Writer, slots, ct));
-            }
-        }
-        finally
-        {
-            // Every started send is awaited and recorded, even on cancellation.
-            try { await Task.WhenAll(running); }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-            finally
-            {
-                results.Writer.Complete();
-                await writer;
-            }
-        }
-        return batch.Count;
+        if (stop.IsCancellationRequested) return 0;
+        var claim = ledger.Claim(_o.BatchSize, _o.ClaimTimeout);
+        if (claim.Deliveries.Count == 0) return 0;
+        var context = LoadContext(claim);
+        var writer = new CompletionWriter(ledger, log);
+        await SendAllAsync(claim, context, writer, stop);
+        await writer.DrainAsync();
+        return claim.Deliveries.Count;
     }
 
-    private async Task SendAndQueueAsync(Claimed d, School school, Announcement a, BatchFacts facts, DateTimeOffset sendBy,
-        ChannelWriter<List<DeliveryEvent>> results, SemaphoreSlim slots, CancellationToken ct)
+    // ------------------------------------------------------------------------------------------ load context
+
+    /// <summary>What a batch needs from other tables, read once: schools, announcements, names, and the addresses
+    /// failed or suppressed since the send.</summary>
+    private sealed record BatchContext(Dictionary<long, School?> Schools, Dictionary<long, Announcement?> Announcements,
+        Dictionary<long, string?> Names, HashSet<(long School, string Channel, string Address)> Blocked);
+
+    private BatchContext LoadContext(ClaimBatch claim)
     {
-        try { results.TryWrite(await SendOneAsync(d, school, a, facts, sendBy, ct)); }
+        var ds = claim.Deliveries;
+        return new BatchContext(
+            ds.Select(d => d.SchoolId).Distinct().ToDictionary(id => id, schools.Get),
+            ds.Select(d => d.AnnouncementId).Distinct().ToDictionary(id => id, announcements.GetAny),
+            contacts.Names(ds.Where(d => d.Channel == Channel.Email).Select(d => d.ContactId).Distinct().ToList()),
+            ledger.Blocked(ds.Where(d => d.Address is not null).Select(d => (d.Channel, d.Address!))));
+    }
+
+    // ------------------------------------------------------------------------------------------------- send
+
+    /// <summary>Each channel's transport gets as many at once as it accepts (<see cref="IEmailTransport.MaxInFlight"/>,
+    /// <see cref="ISmsTransport.MaxInFlight"/>; the sandbox takes one at a time), each bounded by its own slots so a slow
+    /// channel cannot take the other's.</summary>
+    private async Task SendAllAsync(ClaimBatch claim, BatchContext context, CompletionWriter writer, CancellationToken stop)
+    {
+        var n = claim.Deliveries.Count;
+        using var emailSlots = new SemaphoreSlim(Math.Min(email.MaxInFlight, n));
+        using var smsSlots = new SemaphoreSlim(Math.Min(sms.MaxInFlight, n));
+        var running = new List<Task>();
+        foreach (var d in claim.Deliveries)
+        {
+            var slots = d.Channel == Channel.Email ? emailSlots : smsSlots;
+            try { await slots.WaitAsync(stop); }
+            catch (OperationCanceledException)
+            {
+                writer.Add(Outcome(claim, d, TransportResult.NotAttempted("a slot before Herald shut down")));
+                continue;
+            }
+            running.Add(SendAndReleaseAsync(claim, context, d, writer, slots, stop));
+        }
+        await Task.WhenAll(running);
+    }
+
+    private async Task SendAndReleaseAsync(ClaimBatch claim, BatchContext context, ClaimedDelivery d, CompletionWriter writer,
+        SemaphoreSlim slots, CancellationToken stop)
+    {
+        try { writer.Add(await SendOneAsync(claim, context, d, stop)); }
         finally { slots.Release(); }
     }
 
-    private async Task WriteAsync(ChannelReader<List<DeliveryEvent>> reader)
+    private async Task<Completion> SendOneAsync(ClaimBatch claim, BatchContext context, ClaimedDelivery d, CancellationToken stop)
     {
-        var group = new List<DeliveryEvent>();
-        while (await reader.WaitToReadAsync())
-        {
-            while (group.Count < 200 && reader.TryRead(out var events)) group.AddRange(events);
-            RecordAll(group);
-            group.Clear();
-        }
-    }
-
-    /// <summary>Records events in one transaction; if that fails, one by one, so one bad event cannot lose the others.</summary>
-    private void RecordAll(List<DeliveryEvent> events)
-    {
-        if (events.Count == 0) return;
-        try
-        {
-            using var c = db.Open();
-            using var tx = c.BeginTransaction();
-            // Lock the group's deliveries first, in id order, before any count row: recording one event locks its
-            // delivery and then the announcement's count rows, so a webhook for a delivery later in the group would
-            // otherwise hold that delivery while waiting for counts this transaction holds, a deadlock on PostgreSQL.
-            if (events.Count > 1 && db.ForUpdate.Length > 0)
-            {
-                var ids = events.Select(e => e.DeliveryId).Distinct().Order().ToArray();
-                c.Execute($"SELECT id FROM deliveries WHERE id {Database.InList(c, "ids")} ORDER BY id{db.ForUpdate}", new { ids }, tx);
-            }
-            var outcomes = events.Select(e => recorder.Record(c, tx, e)).ToList();
-            tx.Commit();
-            for (var i = 0; i < events.Count; i++) EventRecorder.Count(events[i], outcomes[i]);
-        }
-        catch (System.Data.Common.DbException) when (events.Count > 1)
-        {
-            foreach (var e in events) RecordAll([e]);
-        }
-    }
-
-    /// <summary>What a batch needs from other tables, read once: the addresses failed or suppressed since the send
-    /// (a bounce for another announcement: re-checked before sending) and the contacts' names.</summary>
-    private sealed record BatchFacts(HashSet<(long School, string Channel, string Address)> Blocked, Dictionary<long, string?> Names);
-
-    private BatchFacts Facts(List<Claimed> batch)
-    {
-        using var c = db.Open();
-        var addresses = batch.Where(d => d.address is not null).Select(d => Core.Sending.AddressKey.Of(d.channel, d.address!)).Distinct().ToArray();
-        var contacts = batch.Select(d => d.contact_id).Distinct().ToArray();
-        var blocked = c.Query<(long, string, string)>(
-            $"SELECT school_id, channel, address FROM address_states WHERE address {Database.InList(c, "addresses")}", new { addresses }).ToHashSet();
-        var names = c.Query<(long Id, string? Name)>($"SELECT id, name FROM contacts WHERE id {Database.InList(c, "contacts")}", new { contacts })
-            .ToDictionary(x => x.Id, x => x.Name);
-        return new BatchFacts(blocked, names);
-    }
-
-    private List<Claimed> Claim()
-    {
-        var now = DbTime.Ms(time.GetUtcNow());
-        using var c = db.Open();
-        using var tx = c.BeginTransaction();
-        var rows = c.Query<Claimed>(
-            $"""
-            UPDATE deliveries SET claimed_until = @until, tries = tries + 1, first_try_at = COALESCE(first_try_at, @now)
-            WHERE id IN (SELECT id FROM deliveries WHERE status IN ('queued', 'soft_bounce') AND next_try_at <= @now
-                         AND (claimed_until IS NULL OR claimed_until < @now) ORDER BY next_try_at, id LIMIT @n{db.ForUpdateSkipLocked})
-            RETURNING id, school_id, announcement_id, contact_id, channel, address, attempt, tries, first_try_at
-            """, new { now, until = now + (long)_o.ClaimTimeout.TotalMilliseconds, n = _o.BatchSize }, tx).ToList();
-        tx.Commit();
-        return rows.OrderBy(r => r.id).ToList();
-    }
-
-    /// <summary>Sends one delivery and returns the events its answer makes (the caller records them).</summary>
-    private async Task<List<DeliveryEvent>> SendOneAsync(Claimed d, School school, Announcement a, BatchFacts facts, DateTimeOffset sendBy, CancellationToken ct)
-    {
-        var events = new List<DeliveryEvent>();
-        void Record(Claimed d, DeliveryStatus? status, EventSource source, string detail, string? reason, DateTimeOffset at,
-            DateTimeOffset? next = null, bool blamesAddress = true) =>
-            events.Add(new DeliveryEvent(d.id, status, source, detail, null, at, reason, next, blamesAddress));
-
-        var channel = Wire.ParseChannel(d.channel);
         var now = time.GetUtcNow();
-        if (d.address is not null && facts.Blocked.Contains((d.school_id, d.channel, Core.Sending.AddressKey.Of(d.channel, d.address))))
-        {
-            Record(d, DeliveryStatus.Dropped, EventSource.Decision, "address marked failed or suppressed since the send", null, now);
-            return events;
-        }
+        if (d.Settles)
+            return new Completion(d, claim.Token, DeliveryStatus.Sent, EventSource.Decision,
+                $"no failure reported within {options.Email.DelayedSettleAfter} of the relay's delay notice: settled as sent", null, now);
+        if (d.Address is not null && context.Blocked.Contains((d.SchoolId, d.Channel.Name(), Core.Sending.AddressKey.Of(d.Channel, d.Address))))
+            return new Completion(d, claim.Token, DeliveryStatus.Dropped, EventSource.Decision, "address marked failed or suppressed since the send", null, now);
+        var school = context.Schools[d.SchoolId]!;
+        var a = context.Announcements[d.AnnouncementId]!;
+        // The last moment to start: the lease keeps the time a started send can take in reserve.
+        var sendBy = claim.ClaimedAt + _o.ClaimTimeout - options.MaxSendDuration(d.Channel == Channel.Email);
+        string? messageId = null;
         TransportResult result;
         try
         {
-            if (channel == Channel.Email)
+            if (d.Channel == Channel.Email)
             {
-                var name = facts.Names.GetValueOrDefault(d.contact_id);
-                var message = builder.Build(school, a, d.id, (int)d.attempt, d.address!, name);
-                result = await email.SendAsync(new OutgoingEmail(d.id, (int)d.attempt, (int)d.tries, d.address!, message, sendBy), ct);
+                if (Build(claim, d, school, a, context) is not { } message)
+                    return new Completion(d, claim.Token, DeliveryStatus.Rejected, EventSource.Decision,
+                        "the message could not be built (Herald's error, logged; not the address's fault)", "systemerror", now, BlamesAddress: false);
+                messageId = message.MessageId;
+                result = await email.SendAsync(new OutgoingEmail(d.Id, d.Attempt, d.Tries, d.Address!, message, sendBy), stop);
             }
-            else if (time.GetUtcNow() > sendBy)
-                // Waited past half the lease for a slot (a slow gateway ahead of it): another worker may take it over
-                // now, so give it back untried rather than risk sending it twice; as SMTP does for a connection.
-                result = TransportResult.NotAttempted("a gateway slot");
             else
-                result = await sms.SendAsync(new OutgoingSms(d.id, (int)d.attempt, (int)d.tries, d.address!, a.SmsText ?? a.Text ?? "", school.Name, sendBy), ct);
+                result = await sms.SendAsync(new OutgoingSms(d.Id, d.Attempt, d.Tries, d.Address!, a.SmsText ?? a.Text ?? "", school.Name, sendBy), stop);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // A transport that could not even talk to its relay is a temporary failure: retried like a 4xx, and never
-            // the address's fault.
-            result = new TransportResult(DeliveryStatus.SoftBounce,
-                $"transport error: {e.Message}", null, "4.4.1", "networkerror", BlamesAddress: false);
+            result = TransportResult.NotAttempted("a connection before Herald shut down");
         }
-        HeraldMetrics.TransportResults.WithLabels(d.channel, result.Status.Name()).Inc();
-        now = time.GetUtcNow();
+        catch (Exception e)
+        {
+            // A transport that failed in a way it did not map itself: logged, retried like a 4xx, never the address's fault.
+            LogTransportFailed(e, d.Id);
+            result = new TransportResult(DeliveryStatus.SoftBounce, $"transport error: {e.Message}", null, "4.4.1", "networkerror", BlamesAddress: false);
+        }
+        HeraldMetrics.TransportResults.WithLabels(d.Channel.Name(), result.Status.Name()).Inc();
+        return Outcome(claim, d, result, messageId);
+    }
 
-        if (result.Status == DeliveryStatus.SoftBounce)
+    private MimeKit.MimeMessage? Build(ClaimBatch claim, ClaimedDelivery d, School school, Announcement a, BatchContext context)
+    {
+        try { return builder.Build(school, a, d.Id, d.Attempt, d.Address!, context.Names.GetValueOrDefault(d.ContactId)); }
+        catch (Exception e)
         {
-            var step = _retry.Next(new TemporaryFailure(result.ReplyCode, result.EnhancedStatus, result.Detail), (int)d.tries,
-                DbTime.At(d.first_try_at), now, Random.Shared.NextDouble());
-            if (step.At is null)
-            {
-                // SMS has no 'rejected': its retries running out is a failure, but not the number's fault.
-                Record(d, channel == Channel.Email ? DeliveryStatus.Rejected : DeliveryStatus.Failed, EventSource.Transport,
-                    $"{result.Detail} (retry window over: expired)", "expired", now, blamesAddress: false);
-                return events;
-            }
-            Record(d, DeliveryStatus.SoftBounce, EventSource.Transport,
-                $"{result.Detail} (try {d.tries}; {step.Schedule}: next try {step.At:u})", result.Reason, now, step.At);
-            return events;
+            LogBuildFailed(e, d.Id, claim.Token);
+            return null;
         }
-        Record(d, result.Status, EventSource.Transport, result.Detail, result.Reason, now, blamesAddress: result.BlamesAddress);
-        foreach (var f in result.FollowUps ?? [])
-            Record(d, f.Status, f.Source, f.Detail, f.Reason, time.GetUtcNow());
-        return events;
+    }
+
+    // ------------------------------------------------------------------------------------------ outcome
+
+    /// <summary>What the answer means for the delivery: a soft bounce gets its next try from the retry table, or
+    /// expires when the window is over (on every path, an untried give-back included); anything else is final.</summary>
+    private Completion Outcome(ClaimBatch claim, ClaimedDelivery d, TransportResult result, string? messageId = null)
+    {
+        var now = time.GetUtcNow();
+        if (result.Status != DeliveryStatus.SoftBounce)
+            return new Completion(d, claim.Token, result.Status, EventSource.Transport, result.Detail, result.Reason, now,
+                BlamesAddress: result.BlamesAddress, MessageId: messageId,
+                Feedback: result.FollowUps?.Select(f => new DeliveryEvent(d.Id, f.Status, f.Source, f.Detail, null, time.GetUtcNow(), f.Reason)).ToList());
+        var step = result.Untried
+            ? new RetryStep(now <= d.FirstTryAt + _retry.Window ? now : null, "given back")
+            : _retry.Next(new TemporaryFailure(result.ReplyCode, result.EnhancedStatus, result.Detail), d.Tries, d.FirstTryAt, now, Random.Shared.NextDouble());
+        if (step.At is null)
+            // SMS has no 'rejected': its retries running out is a failure, but not the number's fault.
+            return new Completion(d, claim.Token, d.Channel == Channel.Email ? DeliveryStatus.Rejected : DeliveryStatus.Failed,
+                EventSource.Transport, $"{result.Detail} (retry window over: expired)", "expired", now, BlamesAddress: false, MessageId: messageId);
+        var detail = result.Untried
+            ? $"{result.Detail} (due again at once; the try is not counted)"
+            : $"{result.Detail} (try {d.Tries}; {step.Schedule}: next try {step.At:u})";
+        return new Completion(d, claim.Token, DeliveryStatus.SoftBounce, EventSource.Transport, detail, result.Reason, now, step.At,
+            BlamesAddress: false, Untried: result.Untried, MessageId: messageId);
+    }
+
+    // -------------------------------------------------------------------------------------------- complete
+
+    /// <summary>
+    /// Records answers as they come, by one writer that commits whatever has arrived as one group (one commit per answer
+    /// would make the database, not the relay, the limit). A group the database refuses is kept and tried again with
+    /// back-off until it is taken: answers are never dropped, so a busy or restarting database cannot make Herald send
+    /// a message twice. Only an error that is not the database's (a bug) splits the group so the others still land.
+    /// </summary>
+    private sealed class CompletionWriter
+    {
+        private static readonly TimeSpan FirstBackOff = TimeSpan.FromMilliseconds(100), LastBackOff = TimeSpan.FromSeconds(5);
+        private readonly DeliveryLedger _ledger;
+        private readonly ILogger _log;
+        private readonly Channel<Completion> _queue = System.Threading.Channels.Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Task _loop;
+
+        public CompletionWriter(DeliveryLedger ledger, ILogger log)
+        {
+            (_ledger, _log) = (ledger, log);
+            _loop = Task.Run(LoopAsync);
+        }
+
+        public void Add(Completion c) => _queue.Writer.TryWrite(c);
+
+        /// <summary>Waits until every answer added so far is recorded.</summary>
+        public async Task DrainAsync()
+        {
+            _queue.Writer.Complete();
+            await _loop;
+        }
+
+        private async Task LoopAsync()
+        {
+            var group = new List<Completion>();
+            while (await _queue.Reader.WaitToReadAsync())
+            {
+                while (group.Count < 200 && _queue.Reader.TryRead(out var c)) group.Add(c);
+                await CommitAsync(group);
+                group.Clear();
+            }
+        }
+
+        private async Task CommitAsync(IReadOnlyList<Completion> group)
+        {
+            var wait = FirstBackOff;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    _ledger.Complete(group);
+                    if (attempt > 1) LogRecordedAfterRetry(_log, group.Count, attempt);
+                    return;
+                }
+                catch (DbException e)
+                {
+                    LogRecordRetry(_log, e, group.Count, wait);
+                    HeraldMetrics.LedgerRetries.Inc();
+                    await Task.Delay(wait);
+                    wait = wait * 2 > LastBackOff ? LastBackOff : wait * 2;
+                }
+                catch (Exception e) when (group.Count > 1)
+                {
+                    LogGroupFailed(_log, e, group.Count);
+                    foreach (var one in group) await CommitAsync([one]);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // Not the database: a bug in recording this one answer. Its claim lapses and it is sent again later.
+                    LogAnswerLost(_log, e, group[0].Delivery.Id);
+                    return;
+                }
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatch round failed; retrying after the poll interval")]
     private partial void LogRoundFailed(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId}: the message could not be built (claim {Token}); recorded as rejected, systemerror")]
+    private partial void LogBuildFailed(Exception e, long deliveryId, string token);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: the transport failed unexpectedly; retried as a temporary failure")]
+    private partial void LogTransportFailed(Exception e, long deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording {Count} answers failed (database); kept and tried again in {Wait}")]
+    private static partial void LogRecordRetry(ILogger log, Exception e, int count, TimeSpan wait);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recorded {Count} answers at try {Attempt}")]
+    private static partial void LogRecordedAfterRetry(ILogger log, int count, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording a group of {Count} answers failed (not the database); recording them one by one")]
+    private static partial void LogGroupFailed(ILogger log, Exception e, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording the answer for delivery {DeliveryId} failed (not the database); its claim will lapse and it is sent again")]
+    private static partial void LogAnswerLost(ILogger log, Exception e, long deliveryId);
 }

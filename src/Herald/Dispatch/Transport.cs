@@ -14,8 +14,9 @@ public sealed class DispatchSignal
 /// <summary>An email ready to go: the delivery it belongs to and the MIME message.</summary>
 /// <param name="Attempt">The delivery's attempt (a resend starts a new one).</param>
 /// <param name="Try">The transport try within the attempt (retries after soft bounces).</param>
-/// <param name="SendBy">After this the dispatcher's claim may lapse: a transport still waiting for a connection then must
-/// not start the message (another worker could send it too) and answers a temporary failure instead.</param>
+/// <param name="SendBy">The last moment to start the message: the claim keeps only enough time after it for the message's
+/// own commands. A transport still waiting for a connection then must not start it (another worker could send it too)
+/// and gives it back untried (<see cref="TransportResult.NotAttempted"/>).</param>
 public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message, DateTimeOffset? SendBy = null);
 
 /// <summary>An SMS ready to go.</summary>
@@ -32,14 +33,15 @@ public sealed record FollowUp(DeliveryStatus? Status, EventSource Source, string
 /// <param name="ReplyCode">SMTP reply code when there is one.</param>
 /// <param name="EnhancedStatus">RFC 3463 status code when there is one.</param>
 /// <param name="Reason">Bounce reason (vocabulary of delivery-model.md).</param>
-/// <param name="BlamesAddress">False when the failure is not the address's fault (see <see cref="Events.DeliveryEvent"/>).</param>
+/// <param name="BlamesAddress">False when the failure is not the address's fault (see <see cref="Deliveries.DeliveryEvent"/>).</param>
+/// <param name="Untried">Nothing went on the wire: the try does not count and the delivery is due again at once.</param>
 public sealed record TransportResult(DeliveryStatus Status, string Detail, int? ReplyCode = null, string? EnhancedStatus = null,
-    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null, bool BlamesAddress = true)
+    string? Reason = null, IReadOnlyList<FollowUp>? FollowUps = null, bool BlamesAddress = true, bool Untried = false)
 {
-    /// <summary>Given back untried after waiting past the claim's safe half (<paramref name="waitedFor"/>): retried later,
-    /// never the address's fault.</summary>
+    /// <summary>Given back untried after waiting past the claim's deadline to start (<paramref name="waitedFor"/>):
+    /// due again at once, never the address's fault.</summary>
     public static TransportResult NotAttempted(string waitedFor) =>
-        new(DeliveryStatus.SoftBounce, $"not attempted: waited too long for {waitedFor}", null, "4.4.5", "toomanyconn", BlamesAddress: false);
+        new(DeliveryStatus.SoftBounce, $"not attempted: waited too long for {waitedFor}", null, "4.4.5", "toomanyconn", BlamesAddress: false, Untried: true);
 }
 
 /// <summary>Carries emails to a relay or provider. Implementations: the sandbox and SMTP.</summary>

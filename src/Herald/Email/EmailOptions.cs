@@ -15,6 +15,11 @@ public sealed class EmailOptions
     /// only the mailto form (to the bounce domain).</summary>
     public string? UnsubscribeBaseUrl { get; set; }
 
+    /// <summary>After a relay's "delayed" report (or a soft bounce posted as feedback), how long Herald waits for a
+    /// failure before the delivery settles on <c>sent</c>: the relay keeps retrying and reports only if it gives up.
+    /// Default 5 days, Postfix's <c>maximal_queue_lifetime</c>.</summary>
+    public TimeSpan DelayedSettleAfter { get; set; } = TimeSpan.FromDays(5);
+
     /// <summary>What is missing or wrong, for the start-up error.</summary>
     public IEnumerable<string> Problems()
     {

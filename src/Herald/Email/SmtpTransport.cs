@@ -84,11 +84,7 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
             await _slots.WaitAsync(ct);
             try
             {
-                // The dispatcher's claim on this delivery runs out at SendBy; past it another worker may take the
-                // delivery, so sending now could send it twice. Give it back as a temporary failure instead.
-                if (email.SendBy is { } by && _time.GetUtcNow() > by)
-                    return new TransportResult(DeliveryStatus.SoftBounce,
-                        $"not attempted: waited too long for a relay connection (domain {domain})", null, "4.4.5", "toomanyconn", BlamesAddress: false);
+                if (PastDeadline(email)) return TransportResult.NotAttempted($"a relay connection (domain {domain})");
                 return await SendOnConnectionAsync(email);
             }
             finally { _slots.Release(); }
@@ -107,6 +103,13 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         var keep = false;
         try
         {
+            // Checked again once the connection is held: connecting, TLS and AUTH can take several timeouts, and
+            // only the message's own commands are covered by the time the claim keeps in reserve.
+            if (PastDeadline(email))
+            {
+                keep = true;
+                return TransportResult.NotAttempted("a relay connection");
+            }
             _dkim?.Sign(email.Message);
             var reply = await c.Client.SendAsync(FormatOptions.Default, email.Message,
                 MailboxAddress.Parse(_verp.For(email.DeliveryId, email.Attempt)), [new MailboxAddress("", email.Recipient)]);
@@ -135,6 +138,10 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
             else await CloseAsync(c);
         }
     }
+
+    /// <summary>The dispatcher's claim keeps only enough time after SendBy for the message's own commands; past it,
+    /// another worker may take the delivery over, so starting now could send it twice.</summary>
+    private bool PastDeadline(OutgoingEmail email) => email.SendBy is { } by && _time.GetUtcNow() > by;
 
     private async Task<(Connection? Connection, TransportResult? Result)> TakeConnectionAsync()
     {

@@ -5,6 +5,7 @@ using Herald.Announcements;
 using Herald.Bounces;
 using Herald.Contacts;
 using Herald.Dispatch;
+using Herald.Deliveries;
 using Herald.Events;
 using Herald.Observability;
 using Herald.Reports;
@@ -29,6 +30,8 @@ public static class HeraldApp
         configure?.Invoke(builder.Configuration);
         var options = LoadOptions(builder.Configuration);
         builder.WebHost.UseUrls(options.Urls);
+        // On SIGTERM/SIGINT the dispatcher lets sends on the wire finish and records them; the host waits that long.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
         builder.Services.AddHostedService<Dispatcher>(sp => sp.GetRequiredService<Dispatcher>());
         if (!string.IsNullOrWhiteSpace(options.Email.Bounces.Imap.Host))
@@ -74,6 +77,7 @@ public static class HeraldApp
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
         results.AddRange(o.Sms.Problems(o.Transport.Sms, o.Dispatch).Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.LeaseProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == "smtp")
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         // The bounce mailbox reader runs whatever the transport (bounces of mail sent by another path still come back).
@@ -97,7 +101,7 @@ public static class HeraldApp
         services.AddSingleton<AnnouncementStore>();
         services.AddSingleton<AnnouncementSender>();
         services.AddSingleton<Resender>();
-        services.AddSingleton<EventRecorder>();
+        services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<ReportQueries>();
         services.AddSingleton<AddressReset>();
         services.AddSingleton<AddressResend>();

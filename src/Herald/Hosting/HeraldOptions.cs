@@ -20,6 +20,27 @@ public sealed class HeraldOptions
     public TransportOptions Transport { get; set; } = new();
     public SmsOptions Sms { get; set; } = new();
     public Herald.Email.EmailOptions Email { get; set; } = new();
+
+    /// <summary>The longest one send on <paramref name="email"/>'s or the SMS channel can take once it has started (a
+    /// connection held): MAIL, RCPT, DATA and the end of the data, each bounded by the SMTP timeout; one HTTP request
+    /// to an SMS gateway. Zero for the sandbox, which writes a file.</summary>
+    public TimeSpan MaxSendDuration(bool email) => email
+        ? Transport.Email == "smtp" ? 4 * Email.Smtp.Timeout : TimeSpan.Zero
+        : Transport.Sms is "kannel" or "twilio" ? Sms.Timeout : TimeSpan.Zero;
+
+    /// <summary>The lease must leave time to start a send and to finish it; shutdown must wait for one to finish.</summary>
+    public IEnumerable<string> LeaseProblems()
+    {
+        var send = MaxSendDuration(true) > MaxSendDuration(false) ? MaxSendDuration(true) : MaxSendDuration(false);
+        var what = MaxSendDuration(true) >= MaxSendDuration(false) ? "4 × Herald:Email:Smtp:Timeout" : "Herald:Sms:Timeout";
+        if (Dispatch.ClaimTimeout < 2 * send)
+            yield return $"Herald:Dispatch:ClaimTimeout: {Dispatch.ClaimTimeout} is less than twice the longest a send can take " +
+                         $"({what} = {send}); another process could take a delivery over while it is still being sent. Raise it or lower the timeout";
+        if (Dispatch.ShutdownTimeout < send)
+            yield return $"Herald:Dispatch:ShutdownTimeout: {Dispatch.ShutdownTimeout} is less than the longest a send can take ({what} = {send})";
+        if (Email.DelayedSettleAfter < TimeSpan.FromMinutes(1) || Email.DelayedSettleAfter > TimeSpan.FromDays(30))
+            yield return "Herald:Email:DelayedSettleAfter: between 00:01:00 and 30.00:00:00";
+    }
 }
 
 /// <summary>SMS gateway settings.</summary>
@@ -38,9 +59,14 @@ public sealed class SmsOptions
     /// busy. <see cref="MaxPerSecond"/> still holds across all of them.</summary>
     public int Connections { get; set; } = 8;
 
+    /// <summary>How long one submission to the gateway (an HTTP request) may take before it counts as failed for now.
+    /// Default 30 seconds.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>What is missing or wrong for the chosen transport, for the start-up error.</summary>
     public IEnumerable<string> Problems(string transport, DispatchOptions dispatch)
     {
+        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(5)) yield return "Herald:Sms:Timeout: more than 0 and at most 00:05:00";
         if (MaxPerSecond is < 0 or > 10_000) yield return "Herald:Sms:MaxPerSecond: between 0 (no limit) and 10000";
         // A claimed batch waits in the limit; it must go out before its claim lapses, or another process could take
         // the same deliveries over and send them twice.
@@ -89,6 +115,10 @@ public sealed class DatabaseOptions
 
     /// <summary>ADO.NET connection string. For SQLite, empty means <c>DATAFOLDER/herald.db</c>; required for postgres.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>SQLite: how long a write waits for another process's write lock before it fails (and is retried by
+    /// its caller). Default 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")] public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The operator's default sender identity, used when an announcement does not use the school's own.</summary>
@@ -116,8 +146,14 @@ public sealed class DispatchOptions
     /// <summary>How often the dispatcher looks for due work when nothing woke it. Default 1 second.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")] public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a claim holds before another worker may take the delivery over. Default 5 minutes.</summary>
-    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")] public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a claim holds before another worker may take the delivery over (a crashed process's
+    /// deliveries wait this long). At least twice the longest a send can take once started (4 × <c>Herald:Email:Smtp:Timeout</c>;
+    /// <c>Herald:Sms:Timeout</c>). Default 10 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")] public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>On SIGTERM/SIGINT: how long sends in flight may take to finish and be recorded before the process exits
+    /// anyway. At least the longest a send can take. Default 5 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")] public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A delivery still queued after this long is flagged in the report, the health check and a metric. Default 30 minutes.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")] public TimeSpan QueuedAlertAfter { get; set; } = TimeSpan.FromMinutes(30);

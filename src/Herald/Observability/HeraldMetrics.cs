@@ -9,6 +9,9 @@ public static class HeraldMetrics
         "herald_events_recorded_total", "Events recorded, by status, source and whether they changed the delivery's status.",
         "status", "source", "changed");
 
+    public static readonly Counter LedgerRetries = Metrics.CreateCounter(
+        "herald_ledger_retries_total", "Times a group of transport answers was refused by the database and kept to be tried again.");
+
     public static readonly Counter DuplicateEvents = Metrics.CreateCounter(
         "herald_events_duplicate_total", "Events ignored because an event with the same provider id was already recorded.", "source");
 

@@ -1,5 +1,5 @@
 using Herald.Core.Deliveries;
-using Herald.Events;
+using Herald.Deliveries;
 using Herald.Hosting;
 using Prometheus;
 
@@ -15,7 +15,7 @@ public static partial class KannelDlrApi
     public static void MapKannelDlr(this IEndpointRouteBuilder app)
     {
         app.MapGet(KannelTransport.DlrPath, (long? d, int? a, string? t, int? type, string? smsc, string? reply,
-            EventRecorder recorder, HeraldOptions options, TimeProvider time, ILoggerFactory logs) =>
+            DeliveryLedger recorder, HeraldOptions options, TimeProvider time, ILoggerFactory logs) =>
         {
             var log = logs.CreateLogger("Herald.Sms.KannelDlr");
             var secret = options.Sms.Kannel.TokenSecret;

@@ -40,8 +40,10 @@ public sealed class KannelTransport(HttpClient http, KannelOptions options, int 
         Add("dlr-url", dlr);
 
         // Connection refused or a timeout throws: the dispatcher turns that into a retried soft bounce.
-        using var resp = await http.GetAsync(q.ToString().TrimEnd('&'), ct);
-        var body = (await resp.Content.ReadAsStringAsync(ct)).Trim();
+        // Not cancelled on shutdown: a submission abandoned half-way has an unknown outcome (sent twice if retried);
+        // the HTTP timeout bounds it instead (Herald:Sms:Timeout).
+        using var resp = await http.GetAsync(q.ToString().TrimEnd('&'), CancellationToken.None);
+        var body = (await resp.Content.ReadAsStringAsync(CancellationToken.None)).Trim();
         // "0: Accepted for delivery" and "3: Queued for later delivery" both mean Kannel has it;
         // neither means the handset has it, so the status is sent until a DLR says more.
         if (resp.IsSuccessStatusCode && (body.StartsWith("0:") || body.StartsWith("3:")))

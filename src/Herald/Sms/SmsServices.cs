@@ -14,8 +14,8 @@ public static class SmsServices
             ISmsTransport gateway = options.Transport.Sms switch
             {
                 // Both gateways answer a submit at once (they queue); a slow answer means trouble, so retry later.
-                "kannel" => new KannelTransport(Client(options.Sms.Connections), options.Sms.Kannel, options.Sms.Connections),
-                "twilio" => new TwilioTransport(Client(options.Sms.Connections), options.Sms.Twilio, options.Sms.Connections),
+                "kannel" => new KannelTransport(Client(options.Sms), options.Sms.Kannel, options.Sms.Connections),
+                "twilio" => new TwilioTransport(Client(options.Sms), options.Sms.Twilio, options.Sms.Connections),
                 // The sandbox appends to one file under a lock: sending it in parallel would gain nothing.
                 _ => sp.GetRequiredService<SandboxTransport>(),
             };
@@ -28,7 +28,7 @@ public static class SmsServices
 
     /// <summary>One connection per submission in flight, kept open between them, so parallel sends do not each
     /// pay for a new connection nor open more than the gateway was promised.</summary>
-    private static HttpClient Client(int connections) =>
-        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        { Timeout = TimeSpan.FromSeconds(30) };
+    private static HttpClient Client(SmsOptions o) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = o.Connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        { Timeout = o.Timeout };
 }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Herald.Core.Deliveries;
 using Herald.Core.Sms;
-using Herald.Events;
+using Herald.Deliveries;
 using Herald.Hosting;
 using Prometheus;
 
@@ -18,7 +18,7 @@ public static partial class TwilioStatusApi
 
     public static void MapTwilioStatus(this IEndpointRouteBuilder app)
     {
-        app.MapPost(TwilioTransport.StatusPath, async (HttpRequest request, HeraldOptions options, EventRecorder recorder, TimeProvider time, ILoggerFactory logs) =>
+        app.MapPost(TwilioTransport.StatusPath, async (HttpRequest request, HeraldOptions options, DeliveryLedger recorder, TimeProvider time, ILoggerFactory logs) =>
         {
             var log = logs.CreateLogger("Herald.Sms.TwilioStatus");
             var o = options.Sms.Twilio;

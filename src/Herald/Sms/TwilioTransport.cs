@@ -44,8 +44,10 @@ public sealed class TwilioTransport(HttpClient http, TwilioOptions options, int 
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.AccountSid}:{options.AuthToken}")));
 
         // Connection refused or a timeout throws: the dispatcher turns that into a retried soft bounce.
-        using var resp = await http.SendAsync(request, ct);
-        var body = await resp.Content.ReadAsStringAsync(ct);
+        // Not cancelled on shutdown: a submission abandoned half-way has an unknown outcome (sent twice if retried);
+        // the HTTP timeout bounds it instead (Herald:Sms:Timeout).
+        using var resp = await http.SendAsync(request, CancellationToken.None);
+        var body = await resp.Content.ReadAsStringAsync(CancellationToken.None);
         var json = TryParse(body);
         if (resp.IsSuccessStatusCode)
         {

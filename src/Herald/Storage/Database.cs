@@ -16,11 +16,20 @@ public enum DatabaseProvider { Sqlite, Postgres }
 /// </summary>
 public sealed class Database
 {
-    public Database(DatabaseProvider provider, string connectionString)
+    public Database(DatabaseProvider provider, string connectionString, TimeSpan? busyTimeout = null)
     {
         Provider = provider;
         ConnectionString = connectionString;
+        _busyTimeoutMs = (long)(busyTimeout ?? TimeSpan.FromSeconds(30)).TotalMilliseconds;
     }
+
+    private readonly long _busyTimeoutMs;
+
+    /// <summary>The database's own clock in Unix milliseconds, as SQL: leases are compared on it, so that processes
+    /// whose clocks differ still agree on when a claim lapses.</summary>
+    public string NowMs => Provider == DatabaseProvider.Postgres
+        ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+        : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
@@ -49,7 +58,7 @@ public sealed class Database
                         DefaultTimeout = 30,
                     }.ToString();
                 }
-                return new Database(DatabaseProvider.Sqlite, cs);
+                return new Database(DatabaseProvider.Sqlite, cs, options.Database.BusyTimeout);
             case "postgres" or "postgresql":
                 if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
                     throw new InvalidOperationException("Herald:Database:ConnectionString is required when Herald:Database:Provider is 'postgres'.");
@@ -87,7 +96,9 @@ public sealed class Database
         {
             using var cmd = c.CreateCommand();
             // synchronous=NORMAL is safe with WAL (a crash loses at most the last commits, never corrupts).
-            cmd.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+            // busy_timeout: how long a writer waits for another's write lock before the statement fails (and the
+            // ledger's caller keeps its results and tries again).
+            cmd.CommandText = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={_busyTimeoutMs};";
             cmd.ExecuteNonQuery();
         }
         return c;

@@ -1,0 +1,396 @@
+using System.Data;
+using System.Data.Common;
+using System.Security.Cryptography;
+using Dapper;
+using Herald.Core.Deliveries;
+using Herald.Core.Sending;
+using Herald.Hosting;
+using Herald.Observability;
+using Herald.Storage;
+
+namespace Herald.Deliveries;
+
+/// <summary>
+/// The delivery ledger: the only code that writes deliveries, events, announcement_counts, address_states and
+/// address_history (its statements are named in <see cref="LedgerSql"/>). Each operation keeps a delivery's status,
+/// its event in the full log, the report's counters and the address's state together in one transaction:
+/// <list type="bullet">
+/// <item><b>open</b>: the first decisions of a send; <b>restart</b>: a resend's new attempt;</item>
+/// <item><b>claim</b>: a lease with a fencing token; <b>complete</b>: the transport's answers under that token;</item>
+/// <item><b>record</b>: feedback, through the precedence table; <b>reset address</b>: support lifts a failed or
+/// suppressed address.</item>
+/// </list>
+/// </summary>
+public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions options)
+{
+    /// <summary>How long after a "delayed" report (or any soft bounce from feedback) a delivery settles on sent.</summary>
+    private readonly TimeSpan _settleAfter = options.Email.DelayedSettleAfter;
+
+    private sealed class Row
+    {
+        public long id { get; set; }
+        public long school_id { get; set; }
+        public long announcement_id { get; set; }
+        public long contact_id { get; set; }
+        public string channel { get; set; } = "";
+        public string? address { get; set; }
+        public string status { get; set; } = "";
+        public long status_at { get; set; }
+        public long attempt { get; set; }
+        public string? claim_token { get; set; }
+    }
+
+    /// <summary>One line of the full log, as the ledger writes it.</summary>
+    private sealed record EventRow(long SchoolId, long? ContactId, long? DeliveryId, long? AnnouncementId, string? Channel, long? Attempt,
+        DeliveryStatus? Status, bool Changed, EventSource Source, string? Detail, string? ProviderEventId, long OccurredAt,
+        string? MessageId = null, string? Actor = null);
+
+    // ================================================================================================== open
+
+    /// <summary>Opens the deliveries of one chunk of a send's audience, in the caller's transaction: each with its
+    /// decision as first event and the counters. Recipients that already have a delivery (a retried send) are skipped.
+    /// Returns how many it created, per channel and status.</summary>
+    public Dictionary<(Channel, DeliveryStatus), int> Open(DbConnection c, DbTransaction tx, long schoolId, long announcementId,
+        IReadOnlyList<NewDelivery> chunk)
+    {
+        var tally = new Dictionary<(Channel, DeliveryStatus), int>();
+        if (chunk.Count == 0) return tally;
+        var now = DbTime.Ms(time.GetUtcNow());
+        var values = new Values();
+        foreach (var d in chunk)
+            values.Row(schoolId, announcementId, d.ContactId, d.Channel.Name(), d.Address, d.Status.Name(), now, d.Reason,
+                Big(d.Status == DeliveryStatus.Queued ? now : null));
+        var created = c.Query<(long Id, long ContactId, string Channel)>(values.Fill(LedgerSql.OpenDeliveries), values.Parameters, tx)
+            .ToDictionary(x => (x.ContactId, x.Channel), x => x.Id);
+        var events = new List<EventRow>();
+        foreach (var d in chunk)
+        {
+            if (!created.TryGetValue((d.ContactId, d.Channel.Name()), out var id)) continue;
+            events.Add(new(schoolId, d.ContactId, id, announcementId, d.Channel.Name(), 1, d.Status, true, EventSource.Decision, d.Detail, null, now));
+            tally[(d.Channel, d.Status)] = tally.GetValueOrDefault((d.Channel, d.Status)) + 1;
+        }
+        InsertEvents(c, tx, events);
+        AddCounts(c, tx, tally.Select(t => (announcementId, t.Key.Item1.Name(), t.Key.Item2.Name(), (long)t.Value)));
+        return tally;
+    }
+
+    // =============================================================================================== restart
+
+    /// <summary>Starts new attempts of existing deliveries (a resend), in the caller's transaction, which has locked
+    /// and re-read them.</summary>
+    public void Restart(DbConnection c, DbTransaction tx, IReadOnlyList<RestartedDelivery> restarts)
+    {
+        if (restarts.Count == 0) return;
+        var now = DbTime.Ms(time.GetUtcNow());
+        var events = new List<EventRow>();
+        var counts = new List<(long, string, string, long)>();
+        foreach (var r in restarts)
+        {
+            var row = c.QuerySingle<Row>(Fill(LedgerSql.LockDelivery), new { id = r.DeliveryId }, tx);
+            c.Execute(LedgerSql.RestartDelivery, new
+            {
+                attempt = r.NewAttempt, address = r.Address, status = r.Status.Name(), now, reason = r.Reason, by = r.By, id = r.DeliveryId,
+                next = r.Status == DeliveryStatus.Queued ? now : (long?)null,
+            }, tx);
+            events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, r.NewAttempt, r.Status, true,
+                EventSource.Decision, r.Detail, null, now));
+            counts.Add((r.AnnouncementId, r.Channel.Name(), r.From.Name(), -1));
+            counts.Add((r.AnnouncementId, r.Channel.Name(), r.Status.Name(), +1));
+        }
+        InsertEvents(c, tx, events);
+        AddCounts(c, tx, counts);
+    }
+
+    // ================================================================================================= claim
+
+    /// <summary>Claims up to <paramref name="max"/> due deliveries for <paramref name="lease"/> (on the database's
+    /// clock) under a new token. A crash only delays them until the lease lapses.</summary>
+    public ClaimBatch Claim(int max, TimeSpan lease)
+    {
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var claimedAt = time.GetUtcNow();
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var rows = c.Query<(long Id, long SchoolId, long AnnouncementId, long ContactId, string Channel, string? Address, long Attempt,
+            long Tries, long FirstTryAt, long Settles)>(
+            Fill(LedgerSql.ClaimDue), new { now = DbTime.Ms(claimedAt), leaseMs = (long)lease.TotalMilliseconds, token, n = max }, tx).ToList();
+        tx.Commit();
+        var claimed = rows.OrderBy(r => r.Id).Select(r => new ClaimedDelivery(r.Id, r.SchoolId, r.AnnouncementId, r.ContactId,
+            Wire.ParseChannel(r.Channel), r.Address, (int)r.Attempt, (int)r.Tries, DbTime.At(r.FirstTryAt), r.Settles == 1)).ToList();
+        return new ClaimBatch(token, claimedAt, claimed);
+    }
+
+    /// <summary>The failed or suppressed addresses among these (re-checked before sending: a bounce for another
+    /// announcement may have failed one since the send).</summary>
+    public HashSet<(long School, string Channel, string Address)> Blocked(IEnumerable<(Channel Channel, string Address)> addresses)
+    {
+        var keys = addresses.Select(a => AddressKey.Of(a.Channel, a.Address)).Distinct().ToArray();
+        if (keys.Length == 0) return [];
+        using var c = db.Open();
+        return c.Query<(long, string, string)>(LedgerSql.BlockedIn.Replace("{ids}", Database.InList(c, "ids")), new { ids = keys }).ToHashSet();
+    }
+
+    // ============================================================================================== complete
+
+    /// <summary>
+    /// Records a group of answers in a constant number of statements: lock the group, one multi-row update, one
+    /// multi-row insert into the log, one counters upsert (plus one statement per address a failure marks). Each
+    /// answer is applied only while its claim's token still holds the delivery; an answer whose claim lapsed (another
+    /// worker took the delivery over) is only logged. Throws when the database does: nothing is half-recorded, and
+    /// the caller keeps the group and tries again.
+    /// </summary>
+    public IReadOnlyList<CompletionResult> Complete(IReadOnlyList<Completion> group)
+    {
+        if (group.Count == 0) return [];
+        var nowAt = time.GetUtcNow();
+        var now = DbTime.Ms(nowAt);
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var ids = group.Select(x => x.Delivery.Id).Distinct().Order().ToArray();
+        var rows = c.Query<Row>(Fill(LedgerSql.LockDeliveries).Replace("{ids}", Database.InList(c, "ids")), new { ids }, tx)
+            .ToDictionary(r => r.id);
+        var results = new List<CompletionResult>(group.Count);
+        var events = new List<EventRow>();
+        var counts = new List<(long, string, string, long)>();
+        var update = new Values();
+        var marks = new List<(Row Row, AddressState State, string? Why)>();
+        foreach (var done in group)
+        {
+            if (!rows.TryGetValue(done.Delivery.Id, out var row)) { results.Add(CompletionResult.UnknownDelivery); continue; }
+            var attempt = done.Delivery.Attempt;
+            if (row.claim_token != done.Token || row.attempt != attempt)
+            {
+                // The fence: this worker's lease lapsed and another holds the delivery (or a resend restarted it). What it
+                // saw is still a fact for the log, but it must not move a status that is now someone else's to decide.
+                events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, attempt, done.Status, false,
+                    done.Source, $"{done.Detail} (answer to a claim that had lapsed; the delivery's status is left to its current claim)",
+                    null, DbTime.Ms(done.At), done.MessageId));
+                results.Add(CompletionResult.Lapsed);
+                continue;
+            }
+            var current = Wire.ParseStatus(row.status);
+            // A claimed delivery is queued or soft-bounced, and the answer is the dispatcher's to give. Feedback that
+            // arrived while it was in flight (a webhook's delivered) went through precedence already and is kept
+            // unless this answer outranks it.
+            var applies = current is DeliveryStatus.Queued or DeliveryStatus.SoftBounce
+                || StatusPrecedence.Changes(current, DbTime.At(row.status_at), done.Status, done.At);
+            var status = applies ? done.Status : current;
+            var changed = status != current;
+            update.Row(row.id, done.Token, status.Name(), applies ? DbTime.Ms(done.At) : row.status_at,
+                applies ? Truncate(done.Reason ?? done.Detail, 1000) : null,
+                Big(applies && status == DeliveryStatus.SoftBounce ? DbTime.Ms(done.NextTryAt ?? nowAt) : null),
+                done.Untried ? 1 : 0, done.MessageId);
+            events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, attempt, done.Status, changed,
+                done.Source, done.Detail, null, DbTime.Ms(done.At), done.MessageId));
+            if (changed)
+            {
+                counts.Add((row.announcement_id, row.channel, current.Name(), -1));
+                counts.Add((row.announcement_id, row.channel, status.Name(), +1));
+            }
+            if (done.BlamesAddress && StatusPrecedence.AddressEffect(done.Status) is { } state && row.address is not null)
+                marks.Add((row, state, done.Reason ?? done.Detail));
+            results.Add(CompletionResult.Applied);
+        }
+        if (update.Count > 0) c.Execute(update.Fill(LedgerSql.CompleteMany), update.Parameters, tx);
+        InsertEvents(c, tx, events);
+        AddCounts(c, tx, counts);
+        foreach (var (row, state, why) in marks) MarkAddress(c, tx, row.school_id, row.channel, row.address!, state, why, row.id, now);
+        // Feedback the transport already knows (the sandbox's simulator) follows its answer, through precedence.
+        var feedback = new List<(DeliveryEvent, RecordOutcome)>();
+        for (var i = 0; i < group.Count; i++)
+            if (results[i] == CompletionResult.Applied)
+                foreach (var e in group[i].Feedback ?? [])
+                    feedback.Add((e, RecordIn(c, tx, e)));
+        tx.Commit();
+        for (var i = 0; i < group.Count; i++)
+            if (results[i] != CompletionResult.UnknownDelivery)
+                HeraldMetrics.EventsRecorded.WithLabels(group[i].Status.Name(), group[i].Source.Name(),
+                    results[i] == CompletionResult.Applied ? "true" : "false").Inc();
+        foreach (var (e, o) in feedback) Count(e, o);
+        return results;
+    }
+
+    // ================================================================================================ record
+
+    /// <summary>Records one piece of feedback in its own transaction.</summary>
+    public RecordOutcome Record(DeliveryEvent e)
+    {
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var outcome = RecordIn(c, tx, e);
+        tx.Commit();
+        Count(e, outcome);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Feedback (delivery-model.md, "Rules that matter"): appended to the contact's log; the status only moves up the
+    /// precedence table; a duplicate provider event changes nothing; a hard bounce, a spam complaint or a failed SMS
+    /// marks the address itself so later sends are dropped. A soft bounce is never left without a next look: with no
+    /// retry of Herald's own, the relay or provider is retrying, and the delivery settles on sent by a deadline.
+    /// </summary>
+    private RecordOutcome RecordIn(DbConnection c, DbTransaction tx, DeliveryEvent e)
+    {
+        var d = c.QuerySingleOrDefault<Row>(Fill(LedgerSql.LockDelivery), new { id = e.DeliveryId }, tx);
+        if (d is null) return new(EventResult.UnknownDelivery, null);
+        var current = Wire.ParseStatus(d.status);
+        if (e.ProviderEventId is not null && c.ExecuteScalar<long>(LedgerSql.ProviderEventSeen, new { id = d.id, p = e.ProviderEventId }, tx) > 0)
+            return new(EventResult.Duplicate, current);
+
+        var earlier = e.Attempt is { } a && a < d.attempt;
+        var changed = !earlier && e.Status is { } incoming && StatusPrecedence.Changes(current, DbTime.At(d.status_at), incoming, e.OccurredAt);
+        var detail = earlier ? $"{e.Detail} (about attempt {e.Attempt}; the delivery is on attempt {d.attempt}, so its status stays)" : e.Detail;
+        var nowAt = time.GetUtcNow();
+        var now = DbTime.Ms(nowAt);
+        InsertEvents(c, tx, [new(d.school_id, d.contact_id, d.id, d.announcement_id, d.channel, earlier ? e.Attempt : d.attempt, e.Status,
+            changed, e.Source, detail, e.ProviderEventId, DbTime.Ms(e.OccurredAt), e.MessageId, e.Actor)]);
+        if (changed)
+        {
+            var next = e.Status!.Value;
+            var (nextTry, settles) = next != DeliveryStatus.SoftBounce ? ((long?)null, 0)
+                : e.NextTryAt is { } retry ? (DbTime.Ms(retry), 0)
+                : (DbTime.Ms(nowAt + _settleAfter), 1);
+            c.Execute(LedgerSql.RecordStatus, new
+            {
+                status = next.Name(), at = DbTime.Ms(e.OccurredAt), reason = Truncate(e.Reason ?? e.Detail, 1000), next = nextTry, settles, id = d.id,
+            }, tx);
+            AddCounts(c, tx, [(d.announcement_id, d.channel, current.Name(), -1), (d.announcement_id, d.channel, next.Name(), +1)]);
+        }
+        // An earlier attempt may have gone to an address the contact has since corrected, so its hard bounce does not
+        // fail today's address; a spam complaint still suppresses it: a person who complained is not mailed again.
+        if (e.BlamesAddress && e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null
+            && (!earlier || state == AddressState.Suppressed))
+            MarkAddress(c, tx, d.school_id, d.channel, d.address, state, e.Reason ?? e.Detail, d.id, now);
+        return new(changed ? EventResult.Changed : EventResult.Logged, changed ? e.Status : current);
+    }
+
+    /// <summary>Counts a recorded event in the metrics.</summary>
+    private static void Count(DeliveryEvent e, RecordOutcome outcome)
+    {
+        if (outcome.Result == EventResult.Duplicate)
+            HeraldMetrics.DuplicateEvents.WithLabels(e.Source.Name()).Inc();
+        else if (outcome.Result != EventResult.UnknownDelivery)
+            HeraldMetrics.EventsRecorded.WithLabels(e.Status?.Name() ?? "none", e.Source.Name(),
+                outcome.Result == EventResult.Changed ? "true" : "false").Inc();
+    }
+
+    // ========================================================================================== mark address
+
+    private static void MarkAddress(DbConnection c, DbTransaction tx, long schoolId, string channel, string address, AddressState state,
+        string? reason, long? deliveryId, long now)
+    {
+        var name = state == AddressState.Failed ? "failed" : "suppressed";
+        var key = AddressKey.Of(channel, address);
+        var why = Truncate(reason, 1000);
+        if (c.Execute(LedgerSql.MarkAddress, new { schoolId, channel, address = key, state = name, reason = why, deliveryId, now }, tx) == 0) return;
+        c.Execute(LedgerSql.AddressHistory, new { schoolId, channel, address = key, change = name, by = "herald", why, now }, tx);
+        HeraldMetrics.AddressesBlocked.WithLabels(channel, name).Inc();
+    }
+
+    // ========================================================================================= reset address
+
+    /// <summary>Support lifts a failed or suppressed address (in one school, or every school that marked it): the
+    /// history says who and why, and so does the full log of every contact with that address.</summary>
+    public ResetResult ResetAddress(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null)
+    {
+        var now = DbTime.Ms(time.GetUtcNow());
+        var ch = channel.Name();
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var schools = c.Query<long>(LedgerSql.SchoolsMarking, new { channel = ch, address, schoolId }, tx).ToList();
+        var events = new List<EventRow>();
+        foreach (var s in schools)
+        {
+            c.Execute(LedgerSql.DeleteAddressState, new { schoolId = s, channel = ch, address }, tx);
+            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why, now }, tx);
+            var contacts = c.Query<long>(LedgerSql.ContactsWithAddress.Replace("{column}", channel == Channel.Email ? "email" : "mobile"),
+                new { schoolId = s, address, channel = ch }, tx);
+            events.AddRange(contacts.Select(contact => new EventRow(s, contact, null, null, ch, null, null, false, EventSource.Support,
+                $"address {address} reset by {by}: {why}", null, now, Actor: actor)));
+        }
+        InsertEvents(c, tx, events);
+        tx.Commit();
+        return new(address, ch, schools);
+    }
+
+    // ============================================================================================== helpers
+
+    private void InsertEvents(DbConnection c, DbTransaction tx, IReadOnlyList<EventRow> events)
+    {
+        var recordedAt = DbTime.Ms(time.GetUtcNow());
+        // Groups stay well under both engines' parameter limits (15 per row).
+        foreach (var chunk in events.Chunk(500))
+        {
+            var values = new Values();
+            foreach (var e in chunk)
+                values.Row(e.SchoolId, Big(e.ContactId), Big(e.DeliveryId), Big(e.AnnouncementId), e.Channel, Big(e.Attempt), e.Status?.Name(), e.Changed ? 1 : 0,
+                    e.Source.Name(), Truncate(e.Detail, 8000), e.ProviderEventId, e.OccurredAt, recordedAt, e.MessageId, Truncate(e.Actor, 200));
+            c.Execute(values.Fill(LedgerSql.InsertEvents), values.Parameters, tx);
+        }
+    }
+
+    /// <summary>Adds the deltas, summed per counter first: one row per key (PostgreSQL refuses a key twice in one upsert).</summary>
+    private static void AddCounts(DbConnection c, DbTransaction tx, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
+    {
+        var sums = deltas.GroupBy(d => (d.Announcement, d.Channel, d.Status)).Select(g => (g.Key, N: g.Sum(x => x.Delta))).Where(x => x.N != 0).ToList();
+        if (sums.Count == 0) return;
+        var values = new Values();
+        foreach (var (key, n) in sums) values.Row(key.Announcement, key.Channel, key.Status, n);
+        c.Execute(values.Fill(LedgerSql.AddCounts), values.Parameters, tx);
+    }
+
+    private string Fill(string sql) => sql
+        .Replace("{db_now}", db.NowMs)
+        .Replace("{for_update}", db.ForUpdate)
+        .Replace("{skip_locked}", db.ForUpdateSkipLocked);
+
+    internal static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+
+    /// <summary>A number that may be null, typed as BIGINT either way.</summary>
+    private sealed record BigCell(long? Value);
+
+    private static BigCell Big(long? value) => new(value);
+
+    /// <summary>The rows of a multi-row VALUES, as parameters. Numbers are cast to BIGINT so that PostgreSQL types a
+    /// column the same whether its first value is a number or null.</summary>
+    private sealed class Values
+    {
+        private readonly System.Text.StringBuilder _sql = new();
+        public DynamicParameters Parameters { get; } = new();
+        public int Count { get; private set; }
+
+        public void Row(params object?[] cells)
+        {
+            _sql.Append(Count == 0 ? "(" : ", (");
+            for (var i = 0; i < cells.Length; i++)
+            {
+                var name = $"v{Count}_{i}";
+                if (i > 0) _sql.Append(", ");
+                switch (cells[i])
+                {
+                    case long or int:
+                        Parameters.Add(name, Convert.ToInt64(cells[i]), DbType.Int64);
+                        _sql.Append($"CAST(@{name} AS BIGINT)");
+                        break;
+                    case BigCell big:
+                        Parameters.Add(name, big.Value, DbType.Int64);
+                        _sql.Append($"CAST(@{name} AS BIGINT)");
+                        break;
+                    case null:
+                        // A null text: typed as a string, which every text column takes.
+                        Parameters.Add(name, null, DbType.String);
+                        _sql.Append($"@{name}");
+                        break;
+                    default:
+                        Parameters.Add(name, cells[i]);
+                        _sql.Append($"@{name}");
+                        break;
+                }
+            }
+            _sql.Append(')');
+            Count++;
+        }
+
+        public string Fill(string sql) => sql.Replace("{rows}", _sql.ToString());
+    }
+}

@@ -1,0 +1,128 @@
+namespace Herald.Deliveries;
+
+/// <summary>
+/// Every statement that writes the ledger's five tables (deliveries, events, announcement_counts, address_states,
+/// address_history), by name: read top to bottom, this is the spec of what a delivery's state can do. Placeholders
+/// in braces are filled by <see cref="DeliveryLedger"/>: <c>{db_now}</c> the database's clock in Unix ms,
+/// <c>{for_update}</c> / <c>{skip_locked}</c> row locks (PostgreSQL; SQLite's write transaction is already
+/// exclusive), <c>{ids}</c> an id list, <c>{rows}</c> the rows of a multi-row VALUES.
+/// </summary>
+internal static class LedgerSql
+{
+    // ---- open: the first decisions of a send -------------------------------------------------------------------
+
+    /// <summary>One delivery per recipient and channel. A retried send (after a crash part-way through the fan-out)
+    /// meets the rows it already made and skips them: no recipient gets two deliveries.</summary>
+    public const string OpenDeliveries = """
+        INSERT INTO deliveries (school_id, announcement_id, contact_id, channel, address, status, status_at, reason, next_try_at)
+        VALUES {rows}
+        ON CONFLICT (announcement_id, contact_id, channel) DO NOTHING
+        RETURNING id, contact_id, channel
+        """;
+
+    // ---- restart: a resend's new attempt -----------------------------------------------------------------------
+
+    /// <summary>A new attempt of the same delivery: its tries, claim, settle deadline and Message-ID start over.</summary>
+    public const string RestartDelivery = """
+        UPDATE deliveries SET attempt = @attempt, address = @address, status = @status, status_at = @now, reason = @reason,
+            tries = 0, first_try_at = NULL, next_try_at = @next, claimed_until = NULL, claim_token = NULL, settles = 0,
+            message_id = NULL, resent_at = @now, resent_by = @by
+        WHERE id = @id
+        """;
+
+    // ---- claim: a lease with a fencing token --------------------------------------------------------------------
+
+    /// <summary>Due deliveries (queued, or soft-bounced with a retry or settle deadline due) that no live claim holds.
+    /// The lease runs on the database's clock, so processes on machines whose clocks differ agree on when it lapses;
+    /// the schedule (<c>next_try_at</c>) runs on Herald's clock. A settle deadline is not a try.</summary>
+    public const string ClaimDue = """
+        UPDATE deliveries SET claimed_until = {db_now} + @leaseMs, claim_token = @token,
+            tries = tries + 1 - settles, first_try_at = COALESCE(first_try_at, @now)
+        WHERE id IN (SELECT id FROM deliveries
+                     WHERE status IN ('queued', 'soft_bounce') AND next_try_at <= @now
+                       AND (claimed_until IS NULL OR claimed_until < {db_now})
+                     ORDER BY next_try_at, id LIMIT @n{skip_locked})
+        RETURNING id, school_id, announcement_id, contact_id, channel, address, attempt, tries, first_try_at, settles
+        """;
+
+    // ---- complete: the transport's answers to a claim -----------------------------------------------------------
+
+    /// <summary>The deliveries of a group, locked in id order before anything else, so that a webhook recording
+    /// feedback for one of them cannot deadlock with the group on PostgreSQL.</summary>
+    public const string LockDeliveries = """
+        SELECT id, school_id, announcement_id, contact_id, channel, address, status, status_at, attempt, claim_token
+        FROM deliveries WHERE id {ids} ORDER BY id{for_update}
+        """;
+
+    /// <summary>A whole group's answers in one statement. Completing always releases the claim and writes the next
+    /// try (or none, for a final status), whether or not the status itself changes: a second soft bounce keeps its
+    /// status but moves its next try. Only rows still held by the completing claim's token are touched (the fence).</summary>
+    public const string CompleteMany = """
+        WITH v (id, token, status, status_at, reason, next_try_at, tries_back, message_id) AS (VALUES {rows})
+        UPDATE deliveries SET status = v.status, status_at = v.status_at, reason = v.reason, next_try_at = v.next_try_at,
+            tries = deliveries.tries - v.tries_back, message_id = COALESCE(v.message_id, deliveries.message_id),
+            settles = 0, claim_token = NULL, claimed_until = NULL
+        FROM v WHERE deliveries.id = v.id AND deliveries.claim_token = v.token
+        """;
+
+    // ---- record: feedback -----------------------------------------------------------------------------------------
+
+    public const string LockDelivery = """
+        SELECT id, school_id, announcement_id, contact_id, channel, address, status, status_at, attempt, claim_token
+        FROM deliveries WHERE id = @id{for_update}
+        """;
+
+    public const string ProviderEventSeen = "SELECT COUNT(*) FROM events WHERE delivery_id = @id AND provider_event_id = @p";
+
+    /// <summary>Feedback moved the status. The claim is left alone: a send in flight completes under its own token
+    /// and then meets this status through the precedence table.</summary>
+    public const string RecordStatus = """
+        UPDATE deliveries SET status = @status, status_at = @at, reason = @reason, next_try_at = @next, settles = @settles
+        WHERE id = @id
+        """;
+
+    // ---- the log and the counters, shared by every operation ----------------------------------------------------
+
+    /// <summary>The full log: every operation appends here, one multi-row statement per group.</summary>
+    public const string InsertEvents = """
+        INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source,
+            detail, provider_event_id, occurred_at, recorded_at, message_id, actor)
+        VALUES {rows}
+        """;
+
+    /// <summary>The report's counters, moved in the same transaction as the statuses they count.</summary>
+    public const string AddCounts = """
+        INSERT INTO announcement_counts (announcement_id, channel, status, n) VALUES {rows}
+        ON CONFLICT (announcement_id, channel, status) DO UPDATE SET n = announcement_counts.n + excluded.n
+        """;
+
+    // ---- mark address / reset address ----------------------------------------------------------------------------
+
+    /// <summary>A suppression (spam) is the stronger state: a later hard bounce does not turn it back into failed.</summary>
+    public const string MarkAddress = """
+        INSERT INTO address_states (school_id, channel, address, state, reason, delivery_id, since)
+        VALUES (@schoolId, @channel, @address, @state, @reason, @deliveryId, @now)
+        ON CONFLICT (school_id, channel, address) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+            delivery_id = excluded.delivery_id, since = excluded.since
+        WHERE address_states.state <> 'suppressed' AND address_states.state <> excluded.state
+        """;
+
+    public const string AddressHistory = """
+        INSERT INTO address_history (school_id, channel, address, change, by_whom, why, at)
+        VALUES (@schoolId, @channel, @address, @change, @by, @why, @now)
+        """;
+
+    public const string BlockedIn = "SELECT school_id, channel, address FROM address_states WHERE address {ids}";
+
+    public const string SchoolsMarking = """
+        SELECT school_id FROM address_states WHERE channel = @channel AND address = @address AND (@schoolId IS NULL OR school_id = @schoolId)
+        """;
+
+    public const string DeleteAddressState = "DELETE FROM address_states WHERE school_id = @schoolId AND channel = @channel AND address = @address";
+
+    /// <summary>Every contact whose profile or deliveries hold the address: each gets the reset in its full log.</summary>
+    public const string ContactsWithAddress = """
+        SELECT id FROM contacts WHERE school_id = @schoolId AND LOWER({column}) = LOWER(@address)
+        UNION SELECT contact_id FROM deliveries WHERE school_id = @schoolId AND channel = @channel AND address = @address
+        """;
+}
