@@ -17,8 +17,9 @@ public sealed class AddressReset(Database db, DeliveryLedger ledger)
         ? Core.Sending.AddressKey.Of(channel, Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw)
         : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
 
-    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null) =>
-        ledger.ResetAddress(address, channel, by, why, schoolId);
+    /// <param name="actor">The API key (its name) that asked, kept in each contact's log.</param>
+    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null) =>
+        ledger.ResetAddress(address, channel, by, why, schoolId, actor);
 
     /// <summary>The current state of an address in each school that marked it.</summary>
     public IReadOnlyList<(long SchoolId, string State, string? Reason, DateTimeOffset Since)> States(string address, Channel channel)

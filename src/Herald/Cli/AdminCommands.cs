@@ -168,7 +168,7 @@ public static class AdminCommands
             var table = new Table().AddColumns("when", "announcement", "channel", "attempt", "status", "source", "detail");
             foreach (var e in entries.Items)
                 table.AddRow(Markup.Escape(e.At.ToString("u")), e.AnnouncementId?.ToString() ?? "", e.Channel ?? "", e.Attempt?.ToString() ?? "",
-                    Markup.Escape((e.Status ?? "") + (e.ChangedStatus || e.Status is null ? "" : " (no change)")), e.Source, Markup.Escape(e.Detail ?? ""));
+                    Markup.Escape((e.Status ?? "") + (e.ChangedStatus || e.Status is null ? "" : " (no change)")), Markup.Escape(e.Actor is null ? e.Source : $"{e.Source} ({e.Actor})"), Markup.Escape(e.Detail ?? ""));
             Console(output).Write(table);
             return 0;
         }));

@@ -98,7 +98,7 @@ public static class EventsApi
             if (input.ResendDroppedDays is < 1 or > 365) problems.Add(new("resendDroppedDays", "must be between 1 and 365"));
             if (problems.Count > 0) return Problems.Invalid(problems);
             var address = AddressReset.Normalise(input.Address!, channel);
-            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School);
+            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School, http.Caller().KeyName);
             if (r.Schools.Count == 0) return Problems.NotFound($"failed or suppressed {channel.Name()} address '{address}'");
             var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim()) : [];
             return TypedResults.Ok(new ResetAnswer(r, resends));

@@ -18,8 +18,13 @@ public sealed record AnnouncementReport(long AnnouncementId, string Subject, str
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Counts, long QueuedTooLong, PagedList<RecipientLine> Recipients);
 
 /// <summary>One entry of a contact's full log.</summary>
+/// <param name="Detail">Raw detail: for feedback, the provider's or the remote server's own text. Untrusted: escape it
+/// wherever it is shown as HTML.</param>
+/// <param name="Actor">The API key (its name) that wrote the event, for events posted through the API and resets.</param>
+/// <param name="MessageId">The Message-ID of the attempt, on the transport's answer to it.</param>
 public sealed record LogEntry(long Id, DateTimeOffset At, DateTimeOffset RecordedAt, long? AnnouncementId, long? DeliveryId, string? Channel,
-    int? Attempt, string? Status, bool ChangedStatus, string Source, string? Detail, string? ProviderEventId);
+    int? Attempt, string? Status, bool ChangedStatus, string Source, string? Detail, string? ProviderEventId, string? Actor = null,
+    string? MessageId = null);
 
 /// <summary>Reads behind the report, the full log and the stuck-queue alert.</summary>
 public sealed class ReportQueries(Database db, TimeProvider time, IOptions<HeraldOptions> options)
@@ -99,6 +104,8 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
         public string source { get; set; } = "";
         public string? detail { get; set; }
         public string? provider_event_id { get; set; }
+        public string? actor { get; set; }
+        public string? message_id { get; set; }
     }
 
     /// <summary>Every event of a contact across announcements and channels, oldest first; null when not this school's contact.</summary>
@@ -113,7 +120,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
             "SELECT * FROM events WHERE contact_id = @contactId AND school_id = @schoolId ORDER BY occurred_at, id LIMIT @pageSize OFFSET @offset",
             new { contactId, schoolId, pageSize, offset = (page - 1) * pageSize });
         return new(page, pageSize, total, rows.Select(r => new LogEntry(r.id, DbTime.At(r.occurred_at), DbTime.At(r.recorded_at), r.announcement_id,
-            r.delivery_id, r.channel, (int?)r.attempt, r.status, r.changed == 1, r.source, r.detail, r.provider_event_id)).ToList());
+            r.delivery_id, r.channel, (int?)r.attempt, r.status, r.changed == 1, r.source, r.detail, r.provider_event_id, r.actor, r.message_id)).ToList());
     }
 
     /// <summary>Deliveries queued longer than the alert threshold, across all schools, and the oldest one's time.</summary>
