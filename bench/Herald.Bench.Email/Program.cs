@@ -2,6 +2,8 @@
 // sink, timed from the send request until the report counts all N as sent. bench/email.sh runs it next to Postfix's
 // smtp-source against the same sink and prints both rates and the ratio.
 // usage: Herald.Bench.Email HOST PORT N [CONNECTIONS] [sqlite|postgres CONNECTION-STRING]
+// BENCH_PROCESSES=2: a second Herald process (this program with BENCH_DISPATCH_ONLY=1) dispatches from the same
+// database during the timed run, as a second `herald serve` would.
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -17,7 +19,9 @@ if (args.Length < 3) { Console.Error.WriteLine("usage: Herald.Bench.Email HOST P
 var (host, port, n) = (args[0], args[1], int.Parse(args[2]));
 var connections = args.Length > 3 ? args[3] : "8";
 var provider = args.Length > 4 ? args[4] : "sqlite";
-var data = Directory.CreateTempSubdirectory("herald-bench-email-").FullName;
+var dispatchOnly = Environment.GetEnvironmentVariable("BENCH_DISPATCH_ONLY") == "1";
+// The second process shares the first one's data folder, hence its SQLite file.
+var data = dispatchOnly ? Environment.GetEnvironmentVariable("BENCH_DATA")! : Directory.CreateTempSubdirectory("herald-bench-email-").FullName;
 try
 {
     var settings = new Dictionary<string, string?>
@@ -40,6 +44,14 @@ try
     };
     await using var app = HeraldApp.Build([], c => c.AddInMemoryCollection(settings));
     await app.StartAsync();
+    if (dispatchOnly)
+    {
+        // Dispatch until the first process closes our standard input, then stop gracefully (sends finish, answers recorded).
+        Console.WriteLine("ready");
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+        return 0;
+    }
     var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     if (Environment.GetEnvironmentVariable("BENCH_TRANSPORT_ONLY") == "1")
     {
@@ -91,6 +103,18 @@ try
     created.EnsureSuccessStatusCode();
     var id = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
 
+    Process? second = null;
+    if (Environment.GetEnvironmentVariable("BENCH_PROCESSES") == "2")
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["BENCH_DISPATCH_ONLY"] = "1";
+        start.Environment["BENCH_DATA"] = data;
+        start.Environment.Remove("BENCH_PROCESSES");
+        second = Process.Start(start)!;
+        if (await second.StandardOutput.ReadLineAsync() != "ready") throw new InvalidOperationException("the second process did not start");
+    }
+
     var sw = Stopwatch.StartNew();
     (await http.PostAsync($"api/v1/announcements/{id}/send", null)).EnsureSuccessStatusCode();
     var decided = sw.Elapsed;
@@ -106,7 +130,13 @@ try
     sw.Stop();
     var sent = counts["sent"]?.GetValue<long>() ?? 0;
     if (sent != n) throw new InvalidOperationException($"expected {n} sent, report says {counts.ToJsonString()}");
-    Console.WriteLine($"herald\t{n}\t{sw.Elapsed.TotalSeconds:F2}\t{n / sw.Elapsed.TotalSeconds:F0}");
+    var label = $"herald-{provider}-{(second is null ? 1 : 2)}p";
+    Console.WriteLine($"{label}\t{n}\t{sw.Elapsed.TotalSeconds:F2}\t{n / sw.Elapsed.TotalSeconds:F0}");
+    if (second is not null)
+    {
+        second.StandardInput.Close();
+        await second.WaitForExitAsync();
+    }
     // The send request itself (deciding and queueing N deliveries) is part of the figure above; shown apart here.
     var dispatch = sw.Elapsed - decided;
     Console.Error.WriteLine($"herald: send request (decide + queue) {decided.TotalSeconds:F2} s, dispatch {dispatch.TotalSeconds:F2} s " +
@@ -117,5 +147,5 @@ try
 finally
 {
     Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-    Directory.Delete(data, true);
+    if (!dispatchOnly) Directory.Delete(data, true);
 }

@@ -15,7 +15,7 @@ public static class StaffGuidance
         [DeliveryStatus.Delivered] = new("The receiving server took it.", null),
         [DeliveryStatus.Opened] = new("The recipient opened it.", null),
         [DeliveryStatus.Clicked] = new("The recipient followed a link in it.", null),
-        [DeliveryStatus.SoftBounce] = new("The receiving server refused for now; Herald keeps retrying.",
+        [DeliveryStatus.SoftBounce] = new("The receiving server refused for now; Herald tries again on a schedule (or waits for the mail server's final report) and says so here if it gives up.",
             "Ask the recipient to add the school's sender address to their trusted senders."),
         [DeliveryStatus.HardBounce] = new("The address does not work.", "Ask for an alternative address."),
         [DeliveryStatus.Rejected] = new("Refused for policy, reputation or spam reasons, or retries ran out.",

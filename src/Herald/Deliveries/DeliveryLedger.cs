@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using System.Security.Cryptography;
 using Dapper;
@@ -56,10 +55,10 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions
         var tally = new Dictionary<(Channel, DeliveryStatus), int>();
         if (chunk.Count == 0) return tally;
         var now = DbTime.Ms(time.GetUtcNow());
-        var values = new Values();
+        var values = new Rows(db, LedgerSql.OpenColumns);
         foreach (var d in chunk)
-            values.Row(schoolId, announcementId, d.ContactId, d.Channel.Name(), d.Address, d.Status.Name(), now, d.Reason,
-                Big(d.Status == DeliveryStatus.Queued ? now : null));
+            values.Add(schoolId, announcementId, d.ContactId, d.Channel.Name(), d.Address, d.Status.Name(), now, d.Reason,
+                d.Status == DeliveryStatus.Queued ? now : null);
         var created = c.Query<(long Id, long ContactId, string Channel)>(values.Fill(LedgerSql.OpenDeliveries), values.Parameters, tx)
             .ToDictionary(x => (x.ContactId, x.Channel), x => x.Id);
         var events = new List<EventRow>();
@@ -152,7 +151,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions
         var results = new List<CompletionResult>(group.Count);
         var events = new List<EventRow>();
         var counts = new List<(long, string, string, long)>();
-        var update = new Values();
+        var update = new Rows(db, LedgerSql.CompleteColumns);
         var marks = new List<(Row Row, AddressState State, string? Why)>();
         foreach (var done in group)
         {
@@ -176,9 +175,9 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions
                 || StatusPrecedence.Changes(current, DbTime.At(row.status_at), done.Status, done.At);
             var status = applies ? done.Status : current;
             var changed = status != current;
-            update.Row(row.id, done.Token, status.Name(), applies ? DbTime.Ms(done.At) : row.status_at,
+            update.Add(row.id, done.Token, status.Name(), applies ? DbTime.Ms(done.At) : row.status_at,
                 applies ? Truncate(done.Reason ?? done.Detail, 1000) : null,
-                Big(applies && status == DeliveryStatus.SoftBounce ? DbTime.Ms(done.NextTryAt ?? nowAt) : null),
+                applies && status == DeliveryStatus.SoftBounce ? DbTime.Ms(done.NextTryAt ?? nowAt) : null,
                 done.Untried ? 1 : 0, done.MessageId);
             events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, attempt, done.Status, changed,
                 done.Source, done.Detail, null, DbTime.Ms(done.At), done.MessageId));
@@ -238,8 +237,13 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions
             return new(EventResult.Duplicate, current);
 
         var earlier = e.Attempt is { } a && a < d.attempt;
-        var changed = !earlier && e.Status is { } incoming && StatusPrecedence.Changes(current, DbTime.At(d.status_at), incoming, e.OccurredAt);
-        var detail = earlier ? $"{e.Detail} (about attempt {e.Attempt}; the delivery is on attempt {d.attempt}, so its status stays)" : e.Detail;
+        // 'sent' and 'soft_bounce' say a message went out: feedback cannot claim that for a delivery Herald has not sent
+        // yet (it would never be sent, or settle as sent with nothing sent). Failures and receipts still count.
+        var unsent = current == DeliveryStatus.Queued && e.Status is DeliveryStatus.Sent or DeliveryStatus.SoftBounce;
+        var changed = !earlier && !unsent && e.Status is { } incoming && StatusPrecedence.Changes(current, DbTime.At(d.status_at), incoming, e.OccurredAt);
+        var detail = earlier ? $"{e.Detail} (about attempt {e.Attempt}; the delivery is on attempt {d.attempt}, so its status stays)"
+            : unsent ? $"{e.Detail} (the delivery has not been sent yet; Herald's dispatcher decides when it is, so its status stays)"
+            : e.Detail;
         var nowAt = time.GetUtcNow();
         var now = DbTime.Ms(nowAt);
         InsertEvents(c, tx, [new(d.school_id, d.contact_id, d.id, d.announcement_id, d.channel, earlier ? e.Attempt : d.attempt, e.Status,
@@ -318,24 +322,21 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions
     private void InsertEvents(DbConnection c, DbTransaction tx, IReadOnlyList<EventRow> events)
     {
         var recordedAt = DbTime.Ms(time.GetUtcNow());
-        // Groups stay well under both engines' parameter limits (15 per row).
-        foreach (var chunk in events.Chunk(500))
-        {
-            var values = new Values();
-            foreach (var e in chunk)
-                values.Row(e.SchoolId, Big(e.ContactId), Big(e.DeliveryId), Big(e.AnnouncementId), e.Channel, Big(e.Attempt), e.Status?.Name(), e.Changed ? 1 : 0,
-                    e.Source.Name(), Truncate(e.Detail, 8000), e.ProviderEventId, e.OccurredAt, recordedAt, e.MessageId, Truncate(e.Actor, 200));
-            c.Execute(values.Fill(LedgerSql.InsertEvents), values.Parameters, tx);
-        }
+        if (events.Count == 0) return;
+        var values = new Rows(db, LedgerSql.EventColumns);
+        foreach (var e in events)
+            values.Add(e.SchoolId, e.ContactId, e.DeliveryId, e.AnnouncementId, e.Channel, e.Attempt, e.Status?.Name(), e.Changed ? 1 : 0,
+                e.Source.Name(), Truncate(e.Detail, 8000), e.ProviderEventId, e.OccurredAt, recordedAt, e.MessageId, Truncate(e.Actor, 200));
+        c.Execute(values.Fill(LedgerSql.InsertEvents), values.Parameters, tx);
     }
 
     /// <summary>Adds the deltas, summed per counter first: one row per key (PostgreSQL refuses a key twice in one upsert).</summary>
-    private static void AddCounts(DbConnection c, DbTransaction tx, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
+    private void AddCounts(DbConnection c, DbTransaction tx, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
     {
         var sums = deltas.GroupBy(d => (d.Announcement, d.Channel, d.Status)).Select(g => (g.Key, N: g.Sum(x => x.Delta))).Where(x => x.N != 0).ToList();
         if (sums.Count == 0) return;
-        var values = new Values();
-        foreach (var (key, n) in sums) values.Row(key.Announcement, key.Channel, key.Status, n);
+        var values = new Rows(db, LedgerSql.CountColumns);
+        foreach (var (key, n) in sums) values.Add(key.Announcement, key.Channel, key.Status, n);
         c.Execute(values.Fill(LedgerSql.AddCounts), values.Parameters, tx);
     }
 
@@ -346,51 +347,24 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions
 
     internal static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
 
-    /// <summary>A number that may be null, typed as BIGINT either way.</summary>
-    private sealed record BigCell(long? Value);
-
-    private static BigCell Big(long? value) => new(value);
-
-    /// <summary>The rows of a multi-row VALUES, as parameters. Numbers are cast to BIGINT so that PostgreSQL types a
-    /// column the same whether its first value is a number or null.</summary>
-    private sealed class Values
+    /// <summary>A group's rows for one statement, passed as one JSON parameter and read back as a table <c>v</c> with
+    /// typed columns (<c>jsonb_to_recordset</c> on PostgreSQL, <c>json_each</c> on SQLite).</summary>
+    private sealed class Rows(Database db, (string Name, string Type)[] columns)
     {
-        private readonly System.Text.StringBuilder _sql = new();
-        public DynamicParameters Parameters { get; } = new();
-        public int Count { get; private set; }
+        private readonly List<Dictionary<string, object?>> _rows = [];
+        public int Count => _rows.Count;
 
-        public void Row(params object?[] cells)
+        public void Add(params object?[] cells)
         {
-            _sql.Append(Count == 0 ? "(" : ", (");
-            for (var i = 0; i < cells.Length; i++)
-            {
-                var name = $"v{Count}_{i}";
-                if (i > 0) _sql.Append(", ");
-                switch (cells[i])
-                {
-                    case long or int:
-                        Parameters.Add(name, Convert.ToInt64(cells[i]), DbType.Int64);
-                        _sql.Append($"CAST(@{name} AS BIGINT)");
-                        break;
-                    case BigCell big:
-                        Parameters.Add(name, big.Value, DbType.Int64);
-                        _sql.Append($"CAST(@{name} AS BIGINT)");
-                        break;
-                    case null:
-                        // A null text: typed as a string, which every text column takes.
-                        Parameters.Add(name, null, DbType.String);
-                        _sql.Append($"@{name}");
-                        break;
-                    default:
-                        Parameters.Add(name, cells[i]);
-                        _sql.Append($"@{name}");
-                        break;
-                }
-            }
-            _sql.Append(')');
-            Count++;
+            var row = new Dictionary<string, object?>(columns.Length);
+            for (var i = 0; i < columns.Length; i++) row[columns[i].Name] = cells[i];
+            _rows.Add(row);
         }
 
-        public string Fill(string sql) => sql.Replace("{rows}", _sql.ToString());
+        public object Parameters => new { rows = System.Text.Json.JsonSerializer.Serialize(_rows) };
+
+        public string Fill(string sql) => sql.Replace("{rows}", db.Provider == DatabaseProvider.Postgres
+            ? $"jsonb_to_recordset(CAST(@rows AS jsonb)) AS v({string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"))})"
+            : $"(SELECT {string.Join(", ", columns.Select(c => $"json_extract(value, '$.{c.Name}') AS {c.Name}"))} FROM json_each(@rows)) AS v");
     }
 }

@@ -5,17 +5,23 @@ namespace Herald.Deliveries;
 /// address_history), by name: read top to bottom, this is the spec of what a delivery's state can do. Placeholders
 /// in braces are filled by <see cref="DeliveryLedger"/>: <c>{db_now}</c> the database's clock in Unix ms,
 /// <c>{for_update}</c> / <c>{skip_locked}</c> row locks (PostgreSQL; SQLite's write transaction is already
-/// exclusive), <c>{ids}</c> an id list, <c>{rows}</c> the rows of a multi-row VALUES.
+/// exclusive), <c>{ids}</c> an id list, <c>{rows}</c> a group's rows as a table <c>v</c> with the columns named
+/// beside each statement (passed as one JSON parameter: a statement's cost does not grow with thousands of
+/// parameters, and a group of any size is one statement).
 /// </summary>
 internal static class LedgerSql
 {
+    public static readonly (string Name, string Type)[] OpenColumns =
+        [("school_id", "BIGINT"), ("announcement_id", "BIGINT"), ("contact_id", "BIGINT"), ("channel", "TEXT"), ("address", "TEXT"),
+         ("status", "TEXT"), ("status_at", "BIGINT"), ("reason", "TEXT"), ("next_try_at", "BIGINT")];
+
     // ---- open: the first decisions of a send -------------------------------------------------------------------
 
     /// <summary>One delivery per recipient and channel. A retried send (after a crash part-way through the fan-out)
     /// meets the rows it already made and skips them: no recipient gets two deliveries.</summary>
     public const string OpenDeliveries = """
         INSERT INTO deliveries (school_id, announcement_id, contact_id, channel, address, status, status_at, reason, next_try_at)
-        VALUES {rows}
+        SELECT school_id, announcement_id, contact_id, channel, address, status, status_at, reason, next_try_at FROM {rows} WHERE true
         ON CONFLICT (announcement_id, contact_id, channel) DO NOTHING
         RETURNING id, contact_id, channel
         """;
@@ -57,12 +63,15 @@ internal static class LedgerSql
     /// <summary>A whole group's answers in one statement. Completing always releases the claim and writes the next
     /// try (or none, for a final status), whether or not the status itself changes: a second soft bounce keeps its
     /// status but moves its next try. Only rows still held by the completing claim's token are touched (the fence).</summary>
+    public static readonly (string Name, string Type)[] CompleteColumns =
+        [("id", "BIGINT"), ("token", "TEXT"), ("status", "TEXT"), ("status_at", "BIGINT"), ("reason", "TEXT"), ("next_try_at", "BIGINT"),
+         ("tries_back", "BIGINT"), ("message_id", "TEXT")];
+
     public const string CompleteMany = """
-        WITH v (id, token, status, status_at, reason, next_try_at, tries_back, message_id) AS (VALUES {rows})
         UPDATE deliveries SET status = v.status, status_at = v.status_at, reason = v.reason, next_try_at = v.next_try_at,
             tries = deliveries.tries - v.tries_back, message_id = COALESCE(v.message_id, deliveries.message_id),
             settles = 0, claim_token = NULL, claimed_until = NULL
-        FROM v WHERE deliveries.id = v.id AND deliveries.claim_token = v.token
+        FROM {rows} WHERE deliveries.id = v.id AND deliveries.claim_token = v.token
         """;
 
     // ---- record: feedback -----------------------------------------------------------------------------------------
@@ -84,15 +93,25 @@ internal static class LedgerSql
     // ---- the log and the counters, shared by every operation ----------------------------------------------------
 
     /// <summary>The full log: every operation appends here, one multi-row statement per group.</summary>
+    public static readonly (string Name, string Type)[] EventColumns =
+        [("school_id", "BIGINT"), ("contact_id", "BIGINT"), ("delivery_id", "BIGINT"), ("announcement_id", "BIGINT"), ("channel", "TEXT"),
+         ("attempt", "BIGINT"), ("status", "TEXT"), ("changed", "BIGINT"), ("source", "TEXT"), ("detail", "TEXT"), ("provider_event_id", "TEXT"),
+         ("occurred_at", "BIGINT"), ("recorded_at", "BIGINT"), ("message_id", "TEXT"), ("actor", "TEXT")];
+
     public const string InsertEvents = """
         INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source,
             detail, provider_event_id, occurred_at, recorded_at, message_id, actor)
-        VALUES {rows}
+        SELECT school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source,
+            detail, provider_event_id, occurred_at, recorded_at, message_id, actor FROM {rows}
         """;
 
     /// <summary>The report's counters, moved in the same transaction as the statuses they count.</summary>
+    public static readonly (string Name, string Type)[] CountColumns =
+        [("announcement_id", "BIGINT"), ("channel", "TEXT"), ("status", "TEXT"), ("n", "BIGINT")];
+
     public const string AddCounts = """
-        INSERT INTO announcement_counts (announcement_id, channel, status, n) VALUES {rows}
+        INSERT INTO announcement_counts (announcement_id, channel, status, n)
+        SELECT announcement_id, channel, status, n FROM {rows} WHERE true
         ON CONFLICT (announcement_id, channel, status) DO UPDATE SET n = announcement_counts.n + excluded.n
         """;
 

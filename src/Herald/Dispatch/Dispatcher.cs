@@ -131,6 +131,10 @@ public sealed partial class Dispatcher(
                 messageId = message.MessageId;
                 result = await email.SendAsync(new OutgoingEmail(d.Id, d.Attempt, d.Tries, d.Address!, message, sendBy), stop);
             }
+            else if (time.GetUtcNow() > sendBy)
+                // Waited for a gateway slot (a slow gateway ahead of it) past the last moment to start: another worker may
+                // take it over now, so it is given back untried rather than risk sending it twice.
+                result = TransportResult.NotAttempted("a gateway slot");
             else
                 result = await sms.SendAsync(new OutgoingSms(d.Id, d.Attempt, d.Tries, d.Address!, a.SmsText ?? a.Text ?? "", school.Name, sendBy), stop);
         }
@@ -145,7 +149,8 @@ public sealed partial class Dispatcher(
             result = new TransportResult(DeliveryStatus.SoftBounce, $"transport error: {e.Message}", null, "4.4.1", "networkerror", BlamesAddress: false);
         }
         HeraldMetrics.TransportResults.WithLabels(d.Channel.Name(), result.Status.Name()).Inc();
-        return Outcome(claim, d, result, messageId);
+        // A message given back untried never left: its Message-ID must not tie any bounce to this attempt.
+        return Outcome(claim, d, result, result.Untried ? null : messageId);
     }
 
     private MimeKit.MimeMessage? Build(ClaimBatch claim, ClaimedDelivery d, School school, Announcement a, BatchContext context)

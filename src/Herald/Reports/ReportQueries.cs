@@ -52,7 +52,8 @@ public sealed class ReportQueries(Database db, TimeProvider time, IOptions<Heral
         using var c = db.Open();
         using var tx = db.BeginSnapshot(c);
         var a = c.QuerySingleOrDefault<(string Subject, string State, long? SentAt)>(
-            "SELECT subject, state, sent_at FROM announcements WHERE id = @announcementId AND school_id = @schoolId", new { announcementId, schoolId }, tx);
+            // 'sending' while a send's deliveries are still being opened (a crash part-way: sending it again finishes it).
+            "SELECT subject, CASE WHEN fanout_done = 0 THEN 'sending' ELSE state END AS state, sent_at FROM announcements WHERE id = @announcementId AND school_id = @schoolId", new { announcementId, schoolId }, tx);
         if (a == default) return null;
 
         // Counters are kept with every status change, so this reads a handful of rows whatever the table's size.

@@ -55,7 +55,9 @@ public sealed class Database
                         DataSource = Path.GetFullPath(Path.Combine(options.DataDirectory, "herald.db")),
                         Pooling = true,
                         ForeignKeys = true,
-                        DefaultTimeout = 30,
+                        // Microsoft.Data.Sqlite retries a locked statement itself until this (whole seconds); with
+                        // busy_timeout it bounds how long a write waits for another's lock (Herald:Database:BusyTimeout).
+                        DefaultTimeout = (int)Math.Ceiling(options.Database.BusyTimeout.TotalSeconds),
                     }.ToString();
                 }
                 return new Database(DatabaseProvider.Sqlite, cs, options.Database.BusyTimeout);

@@ -156,6 +156,24 @@ public class LedgerTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Feedback_cannot_say_that_a_delivery_Herald_has_not_sent_yet_was_sent_or_deferred(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync("not-yet@school.example");
+        var a = await h.Client.SendToAsync([contact]);
+        var delivery = (await h.Client.ReportAsync(a)).LineOf(contact)["deliveryId"]!.GetValue<long>();
+        foreach (var status in new[] { "sent", "soft_bounce" })
+        {
+            var answer = await h.Client.PostJson("api/v1/events", new { deliveryId = delivery, status }).ExpectAsync(HttpStatusCode.OK);
+            Assert.Equal(("logged", "queued"), (answer.Str("result"), answer.Str("status")));
+        }
+        // Still queued, so the dispatcher sends it once.
+        Assert.Equal(1, await h.Service<Dispatcher>().RunOnceAsync(CancellationToken.None));
+        Assert.Single(Directory.GetFiles(h.SandboxEmailFolder, $"{delivery}-*.eml"));
+        Assert.Equal("sent", (await h.Client.ReportAsync(a)).StatusOf(contact));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task A_school_keys_event_is_recorded_as_api_with_the_keys_name_and_cannot_claim_support_or_the_future(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
