@@ -1,5 +1,6 @@
 using Herald.Announcements;
 using Herald.Email;
+using Herald.Events; // TEMP(ledger)
 using Herald.Hosting;
 using Herald.Schools;
 using MimeKit;
@@ -8,7 +9,8 @@ namespace Herald.Dispatch;
 
 /// <summary>Builds the MIME message of one delivery: sender identity, alternatives, a unique Message-ID, and the
 /// RFC 2369 / RFC 8058 unsubscribe headers.</summary>
-public sealed class MessageBuilder(HeraldOptions options)
+// TEMP(ledger): the recorder only carries each message's Message-ID to its transport event, until the ledger records it itself.
+public sealed class MessageBuilder(HeraldOptions options, EventRecorder? ledger = null)
 {
     /// <summary>Signs unsubscribe tokens. A secret derived from the bounce token secret, so an unsubscribe link can never
     /// be replayed as a bounce return path or the other way round. Null without a token secret (sandbox).</summary>
@@ -29,9 +31,10 @@ public sealed class MessageBuilder(HeraldOptions options)
         if (useSchool && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
         m.To.Add(new MailboxAddress(recipientName ?? "", recipient));
         m.Subject = a.Subject;
-        // The delivery id in the Message-ID lets a bounce that quotes only the original headers find its delivery.
-        m.MessageId = $"herald.{deliveryId}.{attempt}.{Guid.NewGuid():N}@{options.Sender.MessageIdDomain}";
-        m.Headers.Add("X-Herald-Delivery", deliveryId.ToString());
+        // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
+        // stored with the send's transport event.
+        m.MessageId = MessageIds.New(options.Sender.MessageIdDomain);
+        ledger?.RememberMessageId(deliveryId, m.MessageId); // TEMP(ledger)
         var body = new BodyBuilder { TextBody = a.Text, HtmlBody = a.Html };
         m.Body = body.ToMessageBody();
         AddUnsubscribe(m, deliveryId, attempt);

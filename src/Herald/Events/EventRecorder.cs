@@ -62,6 +62,12 @@ public sealed class EventRecorder(Database db, TimeProvider time)
         public long attempt { get; set; }
     }
 
+    // TEMP(ledger): the Message-ID of each delivery's message built and not yet recorded, taken by its transport event.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, string> _builtMessageIds = new(); // TEMP(ledger)
+
+    /// <summary>TEMP(ledger): the Message-ID of the message just built for a delivery, stored with its transport event.</summary>
+    public void RememberMessageId(long deliveryId, string messageId) => _builtMessageIds[deliveryId] = messageId; // TEMP(ledger)
+
     /// <summary>Records one event in its own transaction.</summary>
     public RecordOutcome Record(DeliveryEvent e)
     {
@@ -92,16 +98,18 @@ public sealed class EventRecorder(Database db, TimeProvider time)
             && StatusPrecedence.Changes(current, DbTime.At(d.status_at), incoming, e.OccurredAt);
         var detail = earlier ? $"{e.Detail} (about attempt {e.Attempt}; the delivery is on attempt {d.attempt}, so its status stays)" : e.Detail;
         var now = DbTime.Ms(time.GetUtcNow());
+        var messageId = e.Source == EventSource.Transport && _builtMessageIds.TryRemove(d.id, out var built) ? built : null; // TEMP(ledger)
         c.Execute(
             """
-            INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source, detail, provider_event_id, occurred_at, recorded_at)
-            VALUES (@school_id, @contact_id, @id, @announcement_id, @channel, @attempt, @status, @changed, @source, @detail, @pid, @at, @now)
+            INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source, detail, provider_event_id, occurred_at, recorded_at, message_id)
+            VALUES (@school_id, @contact_id, @id, @announcement_id, @channel, @attempt, @status, @changed, @source, @detail, @pid, @at, @now, @messageId)
             """,
             new
             {
                 d.school_id, d.contact_id, d.id, d.announcement_id, d.channel, attempt = e.Attempt is { } ea && ea < d.attempt ? ea : d.attempt,
                 status = e.Status?.Name(), changed = changed ? 1 : 0, source = e.Source.Name(),
                 detail = Truncate(detail, 8000), pid = e.ProviderEventId, at = DbTime.Ms(e.OccurredAt), now,
+                messageId, // TEMP(ledger)
             }, tx);
 
         if (changed)
