@@ -41,17 +41,7 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
     public static async Task<BounceMailboxSetup> StartAsync(string provider, int? imapPort = null, IDictionary<string, string?>? settings = null)
     {
         var mail = await MailServers.Shared;
-        var user = "bounces" + Guid.NewGuid().ToString("N")[..10];
-        await mail.AddUserAsync(user);
-        // Dovecot notices the new user when it next reads its passwd-file: wait until the login works.
-        var login = "";
-        await ServerHelpers.WaitUntilAsync(async () =>
-        {
-            using var imap = new ImapClient();
-            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
-            try { await imap.AuthenticateAsync(user, MailServers.Password); return true; }
-            catch (AuthenticationException e) { login = e.Message; return false; }
-        }, TimeSpan.FromSeconds(60), () => $"Dovecot does not let the new user {user} log in: {login}\n{mail.Logs()}");
+        var user = await NewUserAsync(mail);
         var all = new Dictionary<string, string?>
         {
             ["Herald:Sender:MessageIdDomain"] = MessageIdDomain,
@@ -68,6 +58,23 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         var host = await HeraldHost.StartAsync(provider, settings: all);
         return new BounceMailboxSetup(host, mail, user);
+    }
+
+    /// <summary>A Dovecot user of its own (so its INBOX holds only this test's mail), once Dovecot lets it log in.</summary>
+    public static async Task<string> NewUserAsync(MailServers mail)
+    {
+        var user = "bounces" + Guid.NewGuid().ToString("N")[..10];
+        await mail.AddUserAsync(user);
+        // Dovecot notices the new user when it next reads its passwd-file: wait until the login works.
+        var login = "";
+        await ServerHelpers.WaitUntilAsync(async () =>
+        {
+            using var imap = new ImapClient();
+            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
+            try { await imap.AuthenticateAsync(user, MailServers.Password); return true; }
+            catch (AuthenticationException e) { login = e.Message; return false; }
+        }, TimeSpan.FromSeconds(60), () => $"Dovecot does not let the new user {user} log in: {login}\n{mail.Logs()}");
+        return user;
     }
 
     /// <summary>Sends an announcement to a new contact with <paramref name="address"/> and waits until it is sent.</summary>
