@@ -52,12 +52,12 @@ public sealed record BounceMailResult(BounceMailOutcome Outcome, long? DeliveryI
 
 /// <summary>
 /// Turns one returned message (its raw bytes) into an event on the delivery it is about: classifies it with the
-/// bounce engine, ties it to its delivery by the signed VERP return path or, failing that, by the original
-/// Message-ID when the bounce's recipient is that delivery's address, and records the event. Knows nothing of
-/// IMAP, so an inbound SMTP listener can feed it too. The event's provider id comes from the message itself, so
+/// bounce engine, ties it to its delivery by the signed VERP return path or, failing that, by the exact original
+/// Message-ID Herald stored when it sent the message, when the bounce's recipient is that delivery's address, and
+/// records the event. Knows nothing of IMAP: <c>herald bounces receive</c> (a mail server's pipe) feeds it too. The event's provider id comes from the message itself, so
 /// processing the same message twice (a crash before it was moved) changes nothing.
 /// </summary>
-public sealed partial class BounceMailProcessor
+public sealed class BounceMailProcessor
 {
     private readonly Database _db;
     private readonly DeliveryLedger _recorder;
@@ -186,21 +186,57 @@ public sealed partial class BounceMailProcessor
                 if (Load(token.DeliveryId) is { } d) return (new Match(d, token.Attempt, "by VERP return path"), "");
             }
         }
-        var ids = new List<string>();
-        if (report.OriginalMessageId is { } original) ids.Add(original);
-        if (m.InReplyTo is { } inReplyTo) ids.Add(inReplyTo);
-        ids.AddRange(m.References);
+        var ids = CandidateMessageIds(m, report);
+        int ours = 0, sentIds = 0;
         foreach (var id in ids)
         {
-            if (HeraldMessageId().Match(id) is not { Success: true } hit) continue;
-            if (!hit.Groups["domain"].Value.Equals(_messageIdDomain, StringComparison.OrdinalIgnoreCase)) continue;
-            if (!long.TryParse(hit.Groups["d"].Value, out var deliveryId) || !int.TryParse(hit.Groups["a"].Value, out var attempt)) continue;
-            // A Message-ID is not secret: only the delivery's own address bouncing (or complaining, or replying) counts.
-            if (Load(deliveryId) is { } d && report.Recipients.Any(r => SameAddress(r.Address, d.address) || SameAddress(r.OriginalRecipient, d.address)))
-                return (new Match(d, attempt, "by original Message-ID and recipient"), "");
+            if (!MessageIds.IsOurs(id, _messageIdDomain)) continue;
+            ours++;
+            // The exact id stored when the message went out: a made-up id of the right shape names nothing. Even the
+            // real one is no proof on its own (every recipient and relay saw it): only the delivery's own address
+            // bouncing (or complaining, or replying) counts.
+            foreach (var sent in SentWith(id))
+            {
+                sentIds++;
+                if (Load(sent.delivery_id) is { } d && report.Recipients.Any(r => SameAddress(r.Address, d.address) || SameAddress(r.OriginalRecipient, d.address)))
+                    return (new Match(d, (int)sent.attempt, "by original Message-ID and recipient"), "");
+            }
         }
         var why = forged > 0 ? "forged or damaged VERP token" : "no VERP token of ours";
-        return (null, ids.Count > 0 ? $"{why}, and no quoted Herald Message-ID whose recipient matches" : $"{why} and no original Message-ID");
+        return (null, (ids.Count, ours, sentIds) switch
+        {
+            (0, _, _) => $"{why} and no original Message-ID",
+            (_, 0, _) => $"{why}, and no quoted Message-ID of Herald's",
+            (_, _, 0) => $"{why}, and the quoted Message-ID has Herald's shape but Herald never sent it",
+            _ => $"{why}, and the quoted Herald Message-ID was not sent to the report's recipient",
+        });
+    }
+
+    /// <summary>
+    /// At most three ids, in the order that says most: the original Message-ID the report quotes, then In-Reply-To,
+    /// then the last References entry (the message replied to). Earlier References entries are older messages of a
+    /// thread, and a sender who lists many ids must not get many guesses or many lookups.
+    /// </summary>
+    private static List<string> CandidateMessageIds(MimeMessage m, BounceReport report)
+    {
+        var ids = new List<string>(3);
+        foreach (var id in new[] { report.OriginalMessageId, m.InReplyTo, m.References.Count > 0 ? m.References[^1] : null })
+            if (!string.IsNullOrWhiteSpace(id) && !ids.Contains(MessageIds.Bare(id), StringComparer.Ordinal)) ids.Add(MessageIds.Bare(id));
+        return ids;
+    }
+
+    private sealed class SentRow
+    {
+        public long delivery_id { get; set; }
+        public long attempt { get; set; }
+    }
+
+    /// <summary>The delivery and attempt whose transport event stored exactly this Message-ID (without angle brackets).</summary>
+    private List<SentRow> SentWith(string messageId)
+    {
+        using var c = _db.Open();
+        return c.Query<SentRow>("SELECT delivery_id, attempt FROM events WHERE message_id = @messageId AND delivery_id IS NOT NULL AND attempt IS NOT NULL",
+            new { messageId }).ToList();
     }
 
     private DeliveryRow? Load(long deliveryId)
@@ -224,8 +260,4 @@ public sealed partial class BounceMailProcessor
         var basis = m.MessageId is { Length: > 0 } id ? Encoding.UTF8.GetBytes("id:" + id) : raw;
         return "mail:" + Convert.ToHexStringLower(SHA256.HashData(basis))[..40];
     }
-
-    /// <summary>Message-IDs Herald writes (<see cref="Dispatch.MessageBuilder"/>): herald.DELIVERY.ATTEMPT.GUID@DOMAIN.</summary>
-    [GeneratedRegex(@"^<?herald\.(?<d>[0-9]{1,18})\.(?<a>[0-9]{1,9})\.[0-9a-f]{32}@(?<domain>[^>\s]+)>?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex HeraldMessageId();
 }

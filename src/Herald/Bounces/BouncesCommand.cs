@@ -1,18 +1,145 @@
 using System.CommandLine;
+using System.Data.Common;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Herald.Core.Bounces;
+using Herald.Hosting;
 using Spectre.Console;
 
 namespace Herald.Bounces;
 
-/// <summary><c>herald bounces ...</c>: bounce analysis without a database or a server.</summary>
+/// <summary><c>herald bounces ...</c>: bounce analysis without a database or a server, and <c>receive</c>, which records
+/// one returned message piped in by the mail system.</summary>
 public static class BouncesCommand
 {
-    public static Command Create()
+    /// <summary>EX_TEMPFAIL (sysexits.h): the mail system keeps the message and offers it again later.</summary>
+    public const int TempFail = 75;
+
+    /// <summary>The largest message <c>receive</c> reads (10 MB); a larger one is kept aside unread beyond this.</summary>
+    internal const int MaxMessageBytes = 10 * 1024 * 1024;
+
+    /// <param name="services">Opens Herald's services on its database (the CLI's settings), migrating it.</param>
+    /// <param name="input">The stream <c>receive</c> reads the message from (standard input, or a test's bytes).</param>
+    public static Command Create(Func<IServiceProvider> services, Func<Stream> input)
     {
-        var bounces = new Command("bounces", "Analyse bounce, complaint and auto-reply messages.");
+        var bounces = new Command("bounces", "Analyse bounce, complaint and auto-reply messages; record returned mail piped in.");
         bounces.Subcommands.Add(Classify());
+        bounces.Subcommands.Add(Receive(services, input));
         return bounces;
+    }
+
+    private static Command Receive(Func<IServiceProvider> services, Func<Stream> input)
+    {
+        var cmd = new Command("receive",
+            "Read one returned message on standard input and record it as the bounce mailbox reader does (for an MTA's pipe " +
+            "transport or procmail). Exit 0: recorded, or kept aside in DATA/bounces/unmatched/; exit 75: the database is " +
+            "unavailable, the mail system should try again later.");
+        // The input is not disposed here: standard input is the process's, a test's stream the test's.
+        cmd.SetAction(parse => Receive(services, input(), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        return cmd;
+    }
+
+    /// <summary>
+    /// Reads one message, records it through <see cref="BounceMailProcessor"/>, and keeps aside (in the data folder's
+    /// <c>bounces/unmatched/</c>) what it cannot use. Exit 0 only once the message is safe in the database or in that
+    /// folder, because the mail system then deletes its copy; anything that leaves it in neither exits
+    /// <see cref="TempFail"/>, so the mail system keeps it and tries again.
+    /// </summary>
+    internal static int Receive(Func<IServiceProvider> services, Stream input, TextWriter output, TextWriter error)
+    {
+        byte[] raw;
+        try { raw = ReadAtMost(input, MaxMessageBytes + 1); }
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
+        {
+            return Defer(error, $"cannot read the message on standard input: {e.Message}");
+        }
+
+        IServiceProvider sp;
+        try { sp = services(); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Settings are read, the SQLite folder created and the database migrated here: any failure is one of the three.
+            return Defer(error, Unavailable(e) is { } why ? $"the database is unavailable: {why}"
+                : e is IOException or UnauthorizedAccessException ? $"the data folder cannot be used: {e.Message}"
+                : $"Herald's settings cannot be used: {e.Message}");
+        }
+
+        try
+        {
+            var result = raw.Length > MaxMessageBytes
+                ? new BounceMailResult(BounceMailOutcome.Unreadable, null, null,
+                    $"larger than {MaxMessageBytes} bytes; only the first {raw.Length} bytes were read and kept")
+                : sp.GetRequiredService<BounceMailProcessor>().Process(raw);
+            if (result.Handled)
+            {
+                output.WriteLine($"herald: {result.Label}: {result.Summary}");
+                return 0;
+            }
+            var folder = Path.Combine(Path.GetFullPath(sp.GetRequiredService<HeraldOptions>().DataDirectory), "bounces", "unmatched");
+            string file;
+            try { file = KeepAside(folder, raw, result.Label); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Defer(error, $"cannot keep the {result.Label} message aside in {folder}: {e.Message}");
+            }
+            error.WriteLine($"herald: kept aside ({result.Label}): {result.Summary}; written to {file}");
+            return 0;
+        }
+        catch (Exception e) when (Unavailable(e) is { } why) { return Defer(error, $"the database is unavailable: {why}"); }
+        // Exit 0 would make the mail system delete the message: whatever else went wrong, it must keep it.
+        catch (Exception e) when (e is not OutOfMemoryException) { return Defer(error, $"unexpected {e.GetType().Name}: {e.Message}"); }
+        finally { (sp as IDisposable)?.Dispose(); }
+    }
+
+    /// <summary>Why the database could not be used, when <paramref name="e"/> says it could not (a migration wraps the
+    /// driver's error); null for any other failure.</summary>
+    private static string? Unavailable(Exception e) => e switch
+    {
+        DbException => e.Message,
+        InvalidOperationException { InnerException: DbException inner } => inner.Message,
+        _ => null,
+    };
+
+    /// <summary>One line on stderr (Postfix puts it in its log and the deferral reason), then EX_TEMPFAIL.</summary>
+    private static int Defer(TextWriter error, string why)
+    {
+        // One line: settings problems come as an indented list, and the mail system logs the first line best.
+        why = string.Join(" ", why.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        error.WriteLine($"herald: {why.TrimEnd('.', ' ')}; the message was not taken (exit {TempFail}: the mail system keeps it and tries again later)");
+        return TempFail;
+    }
+
+    /// <summary>At most <paramref name="limit"/> bytes: a huge message must not exhaust memory, and what is beyond the
+    /// limit is never read.</summary>
+    internal static byte[] ReadAtMost(Stream input, int limit)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        while (buffer.Length < limit)
+        {
+            var n = input.Read(chunk, 0, (int)Math.Min(chunk.Length, limit - buffer.Length));
+            if (n == 0) break;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the message under a name of its own (time, outcome, random part) and returns the path. Written
+    /// under a temporary name and renamed, so the folder never shows half a message; flushed to disk first, because
+    /// exit 0 then tells the mail system to delete its own copy.</summary>
+    private static string KeepAside(string folder, byte[] raw, string label)
+    {
+        Directory.CreateDirectory(folder);
+        var name = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'.'fff'Z'}-{label}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.eml";
+        var path = Path.Combine(folder, name);
+        var partial = path + ".part";
+        using (var f = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
+        {
+            f.Write(raw);
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(partial, path);
+        return path;
     }
 
     private static Command Classify()

@@ -27,6 +27,13 @@ public static class AdminCommands
     /// (set by <c>HeraldCli.RunAsync</c>; lets tests run commands in parallel without process-wide variables).</summary>
     internal static readonly AsyncLocal<IReadOnlyDictionary<string, string?>?> Overrides = new();
 
+    /// <summary>A stream that stands for standard input in the current async flow (set by <c>HeraldCli.RunAsync</c>, so
+    /// tests can pipe a message into a command without touching the process's own standard input).</summary>
+    internal static readonly AsyncLocal<Stream?> Input = new();
+
+    /// <summary>Standard input, or the stream a test gave for this call.</summary>
+    public static Stream OpenInput() => Input.Value ?? System.Console.OpenStandardInput();
+
     /// <summary>Opens Herald's services from appsettings.json and HERALD__ variables, migrating the database.</summary>
     public static IServiceProvider Services()
     {

@@ -9,13 +9,15 @@ public static class HeraldCli
         RunAsync(args, output, error, null);
 
     /// <summary>Runs a command with <paramref name="settings"/> (e.g. <c>Herald:DataDirectory</c>) overriding
-    /// appsettings.json and HERALD__ variables, for this call only.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? output, TextWriter? error, IReadOnlyDictionary<string, string?>? settings)
+    /// appsettings.json and HERALD__ variables, and <paramref name="input"/> in place of standard input, for this call only.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output, TextWriter? error, IReadOnlyDictionary<string, string?>? settings,
+        Stream? input = null)
     {
         AdminCommands.Overrides.Value = settings;
+        AdminCommands.Input.Value = input;
         var root = new RootCommand("Herald: school announcements by email and SMS, and what became of each message.");
         foreach (var c in AdminCommands.Create()) root.Subcommands.Add(c);
-        root.Subcommands.Add(Bounces.BouncesCommand.Create());
+        root.Subcommands.Add(Bounces.BouncesCommand.Create(AdminCommands.Services, AdminCommands.OpenInput));
         // No termination timeout of the command line's own: it would end the process 2 s after SIGTERM, before the
         // host's graceful shutdown (Herald:Dispatch:ShutdownTimeout) has let sends in flight finish and be recorded.
         var config = new InvocationConfiguration { ProcessTerminationTimeout = null };

@@ -29,9 +29,9 @@ public sealed class MessageBuilder(HeraldOptions options)
         if (useSchool && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
         m.To.Add(new MailboxAddress(recipientName ?? "", recipient));
         m.Subject = a.Subject;
-        // The delivery id in the Message-ID lets a bounce that quotes only the original headers find its delivery.
-        m.MessageId = $"herald.{deliveryId}.{attempt}.{Guid.NewGuid():N}@{options.Sender.MessageIdDomain}";
-        m.Headers.Add("X-Herald-Delivery", deliveryId.ToString());
+        // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
+        // stored with the send's transport event.
+        m.MessageId = MessageIds.New(options.Sender.MessageIdDomain);
         var body = new BodyBuilder { TextBody = a.Text, HtmlBody = a.Html };
         m.Body = body.ToMessageBody();
         AddUnsubscribe(m, deliveryId, attempt);

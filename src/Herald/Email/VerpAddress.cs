@@ -36,7 +36,9 @@ public sealed class VerpAddress(string localPart, string domain, string secret)
         return Base32(mac.AsSpan(0, 10));
     }
 
-    private static string Base32(ReadOnlySpan<byte> bytes)
+    /// <summary>Lower-case base32 (RFC 4648 alphabet, no padding): survives MTAs that lower-case local parts, and
+    /// carries no punctuation that a relay could mangle. Also the alphabet of <see cref="MessageIds"/>.</summary>
+    internal static string Base32(ReadOnlySpan<byte> bytes)
     {
         const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
         var sb = new StringBuilder(bytes.Length * 8 / 5 + 1);

@@ -41,17 +41,7 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
     public static async Task<BounceMailboxSetup> StartAsync(string provider, int? imapPort = null, IDictionary<string, string?>? settings = null)
     {
         var mail = await MailServers.Shared;
-        var user = "bounces" + Guid.NewGuid().ToString("N")[..10];
-        await mail.AddUserAsync(user);
-        // Dovecot notices the new user when it next reads its passwd-file: wait until the login works.
-        var login = "";
-        await ServerHelpers.WaitUntilAsync(async () =>
-        {
-            using var imap = new ImapClient();
-            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
-            try { await imap.AuthenticateAsync(user, MailServers.Password); return true; }
-            catch (AuthenticationException e) { login = e.Message; return false; }
-        }, TimeSpan.FromSeconds(60), () => $"Dovecot does not let the new user {user} log in: {login}\n{mail.Logs()}");
+        var user = await NewUserAsync(mail);
         var all = new Dictionary<string, string?>
         {
             ["Herald:Sender:MessageIdDomain"] = MessageIdDomain,
@@ -68,6 +58,23 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         var host = await HeraldHost.StartAsync(provider, settings: all);
         return new BounceMailboxSetup(host, mail, user);
+    }
+
+    /// <summary>A Dovecot user of its own (so its INBOX holds only this test's mail), once Dovecot lets it log in.</summary>
+    public static async Task<string> NewUserAsync(MailServers mail)
+    {
+        var user = "bounces" + Guid.NewGuid().ToString("N")[..10];
+        await mail.AddUserAsync(user);
+        // Dovecot notices the new user when it next reads its passwd-file: wait until the login works.
+        var login = "";
+        await ServerHelpers.WaitUntilAsync(async () =>
+        {
+            using var imap = new ImapClient();
+            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
+            try { await imap.AuthenticateAsync(user, MailServers.Password); return true; }
+            catch (AuthenticationException e) { login = e.Message; return false; }
+        }, TimeSpan.FromSeconds(60), () => $"Dovecot does not let the new user {user} log in: {login}\n{mail.Logs()}");
+        return user;
     }
 
     /// <summary>Sends an announcement to a new contact with <paramref name="address"/> and waits until it is sent.</summary>
@@ -195,15 +202,17 @@ public static class Reports
     public static string Headers(MimeMessage sent) =>
         $"From: {sent.From}\nTo: {sent.To}\nSubject: {sent.Subject}\nMessage-ID: <{sent.MessageId}>\nDate: {sent.Date:r}\n";
 
-    /// <summary>An RFC 3464 report (Postfix's wording) for one recipient: <paramref name="action"/> delayed or delivered.</summary>
-    public static string Dsn(string to, string recipient, MimeMessage sent, string action, string status, string diagnostic, string? messageId = null) => $"""
+    /// <summary>An RFC 3464 report (Postfix's wording) for one recipient: <paramref name="action"/> failed, delayed or
+    /// delivered. <paramref name="threading"/>: header lines to add (In-Reply-To, References), each ending in a newline.</summary>
+    public static string Dsn(string to, string recipient, MimeMessage sent, string action, string status, string diagnostic, string? messageId = null,
+        string threading = "") => $"""
         From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
         To: {to}
-        Subject: {(action == "delayed" ? "Delayed Mail (still being retried)" : "Successful Mail Delivery Report")}
+        Subject: {action switch { "delayed" => "Delayed Mail (still being retried)", "failed" => "Undelivered Mail Returned to Sender", _ => "Successful Mail Delivery Report" }}
         Date: {Now}
         Message-ID: {messageId ?? NewId("mx.example.org")}
         Auto-Submitted: auto-replied
-        MIME-Version: 1.0
+        {threading}MIME-Version: 1.0
         Content-Type: multipart/report; report-type=delivery-status; boundary="dsn-boundary"
 
         --dsn-boundary
@@ -211,9 +220,12 @@ public static class Reports
 
         This is the mail system at host mx.example.org.
 
-        {(action == "delayed"
-            ? "####################################################################\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n####################################################################\n\nYour message could not be delivered for 4 hours. It will be retried until it is 5 days old."
-            : "Your message was successfully delivered to the destination(s) listed below.")}
+        {action switch
+        {
+            "delayed" => "####################################################################\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n####################################################################\n\nYour message could not be delivered for 4 hours. It will be retried until it is 5 days old.",
+            "failed" => "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.",
+            _ => "Your message was successfully delivered to the destination(s) listed below.",
+        }}
 
         <{recipient}>: {diagnostic}
 
@@ -236,14 +248,15 @@ public static class Reports
         --dsn-boundary--
         """;
 
-    /// <summary>An ARF report (RFC 5965) from a mailbox provider's feedback loop about the sent message.</summary>
-    public static string ArfComplaint(string to, string recipient, MimeMessage sent) => $"""
+    /// <summary>An ARF report (RFC 5965) from a mailbox provider's feedback loop about the sent message;
+    /// <paramref name="threading"/> as for <see cref="Dsn"/>.</summary>
+    public static string ArfComplaint(string to, string recipient, MimeMessage sent, string threading = "") => $"""
         From: Feedback Loop <fbl@isp.example.net>
         To: {to}
         Subject: Complaint about message from 192.0.2.25
         Date: {Now}
         Message-ID: {NewId("isp.example.net")}
-        MIME-Version: 1.0
+        {threading}MIME-Version: 1.0
         Content-Type: multipart/report; report-type=feedback-report; boundary="arf-boundary"
 
         --arf-boundary

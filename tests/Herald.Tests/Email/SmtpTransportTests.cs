@@ -107,8 +107,12 @@ public class SmtpTransportTests
         Assert.Equal((DeliveryOf(r1, c), 1), Verp.Parse(returnPath));
         Assert.Null(Verp.Parse(returnPath.Replace("bounces+", "bounces+9")));
 
+        // Opaque Message-IDs and no header naming the delivery: what recipients see gives nobody a delivery id to forge
+        // feedback with.
         Assert.NotEqual(m1.MessageId, m2.MessageId);
-        Assert.StartsWith($"herald.{DeliveryOf(r1, c)}.1.", m1.MessageId);
+        Assert.Matches("^herald\\.[a-z2-7]{26}@herald\\.invalid$", m1.MessageId);
+        Assert.True(MessageIds.IsOurs(m1.MessageId, "herald.invalid"), m1.MessageId);
+        Assert.DoesNotContain(m1.Headers, h => h.Field.Equals("X-Herald-Delivery", StringComparison.OrdinalIgnoreCase));
 
         var unsubscribe = m1.Headers["List-Unsubscribe"]!;
         Assert.Contains($"<{UnsubscribeBase}unsubscribe/", unsubscribe);
