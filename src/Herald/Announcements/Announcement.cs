@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Herald.Contacts;
 using Herald.Core.Deliveries;
+using Herald.Http;
 
 namespace Herald.Announcements;
 

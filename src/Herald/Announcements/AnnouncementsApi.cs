@@ -1,6 +1,7 @@
 using Herald.Contacts;
 using Herald.Core.Deliveries;
 using Herald.Hosting;
+using Herald.Http;
 using Herald.Reports;
 using Herald.Schools;
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
+using Herald.Http;
 using Herald.Sms;
 
 namespace Herald.Contacts;
@@ -18,8 +19,6 @@ public sealed record ContactInput(
     string? ExternalId, string? Role, string? Name, string? Email = null, string? Mobile = null,
     IReadOnlyList<string>? Groups = null, IReadOnlyList<string>? OptOuts = null, bool? Digest = null);
 
-/// <summary>A problem with one field.</summary>
-public sealed record FieldProblem(string Field, string Message);
 
 /// <summary>An opt-out of a category, on one channel or (Channel null) on all.</summary>
 public sealed record OptOut(string Category, Channel? Channel)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Herald.Core.Deliveries;
+using Herald.Http;
 using Herald.Storage;
 
 namespace Herald.Contacts;
@@ -9,8 +10,6 @@ namespace Herald.Contacts;
 public sealed record ContactView(long Id, string ExternalId, string Role, string Name, string? Email, string? Mobile,
     IReadOnlyList<string> Groups, IReadOnlyList<string> OptOuts, bool Digest, DateTimeOffset UpdatedAt);
 
-/// <summary>One page of a list.</summary>
-public sealed record PagedList<T>(int Page, int PageSize, long Total, IReadOnlyList<T> Items);
 
 /// <summary>Contacts of one school. Every query carries the school id: no school sees another's contacts.</summary>
 public sealed class ContactStore(Database db, TimeProvider time)

@@ -1,4 +1,5 @@
 using Herald.Hosting;
+using Herald.Http;
 using Herald.Reports;
 using Herald.Schools;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
+using Herald.Http;
 using Herald.Storage;
 
 namespace Herald.Contacts;

@@ -2,6 +2,7 @@ using Herald.Addresses;
 using Herald.Core.Deliveries;
 using Herald.Deliveries;
 using Herald.Hosting;
+using Herald.Http;
 using Herald.Reports;
 
 namespace Herald.Events;
@@ -40,7 +41,7 @@ public static class EventsApi
     {
         api.MapPost("/events", (HttpContext http, DeliveryLedger recorder, ReportQueries q, TimeProvider time, EventInput input) =>
         {
-            var problems = new List<Contacts.FieldProblem>();
+            var problems = new List<FieldProblem>();
             if (input.DeliveryId is null) problems.Add(new("deliveryId", "is required"));
             DeliveryStatus? status = null;
             if (input.Status is not null)
@@ -89,7 +90,7 @@ public static class EventsApi
         api.MapPost("/addresses/reset", (HttpContext http, AddressReset reset, AddressResend resend, ResetInput input) =>
         {
             if (!http.Caller().IsOperator) return Problems.Forbidden("resetting an address is a support action: use an operator key");
-            var problems = new List<Contacts.FieldProblem>();
+            var problems = new List<FieldProblem>();
             if (string.IsNullOrWhiteSpace(input.Address)) problems.Add(new("address", "is required"));
             var channel = Channel.Email;
             if (input.Channel is not null && !Wire.TryParseChannel(input.Channel, out channel)) problems.Add(new("channel", $"'{input.Channel}' is not email or sms"));

@@ -7,6 +7,7 @@ using Herald.Contacts;
 using Herald.Dispatch;
 using Herald.Deliveries;
 using Herald.Events;
+using Herald.Http;
 using Herald.Observability;
 using Herald.Reports;
 using Herald.Sandbox;

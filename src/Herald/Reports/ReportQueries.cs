@@ -3,6 +3,7 @@ using Herald.Core.Deliveries;
 using Herald.Core.Reports;
 using Herald.Contacts;
 using Herald.Hosting;
+using Herald.Http;
 using Herald.Storage;
 using Microsoft.Extensions.Options;
 

@@ -2,6 +2,7 @@ using Herald.Core.Deliveries;
 using Herald.Deliveries;
 using Herald.Hosting;
 using Prometheus;
+using Herald.Http;
 
 namespace Herald.Sms;
 

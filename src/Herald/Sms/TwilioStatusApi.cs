@@ -5,6 +5,7 @@ using Herald.Core.Sms;
 using Herald.Deliveries;
 using Herald.Hosting;
 using Prometheus;
+using Herald.Http;
 
 namespace Herald.Sms;
 

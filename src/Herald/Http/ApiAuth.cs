@@ -1,6 +1,6 @@
 using Herald.Schools;
 
-namespace Herald.Hosting;
+namespace Herald.Http;
 
 /// <summary>API keys: <c>Authorization: Bearer KEY</c> (or <c>X-Api-Key: KEY</c>). Every call is scoped to the key's school.</summary>
 public static class ApiAuth
@@ -49,11 +49,11 @@ public static class Problems
 
     public static IResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: 403, title: "Forbidden");
 
-    public static IResult Invalid(IEnumerable<Contacts.FieldProblem> problems) =>
+    public static IResult Invalid(IEnumerable<FieldProblem> problems) =>
         TypedResults.ValidationProblem(problems.GroupBy(p => p.Field).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray()),
             detail: string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
 
-    public static IResult Invalid(string field, string message) => Invalid([new Contacts.FieldProblem(field, message)]);
+    public static IResult Invalid(string field, string message) => Invalid([new FieldProblem(field, message)]);
 
     public static IResult NoSchool() => Invalid("school", "an operator key must name the school: add ?school=ID");
 }
