@@ -52,8 +52,9 @@ public sealed partial class Dispatcher(
         var claim = ledger.Claim(_o.BatchSize, _o.ClaimTimeout);
         if (claim.Deliveries.Count == 0) return 0;
         var context = LoadContext(claim);
-        var writer = new CompletionWriter(ledger, log);
-        await SendAllAsync(claim, context, writer, stop);
+        using var budget = new SendBudget(2 * email.Connections, 2 * sms.MaxInFlight);
+        var writer = new CompletionWriter(ledger, log, budget.Release);
+        await SendAllAsync(claim, context, budget, writer, stop);
         await writer.DrainAsync();
         return claim.Deliveries.Count;
     }
@@ -80,7 +81,7 @@ public sealed partial class Dispatcher(
     /// <summary>Each channel's transport gets as many at once as it accepts (<see cref="IEmailTransport.MaxInFlight"/>,
     /// <see cref="ISmsTransport.MaxInFlight"/>; the sandbox takes one at a time), each bounded by its own slots so a slow
     /// channel cannot take the other's.</summary>
-    private async Task SendAllAsync(ClaimBatch claim, BatchContext context, CompletionWriter writer, CancellationToken stop)
+    private async Task SendAllAsync(ClaimBatch claim, BatchContext context, SendBudget budget, CompletionWriter writer, CancellationToken stop)
     {
         var n = claim.Deliveries.Count;
         using var emailSlots = new SemaphoreSlim(Math.Min(email.MaxInFlight, n));
@@ -95,19 +96,19 @@ public sealed partial class Dispatcher(
                 writer.Add(Outcome(claim, d, TransportResult.NotAttempted("a slot before Herald shut down")));
                 continue;
             }
-            running.Add(SendAndReleaseAsync(claim, context, d, writer, slots, stop));
+            running.Add(SendAndReleaseAsync(claim, context, budget, d, writer, slots, stop));
         }
         await Task.WhenAll(running);
     }
 
-    private async Task SendAndReleaseAsync(ClaimBatch claim, BatchContext context, ClaimedDelivery d, CompletionWriter writer,
+    private async Task SendAndReleaseAsync(ClaimBatch claim, BatchContext context, SendBudget budget, ClaimedDelivery d, CompletionWriter writer,
         SemaphoreSlim slots, CancellationToken stop)
     {
-        try { writer.Add(await SendOneAsync(claim, context, d, stop)); }
+        try { writer.Add(await SendOneAsync(claim, context, budget, d, stop)); }
         finally { slots.Release(); }
     }
 
-    private async Task<Completion> SendOneAsync(ClaimBatch claim, BatchContext context, ClaimedDelivery d, CancellationToken stop)
+    private async Task<Completion> SendOneAsync(ClaimBatch claim, BatchContext context, SendBudget budget, ClaimedDelivery d, CancellationToken stop)
     {
         var now = time.GetUtcNow();
         if (d.Settles)
@@ -129,12 +130,15 @@ public sealed partial class Dispatcher(
                     return new Completion(d, claim.Token, DeliveryStatus.Rejected, EventSource.Decision,
                         "the message could not be built (Herald's error, logged; not the address's fault)", "systemerror", now, BlamesAddress: false);
                 messageId = message.MessageId;
-                result = await email.SendAsync(new OutgoingEmail(d.Id, d.Attempt, d.Tries, d.Address!, message, sendBy), stop);
+                result = await email.SendAsync(new OutgoingEmail(d.Id, d.Attempt, d.Tries, d.Address!, message, sendBy,
+                    () => budget.AcquireAsync(d, stop)), stop);
             }
             else if (time.GetUtcNow() > sendBy)
                 // Waited for a gateway slot (a slow gateway ahead of it) past the last moment to start: another worker may
                 // take it over now, so it is given back untried rather than risk sending it twice.
                 result = TransportResult.NotAttempted("a gateway slot");
+            else if (!await budget.AcquireAsync(d, stop))
+                result = TransportResult.NotAttempted("a gateway slot before Herald shut down");
             else
                 result = await sms.SendAsync(new OutgoingSms(d.Id, d.Attempt, d.Tries, d.Address!, a.SmsText ?? a.Text ?? "", school.Name, sendBy), stop);
         }
@@ -188,6 +192,40 @@ public sealed partial class Dispatcher(
             BlamesAddress: false, Untried: result.Untried, MessageId: messageId);
     }
 
+    /// <summary>
+    /// How many messages of a round may be sent (or on the wire) without their answer recorded yet: twice the channel's
+    /// connections. A kill -9 sends exactly those again after the lease, so this is the bound on duplicates; without it,
+    /// a fast relay lets a whole batch go out while the database is still recording the first answers. A message takes
+    /// its permit just before it goes on the wire and gives it back when its answer is committed.
+    /// </summary>
+    private sealed class SendBudget(int email, int sms) : IDisposable
+    {
+        private readonly SemaphoreSlim _email = new(email), _sms = new(sms);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, SemaphoreSlim> _held = new();
+
+        /// <summary>Waits for a permit; false when Herald is shutting down first (the message is then given back).</summary>
+        public async Task<bool> AcquireAsync(ClaimedDelivery d, CancellationToken stop)
+        {
+            var permits = d.Channel == Channel.Email ? _email : _sms;
+            try { await permits.WaitAsync(stop); }
+            catch (OperationCanceledException) { return false; }
+            _held[d.Id] = permits;
+            return true;
+        }
+
+        public void Release(IReadOnlyList<Completion> recorded)
+        {
+            foreach (var c in recorded)
+                if (_held.TryRemove(c.Delivery.Id, out var permits)) permits.Release();
+        }
+
+        public void Dispose()
+        {
+            _email.Dispose();
+            _sms.Dispose();
+        }
+    }
+
     // -------------------------------------------------------------------------------------------- complete
 
     /// <summary>
@@ -202,11 +240,12 @@ public sealed partial class Dispatcher(
         private readonly DeliveryLedger _ledger;
         private readonly ILogger _log;
         private readonly Channel<Completion> _queue = System.Threading.Channels.Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Action<IReadOnlyList<Completion>> _recorded;
         private readonly Task _loop;
 
-        public CompletionWriter(DeliveryLedger ledger, ILogger log)
+        public CompletionWriter(DeliveryLedger ledger, ILogger log, Action<IReadOnlyList<Completion>> recorded)
         {
-            (_ledger, _log) = (ledger, log);
+            (_ledger, _log, _recorded) = (ledger, log, recorded);
             _loop = Task.Run(LoopAsync);
         }
 
@@ -225,7 +264,7 @@ public sealed partial class Dispatcher(
             while (await _queue.Reader.WaitToReadAsync())
             {
                 while (group.Count < 200 && _queue.Reader.TryRead(out var c)) group.Add(c);
-                await CommitAsync(group);
+                await CommitAsync(group.ToList());
                 group.Clear();
             }
         }
@@ -238,6 +277,7 @@ public sealed partial class Dispatcher(
                 try
                 {
                     _ledger.Complete(group);
+                    _recorded(group);
                     if (attempt > 1) LogRecordedAfterRetry(_log, group.Count, attempt);
                     return;
                 }
@@ -258,6 +298,7 @@ public sealed partial class Dispatcher(
                 {
                     // Not the database: a bug in recording this one answer. Its claim lapses and it is sent again later.
                     LogAnswerLost(_log, e, group[0].Delivery.Id);
+                    _recorded(group);
                     return;
                 }
             }

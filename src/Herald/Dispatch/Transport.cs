@@ -17,7 +17,11 @@ public sealed class DispatchSignal
 /// <param name="SendBy">The last moment to start the message: the claim keeps only enough time after it for the message's
 /// own commands. A transport still waiting for a connection then must not start it (another worker could send it too)
 /// and gives it back untried (<see cref="TransportResult.NotAttempted"/>).</param>
-public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message, DateTimeOffset? SendBy = null);
+/// <param name="Starting">Awaited by the transport once it holds a connection, just before the message goes on the wire;
+/// false means "do not start it" (the message is given back untried). The dispatcher uses it to bound how many messages
+/// can be sent but not yet recorded, which is what a kill -9 can send twice.</param>
+public sealed record OutgoingEmail(long DeliveryId, int Attempt, int Try, string Recipient, MimeMessage Message, DateTimeOffset? SendBy = null,
+    Func<Task<bool>>? Starting = null);
 
 /// <summary>An SMS ready to go.</summary>
 /// <param name="SendBy">As for <see cref="OutgoingEmail"/>: a send still waiting (for the throughput limit) after this
@@ -52,6 +56,9 @@ public interface IEmailTransport
     /// <summary>How many messages the dispatcher may hand over at once (the transport bounds its own connections).
     /// Default 1: one after the other.</summary>
     int MaxInFlight => 1;
+
+    /// <summary>How many messages can be on the wire at once (the relay connections). Default 1.</summary>
+    int Connections => 1;
 }
 
 /// <summary>Carries SMS to a gateway. Implementations: the sandbox, Kannel and a Twilio-compatible provider.</summary>

@@ -72,6 +72,8 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
     /// <summary>The transport queues by domain and connection itself, so the dispatcher may hand it a whole batch at once.</summary>
     public int MaxInFlight => int.MaxValue;
 
+    public int Connections => _o.Connections;
+
     public async Task<TransportResult> SendAsync(OutgoingEmail email, CancellationToken ct)
     {
         var domain = DomainOf(email.Recipient);
@@ -105,6 +107,11 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         {
             // Checked again once the connection is held: connecting, TLS and AUTH can take several timeouts, and
             // only the message's own commands are covered by the time the claim keeps in reserve.
+            if (email.Starting is { } starting && !await starting())
+            {
+                keep = true;
+                return TransportResult.NotAttempted("a relay connection before Herald shut down");
+            }
             if (PastDeadline(email))
             {
                 keep = true;
