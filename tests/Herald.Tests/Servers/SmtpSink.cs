@@ -21,16 +21,25 @@ public sealed class SmtpSink : IAsyncDisposable
     private SmtpSink(Process process, int port, string? dumpFile) => (this.process, Port, DumpFile) = (process, port, dumpFile);
 
     /// <summary>Starts a sink on <paramref name="port"/> (a free one when null). <paramref name="dump"/>: keep every
-    /// transaction in <see cref="DumpFile"/>, so a test can count what arrived (<see cref="Received"/>).</summary>
-    public static async Task<SmtpSink> StartAsync(int? port = null, bool dump = false)
+    /// transaction in <see cref="DumpFile"/>, so a test can count what arrived (<see cref="Received"/>).
+    /// <paramref name="answerDelaySeconds"/>: a slow relay, waiting that many whole seconds before it answers the end of
+    /// each message's data (<c>-W .:N</c>). The message is already in the dump while the sender waits for that 250, so a
+    /// sender that dies or gives up meanwhile has delivered a message it does not know about: the window in which a
+    /// crash or an unrecorded answer sends twice. (smtp-sink's <c>-w N</c> waits before the 354 answer to DATA instead,
+    /// before the message is sent at all.)</summary>
+    public static async Task<SmtpSink> StartAsync(int? port = null, bool dump = false, int answerDelaySeconds = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(answerDelaySeconds);
         int p = port ?? ServerHelpers.FreePort();
         string dir = ServerHelpers.CreateTempDir("smtp-sink"), log = Path.Combine(dir, "smtp-sink.log");
         string? dumpFile = dump ? Path.Combine(dir, "dump") : null;
         // smtp-sink writes the dump as nobody, after dropping root.
         if (dump && !OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
         // -u: smtp-sink refuses to keep root privileges; 1000: listen backlog for load tests.
-        string[] args = dump ? ["-u", "nobody", "-D", dumpFile!, $"127.0.0.1:{p}", "1000"] : ["-u", "nobody", $"127.0.0.1:{p}", "1000"];
+        var args = new List<string> { "-u", "nobody" };
+        if (dump) args.AddRange(["-D", dumpFile!]);
+        if (answerDelaySeconds > 0) args.AddRange(["-W", $".:{answerDelaySeconds}"]);
+        args.AddRange([$"127.0.0.1:{p}", "1000"]);
         var process = ServerHelpers.StartBackground("smtp-sink", args, log);
         ServerHelpers.OnExit("smtp-sink", $"kill {process.Id} 2>/dev/null; rm -rf {dir}");
         await ServerHelpers.WaitForPortAsync("smtp-sink", p, ServerHelpers.Describe("smtp-sink", args), log, process);
@@ -38,11 +47,24 @@ public sealed class SmtpSink : IAsyncDisposable
     }
 
     /// <summary>The envelope recipients of every transaction dumped so far (one entry per message).</summary>
-    public IReadOnlyList<string> Received()
+    public IReadOnlyList<string> Received() => ReceivedWithHelo().Select(m => m.Recipient).ToList();
+
+    /// <summary>Each message dumped so far as (the name the sender gave in EHLO/HELO, the envelope recipient): tells which
+    /// of several senders delivered it.</summary>
+    public IReadOnlyList<(string Helo, string Recipient)> ReceivedWithHelo()
     {
         if (DumpFile is null) throw new InvalidOperationException("start the sink with dump: true to count messages");
         if (!File.Exists(DumpFile)) return [];
-        return File.ReadLines(DumpFile).Where(l => l.StartsWith("X-Rcpt-Args: ")).Select(l => l["X-Rcpt-Args: ".Length..].Trim('<', '>', ' ')).ToList();
+        var messages = new List<(string, string)>();
+        var helo = "";
+        using var stream = new FileStream(DumpFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } l)
+        {
+            if (l.StartsWith("X-Helo-Args: ")) helo = l["X-Helo-Args: ".Length..].Trim();
+            else if (l.StartsWith("X-Rcpt-Args: ")) messages.Add((helo, l["X-Rcpt-Args: ".Length..].Trim('<', '>', ' ')));
+        }
+        return messages;
     }
 
     public async ValueTask DisposeAsync()
