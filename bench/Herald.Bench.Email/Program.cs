@@ -56,7 +56,7 @@ try
     if (Environment.GetEnvironmentVariable("BENCH_TRANSPORT_ONLY") == "1")
     {
         // Diagnosis: the SMTP transport alone (no database), same message shape.
-        var t = app.Services.GetRequiredService<Herald.Dispatch.IEmailTransport>();
+        var t = app.Services.GetRequiredService<Herald.Email.IEmailTransport>();
         var sw0 = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(1, n), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
         {
@@ -65,7 +65,7 @@ try
             m.To.Add(MimeKit.MailboxAddress.Parse($"contact{i}@d{i % 10}.bench.test"));
             m.Subject = "Sports day";
             m.Body = new MimeKit.BodyBuilder { TextBody = "Sports day is on Friday.", HtmlBody = "<p>Sports day</p>" }.ToMessageBody();
-            var r = await t.SendAsync(new Herald.Dispatch.OutgoingEmail(i, 1, 1, $"contact{i}@d{i % 10}.bench.test", m), ct);
+            var r = await t.SendAsync(new Herald.Email.OutgoingEmail(i, 1, 1, $"contact{i}@d{i % 10}.bench.test", m), ct);
             if (r.Status != Herald.Core.Deliveries.DeliveryStatus.Sent) throw new InvalidOperationException(r.Detail);
         });
         Console.WriteLine($"transport-only\t{n}\t{sw0.Elapsed.TotalSeconds:F2}\t{n / sw0.Elapsed.TotalSeconds:F0}");
@@ -76,7 +76,7 @@ try
     if (Environment.GetEnvironmentVariable("BENCH_BUILD_ONLY") == "1")
     {
         // Diagnosis: the CPU of building and serialising Herald's message alone (no network, no database), one thread.
-        var builder = app.Services.GetRequiredService<Herald.Dispatch.MessageBuilder>();
+        var builder = app.Services.GetRequiredService<Herald.Email.MessageBuilder>();
         var a = new Herald.Announcements.Announcement(1, school.Id, "Sports day", "Sports day is on Friday. Bring water and a hat.",
             "<p>Sports day is on <b>Friday</b>. Bring water and a hat.</p>", null, [Herald.Core.Deliveries.Channel.Email], "general", false,
             null!, "school", "sent", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);

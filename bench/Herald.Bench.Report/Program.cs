@@ -15,7 +15,7 @@ var provider = args[0] == "postgres" ? DatabaseProvider.Postgres : DatabaseProvi
 var db = new Database(provider, args[1]);
 var repeats = args.Length > 2 ? int.Parse(args[2]) : 50;
 db.Migrate();
-var queries = new ReportQueries(db, TimeProvider.System, Options.Create(new HeraldOptions()));
+var queries = new ReportQueries(db, TimeProvider.System, new Herald.Dispatch.DispatchOptions());
 const int Recipients = 100_000;
 string[] statuses = ["queued", "sent", "delivered", "opened", "clicked", "soft_bounce", "hard_bounce", "rejected", "spam", "dropped", "email_missing", "opted_out", "pending_digest"];
 

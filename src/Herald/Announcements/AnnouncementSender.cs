@@ -1,7 +1,6 @@
 using Dapper;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
-using Herald.Dispatch;
 using Herald.Deliveries;
 using Herald.Observability;
 using Herald.Schools;

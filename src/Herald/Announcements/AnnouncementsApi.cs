@@ -1,6 +1,6 @@
 using Herald.Contacts;
 using Herald.Core.Deliveries;
-using Herald.Hosting;
+using Herald.Sms;
 using Herald.Http;
 using Herald.Reports;
 using Herald.Schools;
@@ -14,10 +14,10 @@ public static class AnnouncementsApi
     {
         var g = api.MapGroup("/announcements").WithTags("Announcements");
 
-        g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, HeraldOptions options, AnnouncementInput input) =>
+        g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, SmsOptions sms, AnnouncementInput input) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            var problems = AnnouncementRules.Validate(input, options.Transport.Sms == "twilio" ? options.Sms.Twilio.MaxParts : options.Sms.Kannel.MaxParts);
+            var problems = AnnouncementRules.Validate(input, sms.MaxParts);
             if (problems.Count > 0) return Problems.Invalid(problems);
             foreach (var id in input.Audience!.ContactIds ?? [])
                 if (contacts.Get(s, id) is null) return Problems.Invalid("audience.contactIds", $"contact {id} does not exist");

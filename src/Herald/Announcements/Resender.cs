@@ -3,7 +3,6 @@ using System.Text.Json;
 using Dapper;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
-using Herald.Dispatch;
 using Herald.Deliveries;
 using Herald.Schools;
 using Herald.Sms;

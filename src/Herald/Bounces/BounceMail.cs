@@ -7,7 +7,6 @@ using Herald.Core.Bounces;
 using Herald.Core.Deliveries;
 using Herald.Email;
 using Herald.Deliveries;
-using Herald.Hosting;
 using Herald.Observability;
 using Herald.Storage;
 using MimeKit;
@@ -66,10 +65,10 @@ public sealed class BounceMailProcessor
     private readonly Regex? _verpCandidates;
     private readonly string _messageIdDomain;
 
-    public BounceMailProcessor(Database db, DeliveryLedger recorder, HeraldOptions options, TimeProvider time)
+    public BounceMailProcessor(Database db, DeliveryLedger recorder, EmailOptions email, SenderOptions sender, TimeProvider time)
     {
         (_db, _recorder, _time) = (db, recorder, time);
-        var b = options.Email.Bounces;
+        var b = email.Bounces;
         if (!string.IsNullOrWhiteSpace(b.Domain) && !string.IsNullOrWhiteSpace(b.TokenSecret))
         {
             _verp = new VerpAddress(b.LocalPart, b.Domain, b.TokenSecret);
@@ -78,7 +77,7 @@ public sealed class BounceMailProcessor
             _verpCandidates = new Regex($@"\b{Regex.Escape(b.LocalPart)}\+[0-9]+-[0-9]+-[a-z0-9]+@{Regex.Escape(b.Domain)}\b",
                 RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
         }
-        _messageIdDomain = options.Sender.MessageIdDomain;
+        _messageIdDomain = sender.MessageIdDomain;
     }
 
     private sealed class DeliveryRow

@@ -1,5 +1,4 @@
 using Herald.Email;
-using Herald.Hosting;
 using Herald.Observability;
 using MailKit;
 using MailKit.Net.Imap;
@@ -26,13 +25,13 @@ public sealed record BounceMailboxStatus(string State, int ConsecutiveFailures, 
 /// unread. It waits with IDLE when the server offers it (re-issued every PollInterval), else polls. When the server
 /// is unreachable or refuses the login it retries with exponential back-off (1 s doubling to 5 minutes).
 /// </summary>
-public sealed partial class BounceMailbox(BounceMailProcessor processor, HeraldOptions options, TimeProvider time, ILogger<BounceMailbox> log)
+public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOptions options, TimeProvider time, ILogger<BounceMailbox> log)
     : BackgroundService
 {
     private static readonly TimeSpan FirstBackOff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromMinutes(5);
 
-    private readonly ImapOptions _o = options.Email.Bounces.Imap;
+    private readonly ImapOptions _o = options.Bounces.Imap;
     private volatile BounceMailboxStatus _status = new("starting", 0, null, null, null);
     private int _arrived;
 

@@ -3,8 +3,8 @@ using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Herald.Core.Bounces;
-using Herald.Hosting;
 using Spectre.Console;
+using Herald.Storage;
 
 namespace Herald.Bounces;
 
@@ -75,7 +75,7 @@ public static class BouncesCommand
                 output.WriteLine($"herald: {result.Label}: {result.Summary}");
                 return 0;
             }
-            var folder = Path.Combine(Path.GetFullPath(sp.GetRequiredService<HeraldOptions>().DataDirectory), "bounces", "unmatched");
+            var folder = Path.Combine(Path.GetFullPath(sp.GetRequiredService<DataFolder>().Path), "bounces", "unmatched");
             string file;
             try { file = KeepAside(folder, raw, result.Label); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,4 +1,3 @@
-using Herald.Hosting;
 using Herald.Http;
 using Herald.Reports;
 using Herald.Schools;

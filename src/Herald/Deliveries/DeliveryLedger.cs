@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Dapper;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
-using Herald.Hosting;
 using Herald.Observability;
 using Herald.Storage;
 
@@ -20,10 +19,10 @@ namespace Herald.Deliveries;
 /// suppressed address.</item>
 /// </list>
 /// </summary>
-public sealed class DeliveryLedger(Database db, TimeProvider time, HeraldOptions options)
+public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions options)
 {
     /// <summary>How long after a "delayed" report (or any soft bounce from feedback) a delivery settles on sent.</summary>
-    private readonly TimeSpan _settleAfter = options.Email.DelayedSettleAfter;
+    private readonly TimeSpan _settleAfter = options.DelayedSettleAfter;
 
     private sealed class Row
     {

@@ -5,9 +5,10 @@ using Herald.Contacts;
 using Herald.Core.Deliveries;
 using Herald.Core.Retry;
 using Herald.Deliveries;
-using Herald.Hosting;
+using Herald.Email;
 using Herald.Observability;
 using Herald.Schools;
+using Herald.Sms;
 using Channel = Herald.Core.Deliveries.Channel;
 
 namespace Herald.Dispatch;
@@ -23,10 +24,10 @@ namespace Herald.Dispatch;
 public sealed partial class Dispatcher(
     DeliveryLedger ledger, SchoolStore schools, AnnouncementStore announcements, ContactStore contacts,
     IEmailTransport email, ISmsTransport sms, MessageBuilder builder, DispatchSignal signal, TimeProvider time,
-    HeraldOptions options, ILogger<Dispatcher> log) : BackgroundService
+    DispatchOptions options, ILogger<Dispatcher> log) : BackgroundService
 {
-    private readonly DispatchOptions _o = options.Dispatch;
-    private readonly RetryPolicy _retry = new(options.Dispatch.RetryWindow);
+    private readonly DispatchOptions _o = options;
+    private readonly RetryPolicy _retry = new(options.RetryWindow);
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
@@ -113,13 +114,13 @@ public sealed partial class Dispatcher(
         var now = time.GetUtcNow();
         if (d.Settles)
             return new Completion(d, claim.Token, DeliveryStatus.Sent, EventSource.Decision,
-                $"no failure reported within {options.Email.DelayedSettleAfter} of the relay's delay notice: settled as sent", null, now);
+                "no failure reported by the deadline after the relay's delay notice: settled as sent", null, now);
         if (d.Address is not null && context.Blocked.Contains((d.SchoolId, d.Channel.Name(), Core.Sending.AddressKey.Of(d.Channel, d.Address))))
             return new Completion(d, claim.Token, DeliveryStatus.Dropped, EventSource.Decision, "address marked failed or suppressed since the send", null, now);
         var school = context.Schools[d.SchoolId]!;
         var a = context.Announcements[d.AnnouncementId]!;
         // The last moment to start: the lease keeps the time a started send can take in reserve.
-        var sendBy = claim.ClaimedAt + _o.ClaimTimeout - options.MaxSendDuration(d.Channel == Channel.Email);
+        var sendBy = claim.ClaimedAt + _o.ClaimTimeout - (d.Channel == Channel.Email ? _o.EmailSendLimit : _o.SmsSendLimit);
         string? messageId = null;
         TransportResult result;
         try

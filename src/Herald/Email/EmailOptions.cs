@@ -2,6 +2,15 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Herald.Email;
 
+/// <summary>Which transport carries email (<c>Herald:Transport:Email</c>).</summary>
+public enum EmailTransportMode
+{
+    /// <summary>Default: each email is an .eml file in the data folder; nothing leaves the machine.</summary>
+    Sandbox,
+    /// <summary>An SMTP relay (<c>Herald:Email:Smtp</c>).</summary>
+    Smtp,
+}
+
 /// <summary>Real email settings (<c>Herald:Email</c>): the relay, the bounce domain and mailbox, DKIM.
 /// Read when <c>Herald:Transport:Email</c> is <c>smtp</c>; the bounce settings also when a bounce mailbox is
 /// configured (<c>Herald:Email:Bounces:Imap:Host</c>), whatever the transport.</summary>

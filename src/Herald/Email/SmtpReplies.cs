@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Herald.Core.Bounces;
 using Herald.Core.Deliveries;
-using Herald.Dispatch;
 
 namespace Herald.Email;
 

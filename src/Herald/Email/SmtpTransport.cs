@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Herald.Core.Deliveries;
-using Herald.Dispatch;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;

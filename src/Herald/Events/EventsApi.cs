@@ -1,7 +1,6 @@
 using Herald.Addresses;
 using Herald.Core.Deliveries;
 using Herald.Deliveries;
-using Herald.Hosting;
 using Herald.Http;
 using Herald.Reports;
 

@@ -5,6 +5,7 @@ using Herald.Announcements;
 using Herald.Bounces;
 using Herald.Contacts;
 using Herald.Dispatch;
+using Herald.Email;
 using Herald.Deliveries;
 using Herald.Events;
 using Herald.Http;
@@ -70,6 +71,7 @@ public static class HeraldApp
         var o = new HeraldOptions();
         try { config.GetSection(HeraldOptions.Section).Bind(o); }
         catch (InvalidOperationException e) { throw new InvalidOperationException($"Invalid Herald setting: {e.Message}", e); }
+        o.Compose();
         var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
         foreach (var (obj, prefix) in new object[] { o, o.Database, o.Sender, o.Dispatch, o.Transport }.Zip(["Herald", "Herald:Database", "Herald:Sender", "Herald:Dispatch", "Herald:Transport"]))
         {
@@ -77,9 +79,9 @@ public static class HeraldApp
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
-        results.AddRange(o.Sms.Problems(o.Transport.Sms, o.Dispatch).Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Sms.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.LeaseProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
-        if (o.Transport.Email == "smtp")
+        if (o.Transport.Email == EmailTransportMode.Smtp)
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         // The bounce mailbox reader runs whatever the transport (bounces of mail sent by another path still come back).
         else if (!string.IsNullOrWhiteSpace(o.Email.Bounces.Imap.Host))
@@ -95,7 +97,15 @@ public static class HeraldApp
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(options);
         services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton(Database.FromOptions(options));
+        // Each capability gets its own settings, not the whole tree.
+        services.AddSingleton(options.Database);
+        services.AddSingleton(options.Sender);
+        services.AddSingleton(options.Dispatch);
+        services.AddSingleton(options.Sms);
+        services.AddSingleton(options.Email);
+        services.AddSingleton(new LedgerOptions(options.Email.DelayedSettleAfter));
+        services.AddSingleton(new DataFolder(options.DataDirectory));
+        services.AddSingleton(Database.FromOptions(options.Database, options.DataDirectory));
         services.AddSingleton<SchoolStore>();
         services.AddSingleton<ContactStore>();
         services.AddSingleton<CsvImport>();
@@ -109,15 +119,7 @@ public static class HeraldApp
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
-        if (options.Transport.Email == "smtp")
-        {
-            // The DKIM key is read now, so a bad key stops start-up with its setting named rather than failing every send.
-            var dkim = string.IsNullOrWhiteSpace(options.Email.Dkim.PrivateKeyFile) ? null : new Herald.Email.DkimSigning(options.Email.Dkim);
-            services.AddSingleton<IEmailTransport>(sp => new Herald.Email.SmtpTransport(options.Email, dkim,
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Herald.Email.SmtpTransport>>()));
-        }
-        else
-            services.AddSingleton<IEmailTransport>(sp => sp.GetRequiredService<SandboxTransport>());
+        services.AddEmailTransport(options);
         services.AddSmsTransport(options);
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<BounceMailProcessor>();

@@ -1,8 +1,7 @@
 using Dapper;
 using Herald.Core.Deliveries;
 using Herald.Core.Reports;
-using Herald.Contacts;
-using Herald.Hosting;
+using Herald.Dispatch;
 using Herald.Http;
 using Herald.Storage;
 using Microsoft.Extensions.Options;
@@ -28,9 +27,9 @@ public sealed record LogEntry(long Id, DateTimeOffset At, DateTimeOffset Recorde
     string? MessageId = null);
 
 /// <summary>Reads behind the report, the full log and the stuck-queue alert.</summary>
-public sealed class ReportQueries(Database db, TimeProvider time, IOptions<HeraldOptions> options)
+public sealed class ReportQueries(Database db, TimeProvider time, DispatchOptions options)
 {
-    private long QueuedCutoff => DbTime.Ms(time.GetUtcNow() - options.Value.Dispatch.QueuedAlertAfter);
+    private long QueuedCutoff => DbTime.Ms(time.GetUtcNow() - options.QueuedAlertAfter);
 
     private sealed class LineRow
     {

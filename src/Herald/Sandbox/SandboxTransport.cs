@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Herald.Core.Deliveries;
-using Herald.Dispatch;
+using Herald.Email;
+using Herald.Sms;
 
 namespace Herald.Sandbox;
 

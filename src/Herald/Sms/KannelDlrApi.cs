@@ -1,6 +1,6 @@
 using Herald.Core.Deliveries;
 using Herald.Deliveries;
-using Herald.Hosting;
+using Herald.Http;
 using Prometheus;
 using Herald.Http;
 
@@ -16,10 +16,10 @@ public static partial class KannelDlrApi
     public static void MapKannelDlr(this IEndpointRouteBuilder app)
     {
         app.MapGet(KannelTransport.DlrPath, (long? d, int? a, string? t, int? type, string? smsc, string? reply,
-            DeliveryLedger recorder, HeraldOptions options, TimeProvider time, ILoggerFactory logs) =>
+            DeliveryLedger recorder, SmsOptions options, TimeProvider time, ILoggerFactory logs) =>
         {
             var log = logs.CreateLogger("Herald.Sms.KannelDlr");
-            var secret = options.Sms.Kannel.TokenSecret;
+            var secret = options.Kannel.TokenSecret;
             if (string.IsNullOrEmpty(secret) || d is null || a is null || !KannelTransport.CheckToken(secret, d.Value, a.Value, t))
             {
                 Dlrs.WithLabels("forbidden").Inc();

@@ -2,8 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Herald.Core.Deliveries;
 using Herald.Core.Sms;
-using Herald.Dispatch;
-using Herald.Hosting;
 
 namespace Herald.Sms;
 

@@ -1,4 +1,4 @@
-using Herald.Dispatch;
+using Herald.Core.Deliveries;
 
 namespace Herald.Sms;
 

@@ -3,7 +3,6 @@ using System.Text;
 using Herald.Core.Deliveries;
 using Herald.Core.Sms;
 using Herald.Deliveries;
-using Herald.Hosting;
 using Prometheus;
 using Herald.Http;
 
@@ -19,10 +18,10 @@ public static partial class TwilioStatusApi
 
     public static void MapTwilioStatus(this IEndpointRouteBuilder app)
     {
-        app.MapPost(TwilioTransport.StatusPath, async (HttpRequest request, HeraldOptions options, DeliveryLedger recorder, TimeProvider time, ILoggerFactory logs) =>
+        app.MapPost(TwilioTransport.StatusPath, async (HttpRequest request, SmsOptions options, DeliveryLedger recorder, TimeProvider time, ILoggerFactory logs) =>
         {
             var log = logs.CreateLogger("Herald.Sms.TwilioStatus");
-            var o = options.Sms.Twilio;
+            var o = options.Twilio;
             if (!request.HasFormContentType)
                 return Invalid("the body must be application/x-www-form-urlencoded");
             IFormCollection form;

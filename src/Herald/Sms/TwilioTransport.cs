@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Herald.Core.Deliveries;
 using Herald.Core.Sms;
-using Herald.Dispatch;
 
 namespace Herald.Sms;
 

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using DbUp;
 using DbUp.Builder;
-using Herald.Hosting;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -41,33 +40,33 @@ public sealed class Database
     public string ForUpdateSkipLocked => Provider == DatabaseProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
 
     /// <summary>Builds the database from options, resolving SQLite's default file in the data folder.</summary>
-    public static Database FromOptions(HeraldOptions options)
+    public static Database FromOptions(DatabaseOptions options, string dataDirectory)
     {
-        switch (options.Database.Provider.Trim().ToLowerInvariant())
+        switch (options.Provider.Trim().ToLowerInvariant())
         {
             case "sqlite":
-                var cs = options.Database.ConnectionString;
+                var cs = options.ConnectionString;
                 if (string.IsNullOrWhiteSpace(cs))
                 {
-                    Directory.CreateDirectory(options.DataDirectory);
+                    Directory.CreateDirectory(dataDirectory);
                     cs = new SqliteConnectionStringBuilder
                     {
-                        DataSource = Path.GetFullPath(Path.Combine(options.DataDirectory, "herald.db")),
+                        DataSource = Path.GetFullPath(Path.Combine(dataDirectory, "herald.db")),
                         Pooling = true,
                         ForeignKeys = true,
                         // Microsoft.Data.Sqlite retries a locked statement itself until this (whole seconds); with
                         // busy_timeout it bounds how long a write waits for another's lock (Herald:Database:BusyTimeout).
-                        DefaultTimeout = (int)Math.Ceiling(options.Database.BusyTimeout.TotalSeconds),
+                        DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
                     }.ToString();
                 }
-                return new Database(DatabaseProvider.Sqlite, cs, options.Database.BusyTimeout);
+                return new Database(DatabaseProvider.Sqlite, cs, options.BusyTimeout);
             case "postgres" or "postgresql":
-                if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+                if (string.IsNullOrWhiteSpace(options.ConnectionString))
                     throw new InvalidOperationException("Herald:Database:ConnectionString is required when Herald:Database:Provider is 'postgres'.");
-                return new Database(DatabaseProvider.Postgres, options.Database.ConnectionString);
+                return new Database(DatabaseProvider.Postgres, options.ConnectionString);
             default:
                 throw new InvalidOperationException(
-                    $"Herald:Database:Provider is '{options.Database.Provider}'; use 'sqlite' or 'postgres'.");
+                    $"Herald:Database:Provider is '{options.Provider}'; use 'sqlite' or 'postgres'.");
         }
     }
 

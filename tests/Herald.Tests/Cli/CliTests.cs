@@ -55,8 +55,9 @@ public class CliTests
         var slug = Slug();
         await RunOk(storage, "schools", "add", slug, "--name", "Hillside");
         var key = (await RunOk(storage, "keys", "create", "--school", slug)).Output.Trim();
-        var db = Database.FromOptions(Herald.Hosting.HeraldApp.LoadOptions(
-            new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(storage.Settings).Build()));
+        var options = Herald.Hosting.HeraldApp.LoadOptions(
+            new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(storage.Settings).Build());
+        var db = Database.FromOptions(options.Database, options.DataDirectory);
         using (var c = db.Open())
         {
             var rows = c.Query("SELECT * FROM api_keys").Select(r => string.Join("|", ((IDictionary<string, object?>)r).Values)).ToList();

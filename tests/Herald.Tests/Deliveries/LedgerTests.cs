@@ -91,7 +91,7 @@ public class LedgerTests
         Assert.Equal("dropped", report.StatusOf(contact));
         Assert.Equal((0, 1), (report.Count("soft_bounce"), report.Count("dropped")));
         var log = await h.Client.LogAsync(contact);
-        Assert.Equal(1, log.Entries().Count(e => e.Str("status") == "dropped" && e["announcementId"]!.GetValue<long>() == first));
+        Assert.Equal(1, log.Entries().Count(e => e.Str("status") == "dropped" && e!["announcementId"]!.GetValue<long>() == first));
         Assert.Equal(1, await TransportTriesAsync(h.Client, contact));
         time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, await dispatcher.RunOnceAsync(CancellationToken.None));

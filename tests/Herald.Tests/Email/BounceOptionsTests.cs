@@ -27,7 +27,7 @@ public class BounceOptionsTests
 
     [Fact]
     public void Without_a_bounce_mailbox_the_sandbox_needs_no_email_settings() =>
-        Assert.Equal("sandbox", Load(new()).Transport.Email);
+        Assert.Equal(Herald.Email.EmailTransportMode.Sandbox, Load(new()).Transport.Email);
 
     [Fact]
     public void A_complete_bounce_mailbox_is_accepted()

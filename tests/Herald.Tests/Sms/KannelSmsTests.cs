@@ -51,7 +51,7 @@ public class KannelSmsTests
     public async Task Parallel_submissions_send_each_sms_once_and_record_each(string provider)
     {
         await using var h = await StartAsync(provider);
-        Assert.Equal(8, h.Service<Herald.Dispatch.ISmsTransport>().MaxInFlight);
+        Assert.Equal(8, h.Service<Herald.Sms.ISmsTransport>().MaxInFlight);
         // More numbers than the 8 in flight, some failing at the carrier (ending in 0): every answer is recorded
         // against its own delivery.
         // The shared Kannel's carrier counts across tests: numbers of this test and this provider only.

@@ -199,7 +199,7 @@ public class TwilioSmsTests
     {
         await using var run = await StartAsync(provider);
         var (h, twilio) = run;
-        Assert.Equal(8, h.Service<Herald.Dispatch.ISmsTransport>().MaxInFlight);
+        Assert.Equal(8, h.Service<Herald.Sms.ISmsTransport>().MaxInFlight);
         // More numbers than the 8 in flight, so slots are reused within one batch.
         // Endings 3, 8 and 9 make the simulator fail the message; the rest are delivered.
         var numbers = Enumerable.Range(10, 60).Where(i => i % 10 is not (3 or 8 or 9)).Take(30).Select(i => $"+4474001235{i:D2}").ToArray();

@@ -1,19 +1,17 @@
 using Herald.Announcements;
-using Herald.Email;
-using Herald.Hosting;
 using Herald.Schools;
 using MimeKit;
 
-namespace Herald.Dispatch;
+namespace Herald.Email;
 
 /// <summary>Builds the MIME message of one delivery: sender identity, alternatives, a unique Message-ID, and the
 /// RFC 2369 / RFC 8058 unsubscribe headers.</summary>
-public sealed class MessageBuilder(HeraldOptions options)
+public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
 {
     /// <summary>Signs unsubscribe tokens. A secret derived from the bounce token secret, so an unsubscribe link can never
     /// be replayed as a bounce return path or the other way round. Null without a token secret (sandbox).</summary>
-    private readonly VerpAddress? _unsubscribe = string.IsNullOrWhiteSpace(options.Email.Bounces.TokenSecret) ? null
-        : new VerpAddress("unsubscribe", options.Email.Bounces.Domain ?? "invalid", options.Email.Bounces.TokenSecret + "\0unsubscribe");
+    private readonly VerpAddress? _unsubscribe = string.IsNullOrWhiteSpace(email.Bounces.TokenSecret) ? null
+        : new VerpAddress("unsubscribe", email.Bounces.Domain ?? "invalid", email.Bounces.TokenSecret + "\0unsubscribe");
 
     /// <summary>The path under <c>UnsubscribeBaseUrl</c> of the one-click unsubscribe endpoint (the endpoint comes later).</summary>
     public const string UnsubscribePath = "unsubscribe/";
@@ -25,13 +23,13 @@ public sealed class MessageBuilder(HeraldOptions options)
         var useSchool = schoolFrom is not null;
         m.From.Add(schoolFrom is not null
             ? new MailboxAddress(school.FromName ?? school.Name, schoolFrom)
-            : new MailboxAddress(options.Sender.DefaultFromName, options.Sender.DefaultFromAddress));
+            : new MailboxAddress(sender.DefaultFromName, sender.DefaultFromAddress));
         if (useSchool && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
         m.To.Add(new MailboxAddress(recipientName ?? "", recipient));
         m.Subject = a.Subject;
         // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
         // stored with the send's transport event.
-        m.MessageId = MessageIds.New(options.Sender.MessageIdDomain);
+        m.MessageId = MessageIds.New(sender.MessageIdDomain);
         var body = new BodyBuilder { TextBody = a.Text, HtmlBody = a.Html };
         m.Body = body.ToMessageBody();
         AddUnsubscribe(m, deliveryId, attempt);
@@ -49,9 +47,9 @@ public sealed class MessageBuilder(HeraldOptions options)
         var mailto = _unsubscribe.For(deliveryId, attempt);
         var token = mailto[(mailto.IndexOf('+') + 1)..mailto.IndexOf('@')];
         var links = new List<string>();
-        if (!string.IsNullOrWhiteSpace(options.Email.UnsubscribeBaseUrl))
-            links.Add($"<{options.Email.UnsubscribeBaseUrl.TrimEnd('/')}/{UnsubscribePath}{token}>");
-        if (!string.IsNullOrWhiteSpace(options.Email.Bounces.Domain))
+        if (!string.IsNullOrWhiteSpace(email.UnsubscribeBaseUrl))
+            links.Add($"<{email.UnsubscribeBaseUrl.TrimEnd('/')}/{UnsubscribePath}{token}>");
+        if (!string.IsNullOrWhiteSpace(email.Bounces.Domain))
             links.Add($"<mailto:{mailto}?subject=unsubscribe>");
         if (links.Count == 0) return;
         m.Headers.Add("List-Unsubscribe", string.Join(", ", links));
