@@ -14,7 +14,7 @@ public sealed record RowProblem(int Line, string? Column, string Message);
 public sealed record ImportResult(int Imported, int Rejected, IReadOnlyList<RowProblem> Errors, IReadOnlyList<RowProblem> Warnings);
 
 /// <summary>
-/// CSV import of contacts: every row is validated, the valid ones are imported in one transaction,
+/// CSV import of contacts: every row is validated, the valid ones are imported in chunks of 500 rows per transaction,
 /// and re-importing the same file changes nothing (idempotent by external id).
 /// Header: <c>external_id,role,name,email,mobile,groups,opt_outs,digest</c> (the first three required;
 /// groups and opt_outs separated by <c>;</c>; digest yes/no).
@@ -23,6 +23,9 @@ public sealed class CsvImport(Database db, ContactStore contacts)
 {
     public static readonly string[] Columns = ["external_id", "role", "name", "email", "mobile", "groups", "opt_outs", "digest"];
     private static readonly string[] Required = ["external_id", "role", "name"];
+
+    /// <summary>Rows imported per transaction.</summary>
+    public const int ChunkSize = 500;
 
     /// <summary>Largest file accepted (bytes).</summary>
     public const int MaxBytes = 20 * 1024 * 1024;
@@ -99,10 +102,14 @@ public sealed class CsvImport(Database db, ContactStore contacts)
             valid.Add(v);
         }
 
-        using (var c = db.Open())
-        using (var tx = c.BeginTransaction())
+        // Committed in chunks, so that a large file never holds the database's write lock for long (SQLite has one for
+        // the whole file, and the dispatcher records answers meanwhile). Rows are matched by external id, so if the
+        // import stops part-way, importing the same file again completes it without duplicates.
+        foreach (var chunk in valid.Chunk(ChunkSize))
         {
-            foreach (var v in valid) contacts.Upsert(c, tx, schoolId, v);
+            using var c = db.Open();
+            using var tx = c.BeginTransaction();
+            foreach (var v in chunk) contacts.Upsert(c, tx, schoolId, v);
             tx.Commit();
         }
         return new(valid.Count, rejected, errors, warnings);
