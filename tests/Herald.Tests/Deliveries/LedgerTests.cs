@@ -3,6 +3,7 @@ using Herald.Core.Deliveries;
 using Herald.Deliveries;
 using Herald.Dispatch;
 using Herald.Tests.Api;
+using Herald.Tests.Email;
 using Herald.Tests.Servers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
@@ -152,6 +153,37 @@ public class LedgerTests
         Assert.Equal((0, 1), (report.Count("soft_bounce"), report.Count("sent")));
         Assert.Contains((await h.Client.LogAsync(contact)).Entries(), e => e.Str("detail")!.Contains("settled as sent"));
         // One message only: the settle deadline is not a send.
+        Assert.Single(Directory.GetFiles(h.SandboxEmailFolder, $"{delivery}-*.eml"));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_relays_delayed_report_then_nothing_settles_on_sent_after_the_deadline_without_a_second_message(string provider)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var h = await HeraldHost.StartAsync(provider, time, dispatcher: false, settings: new Dictionary<string, string?>
+        {
+            ["Herald:Email:Bounces:Domain"] = MailServers.Domain,
+            ["Herald:Email:Bounces:TokenSecret"] = Secret,
+        });
+        var address = $"slow-{Guid.NewGuid():N}"[..16] + "@example.org";
+        var contact = await h.Client.AddContactAsync(address);
+        var a = await h.Client.SendToAsync([contact]);
+        var dispatcher = h.Service<Dispatcher>();
+        await dispatcher.RunOnceAsync(CancellationToken.None);
+        var delivery = (await h.Client.ReportAsync(a)).LineOf(contact)["deliveryId"]!.GetValue<long>();
+        var sent = MimeKit.MimeMessage.Load(Assert.Single(Directory.GetFiles(h.SandboxEmailFolder, $"{delivery}-*.eml")));
+
+        // Postfix's warning after 4 hours, to the message's signed return path.
+        var verp = new Herald.Email.VerpAddress("bounces", MailServers.Domain, Secret);
+        var dsn = Herald.Tests.Email.Reports.Dsn(verp.For(delivery, 1), address, sent, "delayed", "4.4.1", "connect to mx.example.org[192.0.2.7]:25: Connection timed out");
+        var processed = h.Service<Herald.Bounces.BounceMailProcessor>().Process(System.Text.Encoding.UTF8.GetBytes(dsn.ReplaceLineEndings("\r\n")));
+        Assert.Equal(DeliveryStatus.SoftBounce, processed.Status);
+
+        time.Advance(TimeSpan.FromDays(4));
+        Assert.Equal(0, await dispatcher.RunOnceAsync(CancellationToken.None));
+        time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await dispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Equal("sent", (await h.Client.ReportAsync(a)).StatusOf(contact));
         Assert.Single(Directory.GetFiles(h.SandboxEmailFolder, $"{delivery}-*.eml"));
     }
 
