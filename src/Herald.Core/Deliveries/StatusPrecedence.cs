@@ -49,6 +49,17 @@ public static class StatusPrecedence
         return to > from || (to == from && incomingAt >= currentAt);
     }
 
+    /// <summary>Herald's own send decisions: only Herald sets them (when it sends, resends or re-checks an address
+    /// before dispatch); feedback from outside can never claim one.</summary>
+    private static readonly HashSet<DeliveryStatus> Decisions =
+    [
+        DeliveryStatus.Queued, DeliveryStatus.EmailMissing, DeliveryStatus.MobileMissing, DeliveryStatus.OptedOut,
+        DeliveryStatus.PendingDigest, DeliveryStatus.Dropped,
+    ];
+
+    /// <summary>True for a status only Herald's own decisions set (queued, missing, opted out, digest, dropped).</summary>
+    public static bool IsHeraldsDecision(DeliveryStatus status) => Decisions.Contains(status);
+
     /// <summary>True for the statuses that mean nothing was sent in this attempt.</summary>
     public static bool IsNotAttempted(DeliveryStatus status) => NotAttempted.Contains(status);
 

@@ -62,7 +62,6 @@ public sealed class BounceMailProcessor
     private readonly DeliveryLedger _recorder;
     private readonly TimeProvider _time;
     private readonly VerpAddress? _verp;
-    private readonly Regex? _verpCandidates;
     private readonly string _messageIdDomain;
 
     public BounceMailProcessor(Database db, DeliveryLedger recorder, EmailOptions email, SenderOptions sender, TimeProvider time)
@@ -72,10 +71,6 @@ public sealed class BounceMailProcessor
         if (!string.IsNullOrWhiteSpace(b.Domain) && !string.IsNullOrWhiteSpace(b.TokenSecret))
         {
             _verp = new VerpAddress(b.LocalPart, b.Domain, b.TokenSecret);
-            // Anything shaped like our return path, wherever it stands (Delivered-To, the DSN's envelope fields, the
-            // Return-Path of an enclosed copy); the MAC then says which are real.
-            _verpCandidates = new Regex($@"\b{Regex.Escape(b.LocalPart)}\+[0-9]+-[0-9]+-[a-z0-9]+@{Regex.Escape(b.Domain)}\b",
-                RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
         }
         _messageIdDomain = sender.MessageIdDomain;
     }
@@ -179,9 +174,11 @@ public sealed class BounceMailProcessor
         if (_verp is not null)
         {
             // Latin-1 keeps every byte as one char, so nothing in a broken message can make this throw.
-            foreach (System.Text.RegularExpressions.Match candidate in _verpCandidates!.Matches(Encoding.Latin1.GetString(raw)))
+            // Anything shaped like our return path, wherever it stands (Delivered-To, the DSN's envelope fields, the
+            // Return-Path of an enclosed copy); the MAC then says which are real.
+            foreach (var candidate in _verp.CandidatesIn(Encoding.Latin1.GetString(raw)))
             {
-                if (_verp.Parse(candidate.Value) is not { } token) { forged++; continue; }
+                if (_verp.Parse(candidate) is not { } token) { forged++; continue; }
                 if (Load(token.DeliveryId) is { } d) return (new Match(d, token.Attempt, "by VERP return path"), "");
             }
         }

@@ -12,6 +12,14 @@ public sealed class VerpAddress(string localPart, string domain, string secret)
 {
     private readonly byte[] _key = Encoding.UTF8.GetBytes(secret);
 
+    /// <summary>Everything in <paramref name="text"/> shaped like one of these addresses (the MAC not yet checked: pass
+    /// each to <see cref="Parse"/>).</summary>
+    public IEnumerable<string> CandidatesIn(string text) => _shape.Matches(text).Select(m => m.Value);
+
+    private readonly System.Text.RegularExpressions.Regex _shape = new(
+        $@"\b{System.Text.RegularExpressions.Regex.Escape(localPart)}\+[0-9]+-[0-9]+-[a-z0-9]+@{System.Text.RegularExpressions.Regex.Escape(domain)}\b",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
+
     public string For(long deliveryId, int attempt) => $"{localPart}+{deliveryId}-{attempt}-{Mac(deliveryId, attempt)}@{domain}";
 
     /// <summary>The delivery and attempt an address names, or null when it is not a VERP address of ours or its MAC is wrong.</summary>

@@ -72,8 +72,7 @@ public static class EventsApi
             var owner = q.DeliveryOwner(input.DeliveryId!.Value);
             if (owner is null || (!caller.IsOperator && owner.Value.SchoolId != caller.SchoolId)) return Problems.NotFound($"delivery {input.DeliveryId}");
             // Decisions (queued, missing, opted out, digest, dropped) are Herald's own; feedback cannot claim them.
-            if (status is DeliveryStatus.Queued or DeliveryStatus.EmailMissing or DeliveryStatus.MobileMissing or DeliveryStatus.OptedOut
-                or DeliveryStatus.PendingDigest or DeliveryStatus.Dropped)
+            if (status is { } decided && StatusPrecedence.IsHeraldsDecision(decided))
                 return Problems.Invalid("status", $"'{input.Status}' is decided by Herald when it sends; events report feedback (sent, delivered, opened, clicked, soft_bounce, hard_bounce, rejected, spam, failed)");
             if (status is { } s && !Wire.StatusesOf(owner.Value.Channel).Contains(s))
                 return Problems.Invalid("status", $"'{input.Status}' is not a status of {owner.Value.Channel.Name()} deliveries");

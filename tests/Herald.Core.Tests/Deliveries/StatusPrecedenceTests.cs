@@ -128,4 +128,13 @@ public class StatusPrecedenceTests
         };
         Assert.Equal(expected, StatusPrecedence.AddressEffect(incoming));
     }
+
+    [Theory]
+    [MemberData(nameof(AllStatuses))]
+    public void Only_queued_missing_opted_out_digest_and_dropped_are_Heralds_own_decisions(DeliveryStatus status)
+    {
+        var expected = status is DeliveryStatus.Queued or DeliveryStatus.EmailMissing or DeliveryStatus.MobileMissing
+            or DeliveryStatus.OptedOut or DeliveryStatus.PendingDigest or DeliveryStatus.Dropped;
+        Assert.Equal(expected, StatusPrecedence.IsHeraldsDecision(status));
+    }
 }
