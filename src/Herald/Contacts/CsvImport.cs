@@ -31,7 +31,7 @@ public sealed class CsvImport(Database db, ContactStore contacts)
     public const int MaxBytes = 20 * 1024 * 1024;
 
     /// <summary>A file-level problem (wrong header, wrong encoding): nothing was imported.</summary>
-    public sealed class FileRejected(string message, int line) : Exception(message)
+    public sealed class FileRejected(string message, int line) : FormatException(message)
     {
         public int Line { get; } = line;
     }

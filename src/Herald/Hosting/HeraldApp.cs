@@ -35,17 +35,13 @@ public static class HeraldApp
         // On SIGTERM/SIGINT the dispatcher lets sends on the wire finish and records them; the host waits that long.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
-        builder.Services.AddHostedService<Dispatcher>(sp => sp.GetRequiredService<Dispatcher>());
-        if (!string.IsNullOrWhiteSpace(options.Email.Bounces.Imap.Host))
-        {
-            builder.Services.AddSingleton<BounceMailbox>();
-            builder.Services.AddHostedService<BounceMailbox>(sp => sp.GetRequiredService<BounceMailbox>());
-        }
+        builder.Services.AddDispatchWorker();
+        builder.Services.AddBounceMailbox(options.Email);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         // Unreadable bodies reach the exception handler, which names the problem (the default answers a bare 400).
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        builder.Services.ConfigureHttpJsonOptions(o => HttpJson.Configure(o.SerializerOptions));
 
         var app = builder.Build();
         app.Services.GetRequiredService<Database>().Migrate(m => app.Logger.LogInformation("{Migration}", m));
@@ -100,40 +96,26 @@ public static class HeraldApp
         // Each capability gets its own settings, not the whole tree.
         services.AddSingleton(options.Database);
         services.AddSingleton(options.Sender);
-        services.AddSingleton(options.Dispatch);
         services.AddSingleton(options.Sms);
         services.AddSingleton(options.Email);
-        services.AddSingleton(new LedgerOptions(options.Email.DelayedSettleAfter));
         services.AddSingleton(new DataFolder(options.DataDirectory));
         services.AddSingleton(Database.FromOptions(options.Database, options.DataDirectory));
-        services.AddSingleton<SchoolStore>();
-        services.AddSingleton<ContactStore>();
-        services.AddSingleton<CsvImport>();
-        services.AddSingleton<AnnouncementStore>();
-        services.AddSingleton<AnnouncementSender>();
-        services.AddSingleton<Resender>();
-        services.AddSingleton<DeliveryLedger>();
-        services.AddSingleton<ReportQueries>();
-        services.AddSingleton<AddressReset>();
-        services.AddSingleton<AddressResend>();
-        services.AddSingleton<DispatchSignal>();
+        services.AddSchools();
+        services.AddContacts();
+        services.AddAnnouncements();
+        services.AddDeliveries(new LedgerOptions(options.Email.DelayedSettleAfter));
+        services.AddReports();
+        services.AddAddresses();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
         services.AddEmailTransport(options);
         services.AddSmsTransport(options);
-        services.AddSingleton<Dispatcher>();
-        services.AddSingleton<BounceMailProcessor>();
+        services.AddDispatch(options.Dispatch);
+        services.AddBounces();
         services.AddLogging();
         return services;
     }
 
-    public static void ConfigureJson(JsonSerializerOptions o)
-    {
-        // Unknown fields are an error, not silently dropped: a typo in "essential" must not send to opted-out contacts.
-        o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
-    }
 
     private static void MapHealth(this WebApplication app)
     {

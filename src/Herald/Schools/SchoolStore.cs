@@ -13,8 +13,14 @@ public sealed record Caller(long? SchoolId, bool IsOperator, string KeyName);
 
 /// <summary>Schools and their API keys. Keys are shown once and stored only as a SHA-256 hash:
 /// they are 256-bit random secrets, so a fast hash loses nothing against guessing.</summary>
-public sealed class SchoolStore(Database db, TimeProvider time)
+public sealed partial class SchoolStore(Database db, TimeProvider time)
 {
+    /// <summary>A school's slug: 1-40 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.</summary>
+    public static bool IsSlug(string? text) => text is not null && Slug().IsMatch(text);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,39}$")]
+    private static partial System.Text.RegularExpressions.Regex Slug();
+
     private sealed class SchoolRow
     {
         public long id { get; set; }
@@ -47,6 +53,10 @@ public sealed class SchoolStore(Database db, TimeProvider time)
     }
 
     /// <summary>Finds a school by slug, or by numeric id.</summary>
+    /// <summary>The school, or a clear error naming what was asked for (for the CLI).</summary>
+    public School Require(string slugOrId) =>
+        Find(slugOrId) ?? throw new InvalidOperationException($"no school '{slugOrId}' (see 'herald schools list')");
+
     public School? Find(string slugOrId)
     {
         using var c = db.Open();

@@ -30,7 +30,7 @@ public sealed class HeraldHost : IAsyncDisposable
     private static JsonSerializerOptions CreateJson()
     {
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        HeraldApp.ConfigureJson(o);
+        Herald.Http.HttpJson.Configure(o);
         o.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip;
         return o;
     }

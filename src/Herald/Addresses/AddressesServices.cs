@@ -1,0 +1,12 @@
+namespace Herald.Addresses;
+
+/// <summary>Registers this capability's services: Support's resets of failed and suppressed addresses.</summary>
+public static class AddressesServices
+{
+    public static IServiceCollection AddAddresses(this IServiceCollection services)
+    {
+        services.AddSingleton<AddressReset>();
+        services.AddSingleton<AddressResend>();
+        return services;
+    }
+}

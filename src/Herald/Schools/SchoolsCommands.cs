@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Herald.Commands;
+
+namespace Herald.Schools;
+
+/// <summary><c>herald schools …</c> and <c>herald keys …</c>: tenants and their API keys.</summary>
+public static class SchoolsCommands
+{
+    public static Command Schools(CommandContext cli)
+    {
+        var schools = new Command("schools", "Manage schools (tenants).");
+        var add = new Command("add", "Add a school.");
+        var slug = new Argument<string>("slug") { Description = "Short unique name, e.g. 'hillside'" };
+        var name = new Option<string>("--name") { Description = "Display name", Required = true };
+        var from = new Option<string?>("--from") { Description = "The school's white-labelled From address" };
+        var fromName = new Option<string?>("--from-name") { Description = "Display name for From" };
+        var replyTo = new Option<string?>("--reply-to") { Description = "Reply-To address" };
+        var region = new Option<string>("--region") { Description = "Default region for national phone numbers (ISO 3166, e.g. GB)", DefaultValueFactory = _ => "GB" };
+        add.Arguments.Add(slug);
+        foreach (var o in new Option[] { name, from, fromName, replyTo, region }) add.Options.Add(o);
+        add.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            var s = p.GetValue(slug)!.Trim().ToLowerInvariant();
+            if (!SchoolStore.IsSlug(s)) throw new ArgumentException($"slug '{s}' must be 1-40 of a-z, 0-9, '_', '.', '-'");
+            foreach (var (v, what) in new[] { (p.GetValue(from), "--from"), (p.GetValue(replyTo), "--reply-to") })
+                if (v is not null && Core.Sending.EmailAddress.Normalise(v, out var problem) is null) throw new ArgumentException($"{what} '{v}': {problem}");
+            var r = p.GetValue(region)!.Trim().ToUpperInvariant();
+            if (PhoneNumbers.PhoneNumberUtil.GetInstance().GetCountryCodeForRegion(r) == 0) throw new ArgumentException($"--region '{r}' is not a region code like GB or US");
+            var school = sp.GetRequiredService<SchoolStore>().Add(s, p.GetValue(name)!, p.GetValue(from), p.GetValue(fromName), p.GetValue(replyTo), r);
+            output.WriteLine($"school {school.Id} '{school.Slug}' added");
+            return 0;
+        }));
+        var list = new Command("list", "List schools.");
+        list.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            foreach (var s in sp.GetRequiredService<SchoolStore>().List()) output.WriteLine($"{s.Id}\t{s.Slug}\t{s.Name}\t{s.FromAddress}");
+            return 0;
+        }));
+        schools.Subcommands.Add(add);
+        schools.Subcommands.Add(list);
+        return schools;
+    }
+
+    public static Command Keys(CommandContext cli)
+    {
+        var keys = new Command("keys", "Manage API keys.");
+        var create = new Command("create", "Create an API key; it is shown once and stored only as a hash.");
+        var school = new Option<string?>("--school") { Description = "The school (slug or id) the key acts for" };
+        var op = new Option<bool>("--operator") { Description = "An operator key: every school, events and support actions" };
+        var name = new Option<string>("--name") { Description = "A label for the key", DefaultValueFactory = _ => "api" };
+        create.Options.Add(school); create.Options.Add(op); create.Options.Add(name);
+        create.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            var slug = p.GetValue(school);
+            if (slug is null == !p.GetValue(op)) throw new ArgumentException("give either --school SLUG or --operator");
+            long? id = slug is null ? null : sp.GetRequiredService<SchoolStore>().Require(slug).Id;
+            output.WriteLine(sp.GetRequiredService<SchoolStore>().CreateKey(id, p.GetValue(name)!, p.GetValue(op)));
+            return 0;
+        }));
+        keys.Subcommands.Add(create);
+        return keys;
+    }
+}
