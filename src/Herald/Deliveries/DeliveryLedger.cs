@@ -131,8 +131,9 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
     // ============================================================================================== complete
 
     /// <summary>
-    /// Records a group of answers in a constant number of statements: lock the group, one multi-row update, one
-    /// multi-row insert into the log, one counters upsert (plus one statement per address a failure marks). Each
+    /// Records a group of answers in a constant number of statements: lock the group, then one multi-row update, one
+    /// multi-row insert into the log and one counters upsert sent together (plus one statement per address a failure
+    /// marks). Each
     /// answer is applied only while its claim's token still holds the delivery; an answer whose claim lapsed (another
     /// worker took the delivery over) is only logged. Throws when the database does: nothing is half-recorded, and
     /// the caller keeps the group and tries again.
@@ -189,9 +190,11 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
                 marks.Add((row, state, done.Reason ?? done.Detail));
             results.Add(CompletionResult.Applied);
         }
-        if (update.Count > 0) c.Execute(update.Fill(LedgerSql.CompleteMany), update.Parameters, tx);
-        InsertEvents(c, tx, events);
-        AddCounts(c, tx, counts);
+        var batch = new Statements();
+        if (update.Count > 0) batch.Add(update, LedgerSql.CompleteMany);
+        InsertEvents(batch, events);
+        AddCounts(batch, counts);
+        batch.Execute(c, tx);
         foreach (var (row, state, why) in marks) MarkAddress(c, tx, row.school_id, row.channel, row.address!, state, why, row.id, now);
         // Feedback the transport already knows (the sandbox's simulator) follows its answer, through precedence.
         var feedback = new List<(DeliveryEvent, RecordOutcome)>();
@@ -320,23 +323,37 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
 
     private void InsertEvents(DbConnection c, DbTransaction tx, IReadOnlyList<EventRow> events)
     {
+        var batch = new Statements();
+        InsertEvents(batch, events);
+        batch.Execute(c, tx);
+    }
+
+    private void InsertEvents(Statements batch, IReadOnlyList<EventRow> events)
+    {
         var recordedAt = DbTime.Ms(time.GetUtcNow());
         if (events.Count == 0) return;
         var values = new Rows(db, LedgerSql.EventColumns);
         foreach (var e in events)
             values.Add(e.SchoolId, e.ContactId, e.DeliveryId, e.AnnouncementId, e.Channel, e.Attempt, e.Status?.Name(), e.Changed ? 1 : 0,
                 e.Source.Name(), Truncate(e.Detail, 8000), e.ProviderEventId, e.OccurredAt, recordedAt, e.MessageId, Truncate(e.Actor, 200));
-        c.Execute(values.Fill(LedgerSql.InsertEvents), values.Parameters, tx);
+        batch.Add(values, LedgerSql.InsertEvents);
     }
 
     /// <summary>Adds the deltas, summed per counter first: one row per key (PostgreSQL refuses a key twice in one upsert).</summary>
     private void AddCounts(DbConnection c, DbTransaction tx, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
     {
+        var batch = new Statements();
+        AddCounts(batch, deltas);
+        batch.Execute(c, tx);
+    }
+
+    private void AddCounts(Statements batch, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
+    {
         var sums = deltas.GroupBy(d => (d.Announcement, d.Channel, d.Status)).Select(g => (g.Key, N: g.Sum(x => x.Delta))).Where(x => x.N != 0).ToList();
         if (sums.Count == 0) return;
         var values = new Rows(db, LedgerSql.CountColumns);
         foreach (var (key, n) in sums) values.Add(key.Announcement, key.Channel, key.Status, n);
-        c.Execute(values.Fill(LedgerSql.AddCounts), values.Parameters, tx);
+        batch.Add(values, LedgerSql.AddCounts);
     }
 
     private string Fill(string sql) => sql
@@ -360,10 +377,33 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
             _rows.Add(row);
         }
 
-        public object Parameters => new { rows = System.Text.Json.JsonSerializer.Serialize(_rows) };
+        public object Parameters => new { rows = Json };
 
-        public string Fill(string sql) => sql.Replace("{rows}", db.Provider == DatabaseProvider.Postgres
-            ? $"jsonb_to_recordset(CAST(@rows AS jsonb)) AS v({string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"))})"
-            : $"(SELECT {string.Join(", ", columns.Select(c => $"json_extract(value, '$.{c.Name}') AS {c.Name}"))} FROM json_each(@rows)) AS v");
+        public string Json => System.Text.Json.JsonSerializer.Serialize(_rows);
+
+        public string Fill(string sql, string parameter = "rows") => sql.Replace("{rows}", db.Provider == DatabaseProvider.Postgres
+            ? $"jsonb_to_recordset(CAST(@{parameter} AS jsonb)) AS v({string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"))})"
+            : $"(SELECT {string.Join(", ", columns.Select(c => $"json_extract(value, '$.{c.Name}') AS {c.Name}"))} FROM json_each(@{parameter})) AS v");
+    }
+
+    /// <summary>Statements sent to the database as one command: one round trip for a group's update, log and counters
+    /// (each round trip to PostgreSQL waits for its server process to be scheduled, which on a busy machine costs more
+    /// than the statement).</summary>
+    private sealed class Statements
+    {
+        private readonly List<string> _sql = [];
+        private readonly DynamicParameters _parameters = new();
+
+        public void Add(Rows rows, string template)
+        {
+            var name = $"rows{_sql.Count}";
+            _sql.Add(rows.Fill(template, name));
+            _parameters.Add(name, rows.Json);
+        }
+
+        public void Execute(DbConnection c, DbTransaction tx)
+        {
+            if (_sql.Count > 0) c.Execute(string.Join(";\n", _sql), _parameters, tx);
+        }
     }
 }
