@@ -190,11 +190,11 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
                 marks.Add((row, state, done.Reason ?? done.Detail));
             results.Add(CompletionResult.Applied);
         }
-        var batch = new Statements();
-        if (update.Count > 0) batch.Add(update, LedgerSql.CompleteMany);
+        var batch = new Statements(c);
+        if (update.Count > 0) batch.Add(update, LedgerSql.CompleteMany, ids);
         InsertEvents(batch, events);
         AddCounts(batch, counts);
-        batch.Execute(c, tx);
+        batch.Execute(tx);
         foreach (var (row, state, why) in marks) MarkAddress(c, tx, row.school_id, row.channel, row.address!, state, why, row.id, now);
         // Feedback the transport already knows (the sandbox's simulator) follows its answer, through precedence.
         var feedback = new List<(DeliveryEvent, RecordOutcome)>();
@@ -323,9 +323,9 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
 
     private void InsertEvents(DbConnection c, DbTransaction tx, IReadOnlyList<EventRow> events)
     {
-        var batch = new Statements();
+        var batch = new Statements(c);
         InsertEvents(batch, events);
-        batch.Execute(c, tx);
+        batch.Execute(tx);
     }
 
     private void InsertEvents(Statements batch, IReadOnlyList<EventRow> events)
@@ -342,9 +342,9 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
     /// <summary>Adds the deltas, summed per counter first: one row per key (PostgreSQL refuses a key twice in one upsert).</summary>
     private void AddCounts(DbConnection c, DbTransaction tx, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
     {
-        var batch = new Statements();
+        var batch = new Statements(c);
         AddCounts(batch, deltas);
-        batch.Execute(c, tx);
+        batch.Execute(tx);
     }
 
     private void AddCounts(Statements batch, IEnumerable<(long Announcement, string Channel, string Status, long Delta)> deltas)
@@ -389,19 +389,25 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
     /// <summary>Statements sent to the database as one command: one round trip for a group's update, log and counters
     /// (each round trip to PostgreSQL waits for its server process to be scheduled, which on a busy machine costs more
     /// than the statement).</summary>
-    private sealed class Statements
+    private sealed class Statements(DbConnection c)
     {
         private readonly List<string> _sql = [];
         private readonly DynamicParameters _parameters = new();
 
-        public void Add(Rows rows, string template)
+        public void Add(Rows rows, string template, long[]? ids = null)
         {
             var name = $"rows{_sql.Count}";
-            _sql.Add(rows.Fill(template, name));
+            var sql = rows.Fill(template, name);
+            if (ids is not null)
+            {
+                sql = sql.Replace("{ids}", Database.InList(c, $"ids{_sql.Count}"));
+                _parameters.Add($"ids{_sql.Count}", ids);
+            }
+            _sql.Add(sql);
             _parameters.Add(name, rows.Json);
         }
 
-        public void Execute(DbConnection c, DbTransaction tx)
+        public void Execute(DbTransaction tx)
         {
             if (_sql.Count > 0) c.Execute(string.Join(";\n", _sql), _parameters, tx);
         }

@@ -62,7 +62,9 @@ internal static class LedgerSql
 
     /// <summary>A whole group's answers in one statement. Completing always releases the claim and writes the next
     /// try (or none, for a final status), whether or not the status itself changes: a second soft bounce keeps its
-    /// status but moves its next try. Only rows still held by the completing claim's token are touched (the fence).</summary>
+    /// status but moves its next try. Only rows still held by the completing claim's token are touched (the fence).
+    /// The id list repeats what the rows say so that PostgreSQL reaches them by primary key: it cannot estimate how
+    /// many rows the JSON holds, and would otherwise scan the whole table for every group.</summary>
     public static readonly (string Name, string Type)[] CompleteColumns =
         [("id", "BIGINT"), ("token", "TEXT"), ("status", "TEXT"), ("status_at", "BIGINT"), ("reason", "TEXT"), ("next_try_at", "BIGINT"),
          ("tries_back", "BIGINT"), ("message_id", "TEXT")];
@@ -72,6 +74,7 @@ internal static class LedgerSql
             tries = deliveries.tries - v.tries_back, message_id = COALESCE(v.message_id, deliveries.message_id),
             settles = 0, claim_token = NULL, claimed_until = NULL
         FROM {rows} WHERE deliveries.id = v.id AND deliveries.claim_token = v.token
+          AND deliveries.id {ids}
         """;
 
     // ---- record: feedback -----------------------------------------------------------------------------------------
