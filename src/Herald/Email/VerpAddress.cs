@@ -4,44 +4,104 @@ using System.Text;
 namespace Herald.Email;
 
 /// <summary>
-/// The VERP return path <c>LOCAL+D-A-MAC@DOMAIN</c>: D the delivery id, A its attempt, MAC the first 80 bits of
-/// HMAC-SHA256(secret, "D-A") in lower-case base32. Lower case and no punctuation beyond '-' because MTAs
-/// lower-case and mangle local parts; the MAC means a forged bounce cannot fail someone's address.
+/// The VERP return path <c>LOCAL+T-MAC@DOMAIN</c>. T is the delivery id and attempt, encrypted (one AES block under a
+/// key derived from the secret): recipients see the return path, and it must not show them Herald's sequential ids.
+/// MAC is the first 80 bits of HMAC-SHA256(secret, T), so a forged bounce cannot fail someone's address. Both are
+/// lower-case base32, because MTAs lower-case and mangle local parts. Addresses of the earlier form
+/// <c>LOCAL+D-A-MAC</c> (D, A in clear) are still read, for bounces of mail sent before the change.
 /// </summary>
-public sealed class VerpAddress(string localPart, string domain, string secret)
+public sealed class VerpAddress
 {
-    private readonly byte[] _key = Encoding.UTF8.GetBytes(secret);
+    private readonly string _localPart, _domain;
+    private readonly byte[] _key;
+    private readonly Aes _cipher = Aes.Create();
+    private readonly System.Text.RegularExpressions.Regex _shape;
+
+    public VerpAddress(string localPart, string domain, string secret)
+    {
+        (_localPart, _domain) = (localPart, domain);
+        _key = Encoding.UTF8.GetBytes(secret);
+        // A key of its own for the cipher, so that the MAC key and the cipher key never coincide.
+        _cipher.Key = HMACSHA256.HashData(_key, "herald verp token cipher"u8)[..16];
+        var local = System.Text.RegularExpressions.Regex.Escape(localPart);
+        _shape = new($@"\b{local}\+(?:[a-z2-7]{{26}}-[a-z2-7]{{16}}|[0-9]+-[0-9]+-[a-z0-9]+)@{System.Text.RegularExpressions.Regex.Escape(domain)}\b",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
+    }
 
     /// <summary>Everything in <paramref name="text"/> shaped like one of these addresses (the MAC not yet checked: pass
     /// each to <see cref="Parse"/>).</summary>
     public IEnumerable<string> CandidatesIn(string text) => _shape.Matches(text).Select(m => m.Value);
 
-    private readonly System.Text.RegularExpressions.Regex _shape = new(
-        $@"\b{System.Text.RegularExpressions.Regex.Escape(localPart)}\+[0-9]+-[0-9]+-[a-z0-9]+@{System.Text.RegularExpressions.Regex.Escape(domain)}\b",
-        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
-
-    public string For(long deliveryId, int attempt) => $"{localPart}+{deliveryId}-{attempt}-{Mac(deliveryId, attempt)}@{domain}";
+    public string For(long deliveryId, int attempt)
+    {
+        var token = Base32(Encrypt(deliveryId, attempt));
+        return $"{_localPart}+{token}-{Mac(token)}@{_domain}";
+    }
 
     /// <summary>The delivery and attempt an address names, or null when it is not a VERP address of ours or its MAC is wrong.</summary>
     public (long DeliveryId, int Attempt)? Parse(string? address)
     {
         if (string.IsNullOrEmpty(address)) return null;
         var at = address.LastIndexOf('@');
-        if (at <= 0 || !address.AsSpan(at + 1).Trim('>').Equals(domain, StringComparison.OrdinalIgnoreCase)) return null;
+        if (at <= 0 || !address.AsSpan(at + 1).Trim('>').Equals(_domain, StringComparison.OrdinalIgnoreCase)) return null;
         var local = address[..at].TrimStart('<');
         var plus = local.IndexOf('+');
-        if (plus <= 0 || !local.AsSpan(0, plus).Equals(localPart, StringComparison.OrdinalIgnoreCase)) return null;
-        var parts = local[(plus + 1)..].Split('-');
-        if (parts.Length != 3 || !long.TryParse(parts[0], out var d) || !int.TryParse(parts[1], out var a) || d <= 0 || a <= 0) return null;
-        var want = Encoding.ASCII.GetBytes(Mac(d, a));
-        var got = Encoding.ASCII.GetBytes(parts[2].ToLowerInvariant());
-        return want.Length == got.Length && CryptographicOperations.FixedTimeEquals(want, got) ? (d, a) : null;
+        if (plus <= 0 || !local.AsSpan(0, plus).Equals(_localPart, StringComparison.OrdinalIgnoreCase)) return null;
+        var parts = local[(plus + 1)..].ToLowerInvariant().Split('-');
+        return parts.Length switch
+        {
+            2 => ParseToken(parts[0], parts[1]),
+            3 => ParseLegacy(parts[0], parts[1], parts[2]),
+            _ => null,
+        };
     }
 
-    private string Mac(long deliveryId, int attempt)
+    private (long, int)? ParseToken(string token, string mac)
     {
-        var mac = HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes($"{deliveryId}-{attempt}"));
-        return Base32(mac.AsSpan(0, 10));
+        if (!SameMac(Mac(token), mac) || FromBase32(token) is not { Length: 16 } block) return null;
+        byte[] plain;
+        lock (_cipher) plain = _cipher.DecryptEcb(block, PaddingMode.None);
+        // The block's last 4 bytes are zero by construction: a second check beside the MAC.
+        if (plain[12] != 0 || plain[13] != 0 || plain[14] != 0 || plain[15] != 0) return null;
+        var d = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(plain);
+        var a = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(plain.AsSpan(8));
+        return d > 0 && a > 0 ? (d, a) : null;
+    }
+
+    private (long, int)? ParseLegacy(string delivery, string attempt, string mac)
+    {
+        if (!long.TryParse(delivery, out var d) || !int.TryParse(attempt, out var a) || d <= 0 || a <= 0) return null;
+        return SameMac(Mac($"{d}-{a}"), mac) ? (d, a) : null;
+    }
+
+    private byte[] Encrypt(long deliveryId, int attempt)
+    {
+        var plain = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(plain, deliveryId);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(plain.AsSpan(8), attempt);
+        // One block, each (delivery, attempt) once: ECB of a single block is the block cipher itself.
+        // The one-shot methods are not documented as thread-safe; sends build return paths in parallel.
+        lock (_cipher) return _cipher.EncryptEcb(plain, PaddingMode.None);
+    }
+
+    private string Mac(string text) => Base32(HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(text)).AsSpan(0, 10));
+
+    private static bool SameMac(string want, string got) =>
+        want.Length == got.Length && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(want), Encoding.ASCII.GetBytes(got));
+
+    private static byte[]? FromBase32(string text)
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        var bytes = new List<byte>(text.Length * 5 / 8);
+        int buffer = 0, bits = 0;
+        foreach (var ch in text)
+        {
+            var v = alphabet.IndexOf(ch);
+            if (v < 0) return null;
+            buffer = (buffer << 5) | v; bits += 5;
+            if (bits >= 8) { bytes.Add((byte)(buffer >> (bits - 8))); bits -= 8; }
+        }
+        return bytes.ToArray();
     }
 
     /// <summary>Lower-case base32 (RFC 4648 alphabet, no padding): survives MTAs that lower-case local parts, and

@@ -116,7 +116,12 @@ public class SmtpTransportTests
 
         var unsubscribe = m1.Headers["List-Unsubscribe"]!;
         Assert.Contains($"<{UnsubscribeBase}unsubscribe/", unsubscribe);
-        Assert.Contains($"<mailto:unsubscribe+{DeliveryOf(r1, c)}-1-", unsubscribe);
+        // The unsubscribe address carries a signed, opaque token of its own (no delivery id in clear) in both forms.
+        var mailto = System.Text.RegularExpressions.Regex.Match(unsubscribe, "<mailto:unsubscribe\\+([a-z2-7]{26}-[a-z2-7]{16})@");
+        Assert.True(mailto.Success, unsubscribe);
+        Assert.Contains($"<{UnsubscribeBase}unsubscribe/{mailto.Groups[1].Value}>", unsubscribe);
+        Assert.DoesNotContain($"+{DeliveryOf(r1, c)}-", unsubscribe);
+        Assert.DoesNotContain($"+{DeliveryOf(r1, c)}-", returnPath);
         Assert.Equal("List-Unsubscribe=One-Click", m1.Headers["List-Unsubscribe-Post"]);
 
         // DKIM: verifiable with the public key that the DNS TXT record would publish.
