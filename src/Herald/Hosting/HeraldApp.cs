@@ -65,6 +65,11 @@ public static class HeraldApp
     public static HeraldOptions LoadOptions(IConfiguration config)
     {
         var o = new HeraldOptions();
+        // Modes are enums: name the setting and its choices rather than the binder's type conversion error.
+        foreach (var (key, names) in new[] { ("Email", Enum.GetNames<EmailTransportMode>()), ("Sms", Enum.GetNames<SmsTransportMode>()) })
+            if (config[$"{HeraldOptions.Section}:Transport:{key}"] is { } mode && !names.Contains(mode.Trim(), StringComparer.OrdinalIgnoreCase))
+                throw new InvalidOperationException(
+                    $"Invalid Herald settings:\n  Herald:Transport:{key}: '{mode}' is not one of {string.Join(", ", names.Select(n => n.ToLowerInvariant()))}");
         try { config.GetSection(HeraldOptions.Section).Bind(o); }
         catch (InvalidOperationException e) { throw new InvalidOperationException($"Invalid Herald setting: {e.Message}", e); }
         o.Compose();
