@@ -9,7 +9,9 @@ namespace Herald.Schools;
 public sealed record School(long Id, string Slug, string Name, string? FromAddress, string? FromName, string? ReplyTo, string DefaultRegion);
 
 /// <summary>Who is calling the API: a school's key, or an operator key that sees every school.</summary>
-public sealed record Caller(long? SchoolId, bool IsOperator, string KeyName);
+/// <param name="KeyId">The key's id (<c>herald keys list</c>): recorded on every write the key makes.</param>
+/// <param name="ReadOnly">A read-only key may only read (GET), for support dashboards and monitoring.</param>
+public sealed record Caller(long KeyId, string KeyName, long? SchoolId, bool IsOperator, bool ReadOnly = false);
 
 /// <summary>Schools and their API keys. Keys are shown once and stored only as a SHA-256 hash:
 /// they are 256-bit random secrets, so a fast hash loses nothing against guessing.</summary>
@@ -92,9 +94,9 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
     {
         if (string.IsNullOrEmpty(key) || key.Length > 200) return null;
         using var c = db.Open();
-        var row = c.QuerySingleOrDefault<(long? SchoolId, long IsOperator, string Name)>(
-            "SELECT school_id, is_operator, name FROM api_keys WHERE key_hash = @h AND revoked_at IS NULL", new { h = Hash(key) });
-        return row == default ? null : new Caller(row.SchoolId, row.IsOperator == 1, row.Name);
+        var row = c.QuerySingleOrDefault<(long Id, long? SchoolId, long IsOperator, string Name)>(
+            "SELECT id, school_id, is_operator, name FROM api_keys WHERE key_hash = @h AND revoked_at IS NULL", new { h = Hash(key) });
+        return row == default ? null : new Caller(row.Id, row.Name, row.SchoolId, row.IsOperator == 1);
     }
 
     private static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
