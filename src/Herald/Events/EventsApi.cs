@@ -101,6 +101,6 @@ public static class EventsApi
             if (r.Schools.Count == 0) return Problems.NotFound($"failed or suppressed {channel.Name()} address '{address}'");
             var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim()) : [];
             return TypedResults.Ok(new ResetAnswer(r, resends));
-        }).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");
+        }).RequireAuthorization(ApiAuth.OperatorPolicy).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");
     }
 }

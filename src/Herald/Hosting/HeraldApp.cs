@@ -31,12 +31,16 @@ public static class HeraldApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder.Configuration);
         var options = LoadOptions(builder.Configuration);
-        builder.WebHost.UseUrls(options.Urls);
+        var management = options.ManagementListeners();
+        builder.WebHost.UseUrls([.. options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            .. management.Select(u => u.ToString())]);
         // On SIGTERM/SIGINT the dispatcher lets sends on the wire finish and records them; the host waits that long.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
         builder.Services.AddDispatchWorker();
         builder.Services.AddBounceMailbox(options.Email);
+        builder.Services.AddApiAuthentication(management.Select(u => u.Port).ToList());
+        builder.Services.AddApiRateLimit(options.Api.RateLimit);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         // Unreadable bodies reach the exception handler, which names the problem (the default answers a bare 400).
@@ -47,14 +51,22 @@ public static class HeraldApp
         app.Services.GetRequiredService<Database>().Migrate(m => app.Logger.LogInformation("{Migration}", m));
         app.UseExceptionHandler(e => e.Run(WriteProblem));
         app.UseStatusCodePages();
-        app.MapOpenApi();
-        app.MapScalarApiReference();
-        app.MapMetrics();
+        // Authentication and authorization are middleware: a request without a valid key is answered before its body is
+        // read. The rate limiter comes after them, so it counts per key and unauthenticated noise costs it nothing.
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        // Operations: details for an operator key, or for anyone on a management listener (Herald:ManagementUrls).
+        app.MapOpenApi().RequireAuthorization(ApiAuth.ManagementPolicy);
+        app.MapScalarApiReference().RequireAuthorization(ApiAuth.ManagementPolicy);
+        app.MapMetrics().RequireAuthorization(ApiAuth.ManagementPolicy);
         app.MapHealth();
-        // Before the API-key group: Kannel authenticates with the signed URL, not a key.
-        Herald.Sms.KannelDlrApi.MapKannelDlr(app);
-        Herald.Sms.TwilioStatusApi.MapTwilioStatus(app);
-        var api = app.MapGroup("/api/v1").RequireApiKey();
+        // Providers cannot send a key: Kannel's reports carry a signed URL, Twilio's callbacks a signature over the
+        // request; each endpoint checks its own before it reads anything else.
+        var callbacks = app.MapGroup("").AllowAnonymous();
+        callbacks.MapKannelDlr();
+        callbacks.MapTwilioStatus();
+        var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
         api.MapAnnouncements();
         api.MapEvents();
@@ -74,13 +86,16 @@ public static class HeraldApp
         catch (InvalidOperationException e) { throw new InvalidOperationException($"Invalid Herald setting: {e.Message}", e); }
         o.Compose();
         var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        foreach (var (obj, prefix) in new object[] { o, o.Database, o.Sender, o.Dispatch, o.Transport }.Zip(["Herald", "Herald:Database", "Herald:Sender", "Herald:Dispatch", "Herald:Transport"]))
+        foreach (var (obj, prefix) in new object[] { o, o.Database, o.Sender, o.Dispatch, o.Transport, o.Api.RateLimit }
+                     .Zip(["Herald", "Herald:Database", "Herald:Sender", "Herald:Dispatch", "Herald:Transport", "Herald:Api:RateLimit"]))
         {
             var r = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(obj, new(obj), r, validateAllProperties: true);
             results.AddRange(r.Select(x => new System.ComponentModel.DataAnnotations.ValidationResult($"{prefix}:{string.Join(",", x.MemberNames)}: {x.ErrorMessage}")));
         }
         results.AddRange(o.Sms.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.ManagementProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Api.RateLimit.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.LeaseProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == EmailTransportMode.Smtp)
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
@@ -124,7 +139,11 @@ public static class HeraldApp
 
     private static void MapHealth(this WebApplication app)
     {
-        app.MapGet("/health", (ReportQueries q, Database db, IServiceProvider services) =>
+        // Public and minimal, for load balancers and uptime checks: whether Herald is healthy, nothing about its data.
+        app.MapGet("/health", (ReportQueries q) =>
+            TypedResults.Ok(new PublicHealth(q.QueuedTooLong().Count > 0 ? "degraded" : "healthy")))
+            .AllowAnonymous().WithTags("Operations").WithSummary("Health: healthy, or degraded when deliveries are queued too long");
+        app.MapGet("/health/details", (ReportQueries q, Database db, IServiceProvider services) =>
         {
             var (stuck, oldest) = q.QueuedTooLong();
             HeraldMetrics.QueuedTooLong.Set(stuck);
@@ -132,7 +151,8 @@ public static class HeraldApp
             // A bounce mailbox that is down does not degrade sending: its mail waits on the server until it is back.
             var mailbox = services.GetService<BounceMailbox>()?.Status;
             return TypedResults.Ok(new Health(status, db.Provider.ToString().ToLowerInvariant(), stuck, oldest, mailbox));
-        }).WithTags("Operations").WithSummary("Health, with deliveries queued longer than the alert threshold");
+        }).RequireAuthorization(ApiAuth.ManagementPolicy).WithTags("Operations")
+          .WithSummary("Health in detail: the database, deliveries queued longer than the alert threshold, the bounce mailbox (operator key or management listener)");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             try { HeraldMetrics.QueuedTooLong.Set(app.Services.GetRequiredService<ReportQueries>().QueuedTooLong().Count); }
@@ -156,7 +176,10 @@ public static class HeraldApp
     }
 }
 
-/// <summary>The health answer.</summary>
+/// <summary>The public health answer: <c>healthy</c> or <c>degraded</c>.</summary>
+public sealed record PublicHealth(string Status);
+
+/// <summary>The health answer in detail.</summary>
 /// <param name="BounceMailbox">The bounce mailbox reader's state; null when no bounce mailbox is configured.</param>
 public sealed record Health(string Status, string Database, long QueuedTooLong, DateTimeOffset? OldestQueuedSince,
     Herald.Bounces.BounceMailboxStatus? BounceMailbox = null);

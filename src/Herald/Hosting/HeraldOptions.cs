@@ -18,6 +18,14 @@ public sealed class HeraldOptions
     /// <summary>Where Herald listens. Default <c>http://127.0.0.1:5080</c>.</summary>
     [Required] public string Urls { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>Extra listeners for operations only (e.g. <c>http://127.0.0.1:5081</c>): there, <c>/health/details</c>,
+    /// <c>/metrics</c>, <c>/openapi/v1.json</c> and <c>/scalar/v1</c> answer without a key. Empty by default (a fixed
+    /// second port would collide when two Herald processes share a machine); on the main listener those routes need an
+    /// operator key. Give explicit ports; keep them on loopback or a private network.</summary>
+    public string ManagementUrls { get; set; } = "";
+
+    public Herald.Http.ApiOptions Api { get; set; } = new();
+
     public DatabaseOptions Database { get; set; } = new();
     public SenderOptions Sender { get; set; } = new();
     public DispatchOptions Dispatch { get; set; } = new();
@@ -33,6 +41,26 @@ public sealed class HeraldOptions
         Sms.Mode = Transport.Sms;
         Dispatch.EmailSendLimit = Transport.Email == EmailTransportMode.Smtp ? 4 * Email.Smtp.Timeout : TimeSpan.Zero;
         Dispatch.SmsSendLimit = Transport.Sms == SmsTransportMode.Sandbox ? TimeSpan.Zero : Sms.Timeout;
+    }
+
+    /// <summary>The management listeners' URLs, each with an explicit port.</summary>
+    public IReadOnlyList<Uri> ManagementListeners() =>
+        ManagementUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) ? uri : null).OfType<Uri>().ToList();
+
+    public IEnumerable<string> ManagementProblems()
+    {
+        var urls = ManagementUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var u in urls)
+        {
+            if (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                yield return $"Herald:ManagementUrls: '{u}' is not an http:// or https:// URL";
+            else if ((uri.IsDefaultPort && !u.Contains($":{uri.Port}", StringComparison.Ordinal)) || uri.Port == 0)
+                yield return $"Herald:ManagementUrls: '{u}' needs an explicit port other than 0 (requests are told apart by the port they arrive on)";
+            else if (Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                     .Any(m => Uri.TryCreate(m, UriKind.Absolute, out var main) && main.Port == uri.Port))
+                yield return $"Herald:ManagementUrls: port {uri.Port} is also in Herald:Urls; the management listener needs a port of its own";
+        }
     }
 
     /// <summary>The lease must leave time to start a send and to finish it; shutdown must wait for one to finish.</summary>

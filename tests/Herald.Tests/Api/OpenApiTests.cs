@@ -9,7 +9,7 @@ public class OpenApiTests
     public async Task The_openapi_document_lists_the_endpoints()
     {
         await using var h = await HeraldHost.StartAsync("sqlite", dispatcher: false);
-        var doc = await h.CreateClient(null).GetAsync("openapi/v1.json").ExpectAsync(HttpStatusCode.OK);
+        var doc = await h.Operator.GetAsync("openapi/v1.json").ExpectAsync(HttpStatusCode.OK);
         var paths = doc["paths"]!.AsObject().Select(p => p.Key).ToList();
         foreach (var expected in new[]
                  {

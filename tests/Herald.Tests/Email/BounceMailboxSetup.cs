@@ -178,12 +178,12 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
         return folder!;
     }
 
-    public Task<JsonNode> Health() => Host.CreateClient(null).GetAsync("health").ExpectAsync(HttpStatusCode.OK);
+    public Task<JsonNode> Health() => Host.Operator.GetAsync("health/details").ExpectAsync(HttpStatusCode.OK);
 
     /// <summary>The value of herald_bounce_mail_total for an outcome (process-wide: other tests add to it too).</summary>
     public async Task<double> BounceMailMetricAsync(string outcome)
     {
-        var text = await Host.CreateClient(null).GetStringAsync("metrics");
+        var text = await Host.Operator.GetStringAsync("metrics");
         var m = System.Text.RegularExpressions.Regex.Match(text, $"^herald_bounce_mail_total\\{{outcome=\"{outcome}\"\\}} (\\S+)$",
             System.Text.RegularExpressions.RegexOptions.Multiline);
         return m.Success ? double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;

@@ -135,8 +135,8 @@ public class TwilioSmsTests
             return f;
         }
         var before = (await h.Client.LogAsync(c)).Entries().Count;
-        var forbiddenBefore = await CallbackCountAsync(http, "forbidden");
-        var unknownBefore = await CallbackCountAsync(http, "unknown_delivery");
+        var forbiddenBefore = await CallbackCountAsync(h.Operator, "forbidden");
+        var unknownBefore = await CallbackCountAsync(h.Operator, "unknown_delivery");
 
         // Forged: no signature, a signature with another key, a signature over another delivery's URL, a changed field.
         var failed = Form("undelivered", "30003");
@@ -180,8 +180,8 @@ public class TwilioSmsTests
         Assert.Equal("delivered", (await h.Client.ReportAsync(a)).StatusOf(c, "sms"));
         Assert.Equal(before, (await h.Client.LogAsync(c)).Entries().Count);
         // Counted in the metrics (process-wide counters that other tests may also move: at least ours).
-        Assert.True(await CallbackCountAsync(http, "forbidden") >= forbiddenBefore + 4);
-        Assert.True(await CallbackCountAsync(http, "unknown_delivery") >= unknownBefore + 1);
+        Assert.True(await CallbackCountAsync(h.Operator, "forbidden") >= forbiddenBefore + 4);
+        Assert.True(await CallbackCountAsync(h.Operator, "unknown_delivery") >= unknownBefore + 1);
         // The number was not marked failed by any of it.
         var next = await h.Client.SendToAsync([c], channels: ["sms"]);
         await WaitForSms(h.Client, next, c, "delivered");
