@@ -41,7 +41,7 @@ public static class HeraldApp
         builder.Services.AddBounceMailbox(options.Email);
         builder.Services.AddApiAuthentication(management.Select(u => u.Port).ToList());
         builder.Services.AddApiRateLimit(options.Api.RateLimit);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(ApiReference.Describe);
         builder.Services.AddProblemDetails();
         // Unreadable bodies reach the exception handler, which names the problem (the default answers a bare 400).
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

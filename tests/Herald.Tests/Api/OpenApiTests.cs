@@ -19,4 +19,17 @@ public class OpenApiTests
                  })
             Assert.True(paths.Contains(expected), $"{expected} is not in the OpenAPI document; it lists: {string.Join(", ", paths)}");
     }
+
+    [Fact]
+    public async Task The_openapi_document_says_which_operations_need_a_key()
+    {
+        await using var h = await HeraldHost.StartAsync("sqlite", dispatcher: false);
+        var doc = await h.Operator.GetAsync("openapi/v1.json").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("bearer", doc["components"]!["securitySchemes"]!["apiKey"].Str("scheme"));
+        Assert.NotNull(doc["security"]![0]!["apiKey"]);
+        // The public health and the providers' callbacks are marked as needing none; the API's operations inherit the key.
+        Assert.Empty(doc["paths"]!["/health"]!["get"]!["security"]!.AsArray());
+        Assert.Empty(doc["paths"]!["/api/v1/sms/twilio/status"]!["post"]!["security"]!.AsArray());
+        Assert.Null(doc["paths"]!["/api/v1/contacts"]!["get"]!["security"]);
+    }
 }
