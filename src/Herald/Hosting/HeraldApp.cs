@@ -153,11 +153,30 @@ public static class HeraldApp
             return TypedResults.Ok(new Health(status, db.Provider.ToString().ToLowerInvariant(), stuck, oldest, mailbox));
         }).RequireAuthorization(ApiAuth.ManagementPolicy).WithTags("Operations")
           .WithSummary("Health in detail: the database, deliveries queued longer than the alert threshold, the bounce mailbox (operator key or management listener)");
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        QueuedTooLongScrape.Track(app);
+    }
+
+    /// <summary>Sets the queued-too-long gauge at each scrape. prometheus-net's callbacks cannot be removed, so one is
+    /// registered per process and asks only the apps still running: an app built and disposed (tests build hundreds)
+    /// must not be asked, or each scrape would open a connection to every database it ever used.</summary>
+    private static class QueuedTooLongScrape
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<WebApplication, byte> Running = new();
+
+        static QueuedTooLongScrape() => Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
-            try { HeraldMetrics.QueuedTooLong.Set(app.Services.GetRequiredService<ReportQueries>().QueuedTooLong().Count); }
-            catch (Exception) { /* a scrape must not fail because the database is briefly busy */ }
+            foreach (var app in Running.Keys)
+            {
+                try { HeraldMetrics.QueuedTooLong.Set(app.Services.GetRequiredService<ReportQueries>().QueuedTooLong().Count); }
+                catch (Exception) { /* a scrape must not fail because the database is briefly busy */ }
+            }
         });
+
+        public static void Track(WebApplication app)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => Running.TryAdd(app, 0));
+            app.Lifetime.ApplicationStopping.Register(() => Running.TryRemove(app, out _));
+        }
     }
 
     /// <summary>Turns unreadable requests into problem+json naming what is wrong, never a stack trace.</summary>
