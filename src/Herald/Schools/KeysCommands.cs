@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Herald.Commands;
-using Spectre.Console;
 
 namespace Herald.Schools;
 
@@ -63,12 +62,12 @@ public static partial class SchoolsCommands
             long? schoolId = p.GetValue(school) is { } slug ? store.Require(slug).Id : null;
             var keys = store.Keys(schoolId, p.GetValue(all));
             if (p.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(keys, cli.Json)); return 0; }
-            var table = new Table().AddColumns("id", "prefix", "name", "school", "kind", "created", "expires", "last used", "state");
+            // Tab-separated lines, like 'schools list': nothing wraps, and scripts can cut columns.
+            output.WriteLine(string.Join('\t', "id", "prefix", "name", "school", "kind", "created", "expires", "last used", "state"));
             foreach (var k in keys)
-                table.AddRow(k.Id.ToString(), k.Prefix, Markup.Escape(k.Name), Markup.Escape(k.School ?? (k.IsOperator ? "(all)" : "")),
-                    (k.IsOperator ? "operator" : "school") + (k.ReadOnly ? ", read-only" : ""), When(k.CreatedAt) ?? "", When(k.ExpiresAt) ?? "never",
-                    When(k.LastUsedAt) ?? "never", State(k));
-            CommandContext.Console(output).Write(table);
+                output.WriteLine(string.Join('\t', k.Id, k.Prefix, OneCell(k.Name), k.School ?? (k.IsOperator ? "(all)" : ""),
+                    (k.IsOperator ? "operator" : "school") + (k.ReadOnly ? ", read-only" : ""), When(k.CreatedAt), When(k.ExpiresAt) ?? "never",
+                    When(k.LastUsedAt) ?? "never", State(k)));
             return 0;
         }));
         return list;
@@ -111,6 +110,9 @@ public static partial class SchoolsCommands
     }
 
     private static string? When(DateTimeOffset? at) => at?.ToString("u");
+
+    /// <summary>A name as one cell of a tab-separated line.</summary>
+    private static string OneCell(string text) => string.Concat(text.Select(ch => char.IsControl(ch) ? ' ' : ch));
 
     private static string State(KeyInfo k) => k.State switch
     {
