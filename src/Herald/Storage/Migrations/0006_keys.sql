@@ -22,5 +22,5 @@ ALTER TABLE announcements ADD COLUMN created_key_id BIGINT NULL;
 ALTER TABLE announcements ADD COLUMN sent_key_id BIGINT NULL;
 -- resend requests (kept for their idempotency key): who asked.
 ALTER TABLE resend_requests ADD COLUMN key_id BIGINT NULL;
--- address history: the key that reset an address.
+-- address history: the key that reset an address, or whose posted event (a hard bounce, a complaint) marked it.
 ALTER TABLE address_history ADD COLUMN key_id BIGINT NULL;
