@@ -18,8 +18,9 @@ public sealed class AddressReset(Database db, DeliveryLedger ledger)
         : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
 
     /// <param name="actor">The API key (its name) that asked, kept in each contact's log.</param>
-    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null) =>
-        ledger.ResetAddress(address, channel, by, why, schoolId, actor);
+    /// <param name="keyId">The API key (its id) that asked, kept in the address history and each contact's log; null from the CLI.</param>
+    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null, long? keyId = null) =>
+        ledger.ResetAddress(address, channel, by, why, schoolId, actor, keyId);
 
     /// <summary>The current state of an address in each school that marked it.</summary>
     public IReadOnlyList<(long SchoolId, string State, string? Reason, DateTimeOffset Since)> States(string address, Channel channel)
@@ -33,7 +34,8 @@ public sealed class AddressReset(Database db, DeliveryLedger ledger)
 /// <summary>After a reset: resend, in one step, the announcements that were dropped for the address.</summary>
 public sealed class AddressResend(Announcements.Resender resender, Announcements.AnnouncementStore announcements, Schools.SchoolStore schools)
 {
-    public IReadOnlyList<Announcements.ResendResult> ResendDropped(ResetResult reset, Channel channel, int days, string by)
+    /// <param name="keyId">The API key that asked for the reset (null from the CLI), recorded on the resends.</param>
+    public IReadOnlyList<Announcements.ResendResult> ResendDropped(ResetResult reset, Channel channel, int days, string by, long? keyId = null)
     {
         var results = new List<Announcements.ResendResult>();
         foreach (var schoolId in reset.Schools)
@@ -43,7 +45,7 @@ public sealed class AddressResend(Announcements.Resender resender, Announcements
             {
                 var a = announcements.Get(schoolId, group.Key)!;
                 results.Add(resender.Resend(school, a, new Announcements.ResendInput(null, group.Select(x => x.ContactId).Distinct().ToList(),
-                    [channel.Name()], false, false, by), null));
+                    [channel.Name()], false, false, by), null, keyId));
             }
         }
         return results;

@@ -35,7 +35,9 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
     /// <summary>Thrown when the announcement was already sent.</summary>
     public sealed class AlreadySent(long id) : Exception($"announcement {id} was already sent");
 
-    public SendSummary Send(School school, long announcementId)
+    /// <param name="keyId">The API key that sends (null from the CLI): kept as the announcement's <c>sent_key_id</c> and
+    /// on every decision in the log.</param>
+    public SendSummary Send(School school, long announcementId, long? keyId = null)
     {
         var now = DbTime.Ms(time.GetUtcNow());
         Announcement a;
@@ -45,8 +47,8 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
             // Claiming the draft first makes a double click send once, also across processes; an announcement whose
             // fan-out a crash interrupted is taken up again where it stopped.
             var claimed = c.Execute(
-                "UPDATE announcements SET state = 'sent', sent_at = @now, fanout_done = 0 WHERE id = @announcementId AND school_id = @schoolId AND state = 'draft'",
-                new { now, announcementId, schoolId = school.Id }, tx) == 1;
+                "UPDATE announcements SET state = 'sent', sent_at = @now, sent_key_id = @keyId, fanout_done = 0 WHERE id = @announcementId AND school_id = @schoolId AND state = 'draft'",
+                new { now, announcementId, schoolId = school.Id, keyId }, tx) == 1;
             if (!claimed && c.ExecuteScalar<long?>("SELECT fanout_done FROM announcements WHERE id = @announcementId AND school_id = @schoolId",
                     new { announcementId, schoolId = school.Id }, tx) != 0)
                 throw new AlreadySent(announcementId);
@@ -76,7 +78,7 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
                 }
             using var c = db.Open();
             using var tx = c.BeginTransaction();
-            foreach (var (k, n) in ledger.Open(c, tx, school.Id, a.Id, rows)) tally[k] = tally.GetValueOrDefault(k) + n;
+            foreach (var (k, n) in ledger.Open(c, tx, school.Id, a.Id, rows, keyId)) tally[k] = tally.GetValueOrDefault(k) + n;
             tx.Commit();
             signal.Wake();
         }

@@ -25,21 +25,23 @@ public sealed class AnnouncementStore(Database db, TimeProvider time)
         public long? sent_at { get; set; }
     }
 
-    public Announcement Create(long schoolId, AnnouncementInput a)
+    /// <param name="keyId">The API key that creates it (null from the CLI), kept as <c>created_key_id</c>.</param>
+    public Announcement Create(long schoolId, AnnouncementInput a, long? keyId = null)
     {
         using var c = db.Open();
         var channels = a.Channels!.Select(Wire.ParseChannel).Distinct().OrderBy(x => x).ToList();
         var id = c.ExecuteScalar<long>(
             """
-            INSERT INTO announcements (school_id, subject, text_body, html_body, sms_text, channels, category, essential, audience, sender, state, created_at)
-            VALUES (@schoolId, @subject, @text, @html, @sms, @channels, @category, @essential, @audience, @sender, 'draft', @now) RETURNING id
+            INSERT INTO announcements (school_id, subject, text_body, html_body, sms_text, channels, category, essential, audience, sender, state,
+                created_at, created_key_id)
+            VALUES (@schoolId, @subject, @text, @html, @sms, @channels, @category, @essential, @audience, @sender, 'draft', @now, @keyId) RETURNING id
             """,
             new
             {
                 schoolId, subject = a.Subject!.Trim(), text = a.Text, html = a.Html, sms = a.SmsText,
                 channels = string.Join(",", channels.Select(x => x.Name())), category = a.Category!.Trim().ToLowerInvariant(),
                 essential = a.Essential == true ? 1 : 0, audience = AnnouncementRules.AudienceJson(a.Audience!),
-                sender = a.Sender ?? "school", now = DbTime.Ms(time.GetUtcNow()),
+                sender = a.Sender ?? "school", now = DbTime.Ms(time.GetUtcNow()), keyId,
             });
         return Get(schoolId, id)!;
     }

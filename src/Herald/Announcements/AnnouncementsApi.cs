@@ -21,7 +21,7 @@ public static class AnnouncementsApi
             if (problems.Count > 0) return Problems.Invalid(problems);
             foreach (var id in input.Audience!.ContactIds ?? [])
                 if (contacts.Get(s, id) is null) return Problems.Invalid("audience.contactIds", $"contact {id} does not exist");
-            var a = store.Create(s, input);
+            var a = store.Create(s, input, http.Caller().KeyId);
             return TypedResults.Created($"/api/v1/announcements/{a.Id}", a);
         }).WithSummary("Create an announcement (a draft until sent)");
 
@@ -40,7 +40,7 @@ public static class AnnouncementsApi
         {
             if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
             if (store.Get(s, id) is null) return Problems.NotFound($"announcement {id}");
-            try { return TypedResults.Accepted($"/api/v1/announcements/{id}/report", sender.Send(school, id)); }
+            try { return TypedResults.Accepted($"/api/v1/announcements/{id}/report", sender.Send(school, id, http.Caller().KeyId)); }
             catch (AnnouncementSender.AlreadySent e) { return Problems.Conflict(e.Message); }
         }).WithSummary("Send: decide per recipient and channel, queue the rest for the dispatcher");
 
@@ -50,7 +50,7 @@ public static class AnnouncementsApi
             if (store.Get(s, id) is not { } a) return Problems.NotFound($"announcement {id}");
             if (a.State != "sent") return Problems.Conflict($"announcement {id} has not been sent yet; send it first");
             var key = http.Request.Headers["Idempotency-Key"].ToString();
-            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : key)); }
+            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : key, http.Caller().KeyId)); }
             catch (Resender.Invalid e) { return Problems.Invalid(e.Field, e.Message); }
         }).WithSummary("Resend to recipients in chosen statuses, or to chosen contacts: a new attempt against the current profile (header Idempotency-Key; dryRun answers what would happen)");
 

@@ -52,7 +52,9 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         public string Field { get; } = field;
     }
 
-    public ResendResult Resend(School school, Announcement a, ResendInput input, string? idempotencyKey)
+    /// <param name="keyId">The API key that resends (null from the CLI): kept on the resend request and on every decision
+    /// in the log.</param>
+    public ResendResult Resend(School school, Announcement a, ResendInput input, string? idempotencyKey, long? keyId = null)
     {
         var statuses = new List<DeliveryStatus>();
         foreach (var s in input.Statuses ?? [])
@@ -73,8 +75,8 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         using var tx = c.BeginTransaction();
         if (!dryRun && idempotencyKey is not null)
         {
-            var fresh = c.Execute("INSERT INTO resend_requests (school_id, idempotency_key, announcement_id, created_at) VALUES (@s, @k, @a, @now) ON CONFLICT DO NOTHING",
-                new { s = school.Id, k = idempotencyKey, a = a.Id, now }, tx);
+            var fresh = c.Execute("INSERT INTO resend_requests (school_id, idempotency_key, announcement_id, created_at, key_id) VALUES (@s, @k, @a, @now, @keyId) ON CONFLICT DO NOTHING",
+                new { s = school.Id, k = idempotencyKey, a = a.Id, now, keyId }, tx);
             if (fresh == 0)
             {
                 var stored = c.ExecuteScalar<string?>("SELECT result FROM resend_requests WHERE school_id = @s AND idempotency_key = @k", new { s = school.Id, k = idempotencyKey }, tx);
@@ -123,7 +125,7 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
             outcomes[(d.channel, decision.Status.Name())] = outcomes.GetValueOrDefault((d.channel, decision.Status.Name())) + 1;
             resent++;
         }
-        ledger.Restart(c, tx, restarts);
+        ledger.Restart(c, tx, restarts, keyId);
         var result = new ResendResult(a.Id, dryRun, resent, outcomes.GroupBy(o => o.Key.Item1)
             .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(o => o.Key.Item2, o => o.Value)), skipped);
         if (dryRun) { tx.Rollback(); return result; }

@@ -26,18 +26,20 @@ public sealed class ContactStore(Database db, TimeProvider time)
         public long updated_at { get; set; }
     }
 
-    /// <summary>Inserts or updates by external id inside the caller's transaction; returns the contact's id.</summary>
-    public long Upsert(DbConnection c, DbTransaction tx, long schoolId, ValidContact v)
+    /// <summary>Inserts or updates by external id inside the caller's transaction; returns the contact's id.
+    /// <paramref name="keyId"/>: the API key that writes it (null from the CLI), kept as who created it (on insert) and
+    /// who last changed it.</summary>
+    public long Upsert(DbConnection c, DbTransaction tx, long schoolId, ValidContact v, long? keyId = null)
     {
         var now = DbTime.Ms(time.GetUtcNow());
         var id = c.ExecuteScalar<long>(
             """
-            INSERT INTO contacts (school_id, external_id, role, name, email, mobile, digest, created_at, updated_at)
-            VALUES (@schoolId, @ExternalId, @Role, @Name, @Email, @Mobile, @digest, @now, @now)
+            INSERT INTO contacts (school_id, external_id, role, name, email, mobile, digest, created_at, updated_at, created_key_id, updated_key_id)
+            VALUES (@schoolId, @ExternalId, @Role, @Name, @Email, @Mobile, @digest, @now, @now, @keyId, @keyId)
             ON CONFLICT (school_id, external_id) DO UPDATE SET role = excluded.role, name = excluded.name, email = excluded.email,
-                mobile = excluded.mobile, digest = excluded.digest, updated_at = excluded.updated_at
+                mobile = excluded.mobile, digest = excluded.digest, updated_at = excluded.updated_at, updated_key_id = excluded.updated_key_id
             RETURNING id
-            """, new { schoolId, v.ExternalId, v.Role, v.Name, v.Email, v.Mobile, digest = v.Digest ? 1 : 0, now }, tx);
+            """, new { schoolId, v.ExternalId, v.Role, v.Name, v.Email, v.Mobile, digest = v.Digest ? 1 : 0, now, keyId }, tx);
         c.Execute("DELETE FROM contact_groups WHERE contact_id = @id", new { id }, tx);
         c.Execute("DELETE FROM contact_opt_outs WHERE contact_id = @id", new { id }, tx);
         foreach (var g in v.Groups)
@@ -55,11 +57,11 @@ public sealed class ContactStore(Database db, TimeProvider time)
             new { schoolId, externalId, except = exceptId ?? -1 }) > 0;
     }
 
-    public ContactView Save(long schoolId, ValidContact v)
+    public ContactView Save(long schoolId, ValidContact v, long? keyId = null)
     {
         using var c = db.Open();
         using var tx = c.BeginTransaction();
-        var id = Upsert(c, tx, schoolId, v);
+        var id = Upsert(c, tx, schoolId, v, keyId);
         tx.Commit();
         return Get(schoolId, id)!;
     }

@@ -26,7 +26,7 @@ public static class ContactsApi
             if (v is null) return Problems.Invalid(errors);
             if (store.ExternalIdTaken(s, v.ExternalId))
                 return Problems.Conflict($"externalId '{v.ExternalId}' already exists; update it with PUT /api/v1/contacts/{{id}}");
-            var saved = store.Save(s, v);
+            var saved = store.Save(s, v, http.Caller().KeyId);
             return TypedResults.Created($"/api/v1/contacts/{saved.Id}", new ContactSaved(saved, warnings));
         }).WithSummary("Create a contact");
 
@@ -43,7 +43,7 @@ public static class ContactsApi
             if (v is null) return Problems.Invalid(errors);
             if (v.ExternalId != existing.ExternalId)
                 return Problems.Invalid("externalId", $"cannot change from '{existing.ExternalId}' (it identifies the contact in imports)");
-            return TypedResults.Ok(new ContactSaved(store.Save(s, v), warnings));
+            return TypedResults.Ok(new ContactSaved(store.Save(s, v, http.Caller().KeyId), warnings));
         }).WithSummary("Replace a contact's profile");
 
         g.MapDelete("/{id:long}", (HttpContext http, ContactStore store, long id) =>
@@ -57,7 +57,7 @@ public static class ContactsApi
             try { bytes = await ReadBody(http); }
             catch (InvalidDataException e) { return TypedResults.Problem(e.Message, statusCode: 413, title: "Too large"); }
             if (bytes is null) return Problems.Invalid("file", "the form has no file: upload the CSV as a file field, or send it as the text/csv body");
-            try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes)); }
+            try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes, http.Caller().KeyId)); }
             catch (CsvImport.FileRejected e) { return Problems.Invalid("file", e.Message); }
         }).Accepts<string>("text/csv", "multipart/form-data").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
 

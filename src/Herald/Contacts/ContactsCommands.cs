@@ -45,7 +45,7 @@ public static class ContactsCommands
             var table = new Table().AddColumns("when", "announcement", "channel", "attempt", "status", "source", "detail");
             foreach (var e in entries.Items)
                 table.AddRow(Markup.Escape(e.At.ToString("u")), e.AnnouncementId?.ToString() ?? "", e.Channel ?? "", e.Attempt?.ToString() ?? "",
-                    Markup.Escape((e.Status ?? "") + (e.ChangedStatus || e.Status is null ? "" : " (no change)")), Markup.Escape(e.Actor is null ? e.Source : $"{e.Source} ({e.Actor})"), Markup.Escape(e.Detail ?? ""));
+                    Markup.Escape((e.Status ?? "") + (e.ChangedStatus || e.Status is null ? "" : " (no change)")), Markup.Escape(e.Key is { } k ? $"{e.Source} (key {k.Id} '{k.Name}')" : e.Actor is null ? e.Source : $"{e.Source} ({e.Actor})"), Markup.Escape(e.Detail ?? ""));
             CommandContext.Console(output).Write(table);
             return 0;
         }));

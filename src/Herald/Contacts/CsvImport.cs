@@ -36,7 +36,9 @@ public sealed class CsvImport(Database db, ContactStore contacts)
         public int Line { get; } = line;
     }
 
-    public ImportResult Import(long schoolId, string region, byte[] bytes)
+    /// <param name="keyId">The API key that imports (null from the CLI): kept on every contact the import creates or
+    /// changes, as who created it and who last changed it.</param>
+    public ImportResult Import(long schoolId, string region, byte[] bytes, long? keyId = null)
     {
         var text = Decode(bytes);
         var errors = new List<RowProblem>();
@@ -109,7 +111,7 @@ public sealed class CsvImport(Database db, ContactStore contacts)
         {
             using var c = db.Open();
             using var tx = c.BeginTransaction();
-            foreach (var v in chunk) contacts.Upsert(c, tx, schoolId, v);
+            foreach (var v in chunk) contacts.Upsert(c, tx, schoolId, v, keyId);
             tx.Commit();
         }
         return new(valid.Count, rejected, errors, warnings);

@@ -19,10 +19,12 @@ namespace Herald.Deliveries;
 /// message before a resend must not overrule what became of the resend.</param>
 /// <param name="Actor">Who wrote it through the API (the key's name), shown in the full log.</param>
 /// <param name="MessageId">The Message-ID of the attempt, when the event is the transport's answer to it.</param>
+/// <param name="KeyId">The API key (its id) that posted it; null for Herald's own feedback (bounces, receipts, webhooks
+/// that carry no key).</param>
 public sealed record DeliveryEvent(
     long DeliveryId, DeliveryStatus? Status, EventSource Source, string? Detail, string? ProviderEventId,
     DateTimeOffset OccurredAt, string? Reason = null, DateTimeOffset? NextTryAt = null, bool BlamesAddress = true,
-    int? Attempt = null, string? Actor = null, string? MessageId = null);
+    int? Attempt = null, string? Actor = null, string? MessageId = null, long? KeyId = null);
 
 /// <summary>What recording an event did.</summary>
 public enum EventResult

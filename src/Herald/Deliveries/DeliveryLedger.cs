@@ -41,15 +41,16 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
     /// <summary>One line of the full log, as the ledger writes it.</summary>
     private sealed record EventRow(long SchoolId, long? ContactId, long? DeliveryId, long? AnnouncementId, string? Channel, long? Attempt,
         DeliveryStatus? Status, bool Changed, EventSource Source, string? Detail, string? ProviderEventId, long OccurredAt,
-        string? MessageId = null, string? Actor = null);
+        string? MessageId = null, string? Actor = null, long? KeyId = null);
 
     // ================================================================================================== open
 
     /// <summary>Opens the deliveries of one chunk of a send's audience, in the caller's transaction: each with its
     /// decision as first event and the counters. Recipients that already have a delivery (a retried send) are skipped.
-    /// Returns how many it created, per channel and status.</summary>
+    /// Returns how many it created, per channel and status. <paramref name="keyId"/>: the API key that sent it (null
+    /// from the CLI), recorded on each decision.</summary>
     public Dictionary<(Channel, DeliveryStatus), int> Open(DbConnection c, DbTransaction tx, long schoolId, long announcementId,
-        IReadOnlyList<NewDelivery> chunk)
+        IReadOnlyList<NewDelivery> chunk, long? keyId = null)
     {
         var tally = new Dictionary<(Channel, DeliveryStatus), int>();
         if (chunk.Count == 0) return tally;
@@ -64,7 +65,8 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         foreach (var d in chunk)
         {
             if (!created.TryGetValue((d.ContactId, d.Channel.Name()), out var id)) continue;
-            events.Add(new(schoolId, d.ContactId, id, announcementId, d.Channel.Name(), 1, d.Status, true, EventSource.Decision, d.Detail, null, now));
+            events.Add(new(schoolId, d.ContactId, id, announcementId, d.Channel.Name(), 1, d.Status, true, EventSource.Decision, d.Detail, null, now,
+                KeyId: keyId));
             tally[(d.Channel, d.Status)] = tally.GetValueOrDefault((d.Channel, d.Status)) + 1;
         }
         InsertEvents(c, tx, events);
@@ -75,8 +77,8 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
     // =============================================================================================== restart
 
     /// <summary>Starts new attempts of existing deliveries (a resend), in the caller's transaction, which has locked
-    /// and re-read them.</summary>
-    public void Restart(DbConnection c, DbTransaction tx, IReadOnlyList<RestartedDelivery> restarts)
+    /// and re-read them. <paramref name="keyId"/>: the API key that resent (null from the CLI), recorded on each decision.</summary>
+    public void Restart(DbConnection c, DbTransaction tx, IReadOnlyList<RestartedDelivery> restarts, long? keyId = null)
     {
         if (restarts.Count == 0) return;
         var now = DbTime.Ms(time.GetUtcNow());
@@ -91,7 +93,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
                 next = r.Status == DeliveryStatus.Queued ? now : (long?)null,
             }, tx);
             events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, r.NewAttempt, r.Status, true,
-                EventSource.Decision, r.Detail, null, now));
+                EventSource.Decision, r.Detail, null, now, KeyId: keyId));
             counts.Add((r.AnnouncementId, r.Channel.Name(), r.From.Name(), -1));
             counts.Add((r.AnnouncementId, r.Channel.Name(), r.Status.Name(), +1));
         }
@@ -195,7 +197,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         InsertEvents(batch, events);
         AddCounts(batch, counts);
         batch.Execute(tx);
-        foreach (var (row, state, why) in marks) MarkAddress(c, tx, row.school_id, row.channel, row.address!, state, why, row.id, now);
+        foreach (var (row, state, why) in marks) MarkAddress(c, tx, row.school_id, row.channel, row.address!, state, why, row.id, now, null);
         // Feedback the transport already knows (the sandbox's simulator) follows its answer, through precedence.
         var feedback = new List<(DeliveryEvent, RecordOutcome)>();
         for (var i = 0; i < group.Count; i++)
@@ -249,7 +251,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var nowAt = time.GetUtcNow();
         var now = DbTime.Ms(nowAt);
         InsertEvents(c, tx, [new(d.school_id, d.contact_id, d.id, d.announcement_id, d.channel, earlier ? e.Attempt : d.attempt, e.Status,
-            changed, e.Source, detail, e.ProviderEventId, DbTime.Ms(e.OccurredAt), e.MessageId, e.Actor)]);
+            changed, e.Source, detail, e.ProviderEventId, DbTime.Ms(e.OccurredAt), e.MessageId, e.Actor, e.KeyId)]);
         if (changed)
         {
             var next = e.Status!.Value;
@@ -266,7 +268,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         // fail today's address; a spam complaint still suppresses it: a person who complained is not mailed again.
         if (e.BlamesAddress && e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null
             && (!earlier || state == AddressState.Suppressed))
-            MarkAddress(c, tx, d.school_id, d.channel, d.address, state, e.Reason ?? e.Detail, d.id, now);
+            MarkAddress(c, tx, d.school_id, d.channel, d.address, state, e.Reason ?? e.Detail, d.id, now, e.KeyId);
         return new(changed ? EventResult.Changed : EventResult.Logged, changed ? e.Status : current);
     }
 
@@ -282,22 +284,25 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
 
     // ========================================================================================== mark address
 
+    /// <param name="keyId">The API key whose event marked it (null for Herald's own feedback).</param>
     private static void MarkAddress(DbConnection c, DbTransaction tx, long schoolId, string channel, string address, AddressState state,
-        string? reason, long? deliveryId, long now)
+        string? reason, long? deliveryId, long now, long? keyId)
     {
         var name = state == AddressState.Failed ? "failed" : "suppressed";
         var key = AddressKey.Of(channel, address);
         var why = Truncate(reason, 1000);
         if (c.Execute(LedgerSql.MarkAddress, new { schoolId, channel, address = key, state = name, reason = why, deliveryId, now }, tx) == 0) return;
-        c.Execute(LedgerSql.AddressHistory, new { schoolId, channel, address = key, change = name, by = "herald", why, now }, tx);
+        c.Execute(LedgerSql.AddressHistory, new { schoolId, channel, address = key, change = name, by = "herald", why, now, keyId }, tx);
         HeraldMetrics.AddressesBlocked.WithLabels(channel, name).Inc();
     }
 
     // ========================================================================================= reset address
 
     /// <summary>Support lifts a failed or suppressed address (in one school, or every school that marked it): the
-    /// history says who and why, and so does the full log of every contact with that address.</summary>
-    public ResetResult ResetAddress(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null)
+    /// history says who and why, and so does the full log of every contact with that address. <paramref name="actor"/> and
+    /// <paramref name="keyId"/>: the API key that asked (its name and id; null from the CLI).</summary>
+    public ResetResult ResetAddress(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null,
+        long? keyId = null)
     {
         var now = DbTime.Ms(time.GetUtcNow());
         var ch = channel.Name();
@@ -308,11 +313,11 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         foreach (var s in schools)
         {
             c.Execute(LedgerSql.DeleteAddressState, new { schoolId = s, channel = ch, address }, tx);
-            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why, now }, tx);
+            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why, now, keyId }, tx);
             var contacts = c.Query<long>(LedgerSql.ContactsWithAddress.Replace("{column}", channel == Channel.Email ? "email" : "mobile"),
                 new { schoolId = s, address, channel = ch }, tx);
             events.AddRange(contacts.Select(contact => new EventRow(s, contact, null, null, ch, null, null, false, EventSource.Support,
-                $"address {address} reset by {by}: {why}", null, now, Actor: actor)));
+                $"address {address} reset by {by}: {why}", null, now, Actor: actor, KeyId: keyId)));
         }
         InsertEvents(c, tx, events);
         tx.Commit();
@@ -335,7 +340,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var values = new Rows(db, LedgerSql.EventColumns);
         foreach (var e in events)
             values.Add(e.SchoolId, e.ContactId, e.DeliveryId, e.AnnouncementId, e.Channel, e.Attempt, e.Status?.Name(), e.Changed ? 1 : 0,
-                e.Source.Name(), Truncate(e.Detail, 8000), e.ProviderEventId, e.OccurredAt, recordedAt, e.MessageId, Truncate(e.Actor, 200));
+                e.Source.Name(), Truncate(e.Detail, 8000), e.ProviderEventId, e.OccurredAt, recordedAt, e.MessageId, Truncate(e.Actor, 200), e.KeyId);
         batch.Add(values, LedgerSql.InsertEvents);
     }
 

@@ -95,17 +95,18 @@ internal static class LedgerSql
 
     // ---- the log and the counters, shared by every operation ----------------------------------------------------
 
-    /// <summary>The full log: every operation appends here, one multi-row statement per group.</summary>
+    /// <summary>The full log: every operation appends here, one multi-row statement per group. <c>key_id</c>: the API key
+    /// whose request wrote the event (a posted event, a send's or resend's decisions, a reset); null for Herald's own.</summary>
     public static readonly (string Name, string Type)[] EventColumns =
         [("school_id", "BIGINT"), ("contact_id", "BIGINT"), ("delivery_id", "BIGINT"), ("announcement_id", "BIGINT"), ("channel", "TEXT"),
          ("attempt", "BIGINT"), ("status", "TEXT"), ("changed", "BIGINT"), ("source", "TEXT"), ("detail", "TEXT"), ("provider_event_id", "TEXT"),
-         ("occurred_at", "BIGINT"), ("recorded_at", "BIGINT"), ("message_id", "TEXT"), ("actor", "TEXT")];
+         ("occurred_at", "BIGINT"), ("recorded_at", "BIGINT"), ("message_id", "TEXT"), ("actor", "TEXT"), ("key_id", "BIGINT")];
 
     public const string InsertEvents = """
         INSERT INTO events (school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source,
-            detail, provider_event_id, occurred_at, recorded_at, message_id, actor)
+            detail, provider_event_id, occurred_at, recorded_at, message_id, actor, key_id)
         SELECT school_id, contact_id, delivery_id, announcement_id, channel, attempt, status, changed, source,
-            detail, provider_event_id, occurred_at, recorded_at, message_id, actor FROM {rows}
+            detail, provider_event_id, occurred_at, recorded_at, message_id, actor, key_id FROM {rows}
         """;
 
     /// <summary>The report's counters, moved in the same transaction as the statuses they count.</summary>
@@ -129,9 +130,10 @@ internal static class LedgerSql
         WHERE address_states.state <> 'suppressed' AND address_states.state <> excluded.state
         """;
 
+    /// <summary>Who (and which API key, when one asked) set or lifted an address state, and why.</summary>
     public const string AddressHistory = """
-        INSERT INTO address_history (school_id, channel, address, change, by_whom, why, at)
-        VALUES (@schoolId, @channel, @address, @change, @by, @why, @now)
+        INSERT INTO address_history (school_id, channel, address, change, by_whom, why, at, key_id)
+        VALUES (@schoolId, @channel, @address, @change, @by, @why, @now, @keyId)
         """;
 
     public const string BlockedIn = "SELECT school_id, channel, address FROM address_states WHERE address {ids}";

@@ -80,7 +80,7 @@ public static class EventsApi
             // deadline (Herald:Email:DelayedSettleAfter) rather than a retry of Herald's own.
             var occurred = input.OccurredAt is { } at && at < now ? at : now;
             var e = new DeliveryEvent(input.DeliveryId.Value, status, source, input.Detail, input.ProviderEventId,
-                occurred, input.Reason, Attempt: input.Attempt, Actor: caller.KeyName);
+                occurred, input.Reason, Attempt: input.Attempt, Actor: caller.KeyName, KeyId: caller.KeyId);
             var outcome = recorder.Record(e);
             return TypedResults.Ok(new EventAnswer(e.DeliveryId, outcome.Result.ToString().ToLowerInvariant(), outcome.Status?.Name()));
         }).WithTags("Events").WithSummary("Record feedback about a delivery (never regresses; duplicates by providerEventId change nothing)");
@@ -97,9 +97,10 @@ public static class EventsApi
             if (input.ResendDroppedDays is < 1 or > 365) problems.Add(new("resendDroppedDays", "must be between 1 and 365"));
             if (problems.Count > 0) return Problems.Invalid(problems);
             var address = AddressReset.Normalise(input.Address!, channel);
-            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School, http.Caller().KeyName);
+            var caller = http.Caller();
+            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School, caller.KeyName, caller.KeyId);
             if (r.Schools.Count == 0) return Problems.NotFound($"failed or suppressed {channel.Name()} address '{address}'");
-            var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim()) : [];
+            var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim(), caller.KeyId) : [];
             return TypedResults.Ok(new ResetAnswer(r, resends));
         }).RequireAuthorization(ApiAuth.OperatorPolicy).WithTags("Support").WithSummary("Reset a failed or suppressed address (operator key; logged with who and why)");
     }

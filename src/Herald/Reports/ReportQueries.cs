@@ -22,9 +22,14 @@ public sealed record AnnouncementReport(long AnnouncementId, string Subject, str
 /// wherever it is shown as HTML.</param>
 /// <param name="Actor">The API key (its name) that wrote the event, for events posted through the API and resets.</param>
 /// <param name="MessageId">The Message-ID of the attempt, on the transport's answer to it.</param>
+/// <param name="Key">The API key whose request caused the event (a posted event, a send's or resend's decision, a reset);
+/// null for Herald's own events and for what the CLI did.</param>
 public sealed record LogEntry(long Id, DateTimeOffset At, DateTimeOffset RecordedAt, long? AnnouncementId, long? DeliveryId, string? Channel,
     int? Attempt, string? Status, bool ChangedStatus, string Source, string? Detail, string? ProviderEventId, string? Actor = null,
-    string? MessageId = null);
+    string? MessageId = null, LogKey? Key = null);
+
+/// <summary>An API key as the log names it: its id (<c>herald keys list</c>) and its name now.</summary>
+public sealed record LogKey(long Id, string? Name);
 
 /// <summary>Reads behind the report, the full log and the stuck-queue alert.</summary>
 public sealed class ReportQueries(Database db, TimeProvider time, DispatchOptions options)
@@ -107,6 +112,8 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
         public string? provider_event_id { get; set; }
         public string? actor { get; set; }
         public string? message_id { get; set; }
+        public long? key_id { get; set; }
+        public string? key_name { get; set; }
     }
 
     /// <summary>Every event of a contact across announcements and channels, oldest first; null when not this school's contact.</summary>
@@ -118,10 +125,14 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
         if (!known) return null;
         var total = c.ExecuteScalar<long>("SELECT COUNT(*) FROM events WHERE contact_id = @contactId AND school_id = @schoolId", new { contactId, schoolId });
         var rows = c.Query<EventRow>(
-            "SELECT * FROM events WHERE contact_id = @contactId AND school_id = @schoolId ORDER BY occurred_at, id LIMIT @pageSize OFFSET @offset",
+            """
+            SELECT e.*, k.name AS key_name FROM events e LEFT JOIN api_keys k ON k.id = e.key_id
+            WHERE e.contact_id = @contactId AND e.school_id = @schoolId ORDER BY e.occurred_at, e.id LIMIT @pageSize OFFSET @offset
+            """,
             new { contactId, schoolId, pageSize, offset = (page - 1) * pageSize });
         return new(page, pageSize, total, rows.Select(r => new LogEntry(r.id, DbTime.At(r.occurred_at), DbTime.At(r.recorded_at), r.announcement_id,
-            r.delivery_id, r.channel, (int?)r.attempt, r.status, r.changed == 1, r.source, r.detail, r.provider_event_id, r.actor, r.message_id)).ToList());
+            r.delivery_id, r.channel, (int?)r.attempt, r.status, r.changed == 1, r.source, r.detail, r.provider_event_id, r.actor, r.message_id,
+            r.key_id is { } k ? new LogKey(k, r.key_name) : null)).ToList());
     }
 
     /// <summary>Deliveries queued longer than the alert threshold, across all schools, and the oldest one's time.</summary>

@@ -13,8 +13,8 @@ public sealed record School(long Id, string Slug, string Name, string? FromAddre
 /// <param name="ReadOnly">A read-only key may only read (GET), for support dashboards and monitoring.</param>
 public sealed record Caller(long KeyId, string KeyName, long? SchoolId, bool IsOperator, bool ReadOnly = false);
 
-/// <summary>Schools and their API keys. Keys are shown once and stored only as a SHA-256 hash:
-/// they are 256-bit random secrets, so a fast hash loses nothing against guessing.</summary>
+/// <summary>Schools and their API keys (the keys' lifecycle is in SchoolKeys.cs). Keys are shown once and stored only
+/// as a SHA-256 hash: they are 256-bit random secrets, so a fast hash loses nothing against guessing.</summary>
 public sealed partial class SchoolStore(Database db, TimeProvider time)
 {
     /// <summary>A school's slug: 1-40 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.</summary>
@@ -72,31 +72,6 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
     {
         using var c = db.Open();
         return c.Query<SchoolRow>("SELECT * FROM schools ORDER BY id").Select(r => r.ToSchool()).ToList();
-    }
-
-    /// <summary>Creates a key and returns it in clear text: the only time it exists outside the caller's hands.</summary>
-    public string CreateKey(long? schoolId, string name, bool isOperator)
-    {
-        if (schoolId is null && !isOperator) throw new ArgumentException("a school key needs a school");
-        var key = "hk_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
-        using var c = db.Open();
-        c.Execute(
-            """
-            INSERT INTO api_keys (school_id, name, key_hash, key_prefix, is_operator, created_at)
-            VALUES (@schoolId, @name, @hash, @prefix, @op, @now)
-            """,
-            new { schoolId, name, hash = Hash(key), prefix = key[..10], op = isOperator ? 1 : 0, now = DbTime.Ms(time.GetUtcNow()) });
-        return key;
-    }
-
-    /// <summary>The caller behind a key, or null for an unknown or revoked key.</summary>
-    public Caller? Authenticate(string key)
-    {
-        if (string.IsNullOrEmpty(key) || key.Length > 200) return null;
-        using var c = db.Open();
-        var row = c.QuerySingleOrDefault<(long Id, long? SchoolId, long IsOperator, string Name)>(
-            "SELECT id, school_id, is_operator, name FROM api_keys WHERE key_hash = @h AND revoked_at IS NULL", new { h = Hash(key) });
-        return row == default ? null : new Caller(row.Id, row.Name, row.SchoolId, row.IsOperator == 1);
     }
 
     private static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

@@ -3,8 +3,8 @@ using Herald.Commands;
 
 namespace Herald.Schools;
 
-/// <summary><c>herald schools …</c> and <c>herald keys …</c>: tenants and their API keys.</summary>
-public static class SchoolsCommands
+/// <summary><c>herald schools …</c> and <c>herald keys …</c> (KeysCommands.cs): tenants and their API keys.</summary>
+public static partial class SchoolsCommands
 {
     public static Command Schools(CommandContext cli)
     {
@@ -39,25 +39,5 @@ public static class SchoolsCommands
         schools.Subcommands.Add(add);
         schools.Subcommands.Add(list);
         return schools;
-    }
-
-    public static Command Keys(CommandContext cli)
-    {
-        var keys = new Command("keys", "Manage API keys.");
-        var create = new Command("create", "Create an API key; it is shown once and stored only as a hash.");
-        var school = new Option<string?>("--school") { Description = "The school (slug or id) the key acts for" };
-        var op = new Option<bool>("--operator") { Description = "An operator key: every school, events and support actions" };
-        var name = new Option<string>("--name") { Description = "A label for the key", DefaultValueFactory = _ => "api" };
-        create.Options.Add(school); create.Options.Add(op); create.Options.Add(name);
-        create.SetAction(p => cli.Run(p, (sp, output) =>
-        {
-            var slug = p.GetValue(school);
-            if (slug is null == !p.GetValue(op)) throw new ArgumentException("give either --school SLUG or --operator");
-            long? id = slug is null ? null : sp.GetRequiredService<SchoolStore>().Require(slug).Id;
-            output.WriteLine(sp.GetRequiredService<SchoolStore>().CreateKey(id, p.GetValue(name)!, p.GetValue(op)));
-            return 0;
-        }));
-        keys.Subcommands.Add(create);
-        return keys;
     }
 }

@@ -154,6 +154,10 @@ public sealed record HeraldStorage(string Provider, string DataDirectory, string
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // Each test's PostgreSQL database has pools of its own (the host's and each CLI call's), whose idle connections
+        // would otherwise stay open for Npgsql's idle lifetime (5 minutes): the whole suite would hold hundreds and reach
+        // the server's max_connections. Connections in use elsewhere are closed when returned, not interrupted.
+        if (Provider == "postgres") Npgsql.NpgsqlConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
