@@ -193,4 +193,33 @@ public class ApiAuthTests
             .ExpectAsync(HttpStatusCode.Forbidden);
         Assert.Contains("operator key", problem.Str("detail"));
     }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_read_only_operator_key_reads_every_school_and_writes_nothing(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        var key = h.Service<Herald.Schools.SchoolStore>().CreateKey(null, "monitoring", isOperator: true, readOnly: true, expiresAt: null).Key;
+        var monitor = h.CreateClient(key);
+        await monitor.GetAsync($"api/v1/contacts/{c}?school={h.School.Id}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Contains("herald_", await monitor.GetStringAsync("metrics"));
+        var problem = await monitor.DeleteAsync($"api/v1/contacts/{c}?school={h.School.Id}").ExpectAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("read-only", problem.Str("detail"));
+        await monitor.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "me", why = "test", school = h.School.Id })
+            .ExpectAsync(HttpStatusCode.Forbidden);
+        await h.Client.GetAsync($"api/v1/contacts/{c}").ExpectAsync(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_read_only_school_key_cannot_send(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        var a = await h.Client.AddAnnouncementAsync([c]);
+        var key = h.Service<Herald.Schools.SchoolStore>().CreateKey(h.School.Id, "reports", isOperator: false, readOnly: true, expiresAt: null).Key;
+        var reader = h.CreateClient(key);
+        await reader.GetAsync($"api/v1/announcements/{a}").ExpectAsync(HttpStatusCode.OK);
+        await reader.PostAsync($"api/v1/announcements/{a}/send", null).ExpectAsync(HttpStatusCode.Forbidden);
+        Assert.Equal("draft", (await h.Client.GetAsync($"api/v1/announcements/{a}").ExpectAsync(HttpStatusCode.OK)).Str("state"));
+    }
 }
