@@ -17,9 +17,16 @@ public sealed class AddressReset(Database db, DeliveryLedger ledger)
         ? Core.Sending.AddressKey.Of(channel, Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw)
         : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
 
+    /// <param name="schoolId">The school whose state is lifted; null only with <paramref name="allSchools"/>.</param>
+    /// <param name="allSchools">Lift it in every school that marked it. Said explicitly, because a reset that forgot its
+    /// school used to lift the address everywhere, overruling other schools' bounces and complaints.</param>
     /// <param name="actor">The API key (its name) that asked, kept in each contact's log.</param>
-    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null) =>
-        ledger.ResetAddress(address, channel, by, why, schoolId, actor);
+    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId, bool allSchools, string? actor = null)
+    {
+        if ((schoolId is null) != allSchools)
+            throw new ArgumentException("a reset names its school, or says it is for all schools (not both, not neither)");
+        return ledger.ResetAddress(address, channel, by, why, schoolId, actor);
+    }
 
     /// <summary>The current state of an address in each school that marked it.</summary>
     public IReadOnlyList<(long SchoolId, string State, string? Reason, DateTimeOffset Since)> States(string address, Channel channel)

@@ -295,8 +295,9 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
 
     // ========================================================================================= reset address
 
-    /// <summary>Support lifts a failed or suppressed address (in one school, or every school that marked it): the
-    /// history says who and why, and so does the full log of every contact with that address.</summary>
+    /// <summary>Support lifts a failed or suppressed address (in one school, or with a null <paramref name="schoolId"/>
+    /// every school that marked it): the history says who and why, and so does the full log of every contact with that
+    /// address; an every-school reset says so in both, since it lifts what other schools' feedback decided.</summary>
     public ResetResult ResetAddress(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null)
     {
         var now = DbTime.Ms(time.GetUtcNow());
@@ -308,11 +309,12 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         foreach (var s in schools)
         {
             c.Execute(LedgerSql.DeleteAddressState, new { schoolId = s, channel = ch, address }, tx);
-            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why, now }, tx);
+            var said = schoolId is null ? $"all-schools reset: {why}" : why;
+            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why = said, now }, tx);
             var contacts = c.Query<long>(LedgerSql.ContactsWithAddress.Replace("{column}", channel == Channel.Email ? "email" : "mobile"),
                 new { schoolId = s, address, channel = ch }, tx);
             events.AddRange(contacts.Select(contact => new EventRow(s, contact, null, null, ch, null, null, false, EventSource.Support,
-                $"address {address} reset by {by}: {why}", null, now, Actor: actor)));
+                $"address {address} reset{(schoolId is null ? " in every school (all-schools reset)" : "")} by {by}: {why}", null, now, Actor: actor)));
         }
         InsertEvents(c, tx, events);
         tx.Commit();

@@ -63,7 +63,7 @@ public class ResendTests
         await Resend(h.Client, second, new { statuses = new[] { "dropped" }, by = "office" });
         Assert.Equal("dropped", (await h.Client.ReportAsync(second)).StatusOf(contact));
 
-        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "pat@example.org", by = "support-anna", why = "recipient fixed the mailbox" })
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "pat@example.org", by = "support-anna", why = "recipient fixed the mailbox", school = h.School.Id })
             .ExpectAsync(HttpStatusCode.OK);
         await Resend(h.Client, second, new { statuses = new[] { "dropped" }, by = "office" });
         var report = await h.Client.WaitForStatusAsync(second, contact, "sent");
@@ -198,7 +198,7 @@ public class ResendTests
         Assert.Equal("dropped", (await h.Client.ReportAsync(second)).StatusOf(contact));
 
         var answer = await h.Operator.PostJson("api/v1/addresses/reset",
-            new { address = "lee@example.org", by = "support-anna", why = "complaint withdrawn", resendDroppedDays = 7 }).ExpectAsync(HttpStatusCode.OK);
+            new { address = "lee@example.org", by = "support-anna", why = "complaint withdrawn", resendDroppedDays = 7, school = h.School.Id }).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, answer["resends"]!.AsArray().Single()!["resent"]!.GetValue<int>());
         await h.Client.WaitForStatusAsync(second, contact, "sent");
         Assert.Equal("spam", (await h.Client.ReportAsync(first)).StatusOf(contact));
