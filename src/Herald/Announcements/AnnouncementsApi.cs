@@ -50,8 +50,13 @@ public static class AnnouncementsApi
             if (store.Get(s, id) is not { } a) return Problems.NotFound($"announcement {id}");
             if (a.State != "sent") return Problems.Conflict($"announcement {id} has not been sent yet; send it first");
             var key = http.Request.Headers["Idempotency-Key"].ToString();
-            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : key)); }
+            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : new ResendKey(http.Caller().KeyId, key))); }
             catch (Resender.Invalid e) { return Problems.Invalid(e.Field, e.Message); }
+            catch (Resender.KeyReused e)
+            {
+                return TypedResults.Problem(e.Message, statusCode: 422, title: "Idempotency-Key reused",
+                    extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["Idempotency-Key"] = [e.Message] } });
+            }
         }).WithSummary("Resend to recipients in chosen statuses, or to chosen contacts: a new attempt against the current profile (header Idempotency-Key; dryRun answers what would happen)");
 
         g.MapGet("/{id:long}/report", (HttpContext http, ReportQueries q, long id, string? status, string? channel, string? page, string? pageSize) =>

@@ -216,4 +216,74 @@ public class ResendTests
         Assert.Contains("'lost' is not a status", bad.Str("detail"));
         Assert.Equal("email_missing", (await h.Client.ReportAsync(a)).StatusOf(contact));
     }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_same_idempotency_key_on_another_announcement_is_a_new_request(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var first = await h.Client.SendToAsync([contact]);
+        var second = await h.Client.SendToAsync([contact]);
+        var body = new { statuses = new[] { "email_missing" }, by = "office" };
+
+        await Resend(h.Client, first, body, key: "retry-1");
+        var other = await Resend(h.Client, second, body, key: "retry-1");
+        Assert.Equal(second, other["announcementId"]!.GetValue<long>());
+        Assert.False(other["replayed"]!.GetValue<bool>());
+        Assert.Equal(1, other["resent"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_same_idempotency_key_from_another_api_key_is_a_new_request(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+        var otherKey = h.CreateClient(h.Service<Herald.Schools.SchoolStore>().CreateKey(h.School.Id, "office-pc", false));
+        var body = new { statuses = new[] { "email_missing" }, by = "office" };
+
+        await Resend(h.Client, a, body, key: "retry-1");
+        var other = await Resend(otherKey, a, body, key: "retry-1");
+        Assert.False(other["replayed"]!.GetValue<bool>());
+        Assert.Equal(1, other["resent"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_same_idempotency_key_with_another_body_is_refused_naming_the_header(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+
+        await Resend(h.Client, a, new { statuses = new[] { "email_missing" }, by = "office" }, key: "retry-1");
+        var problem = await Resend(h.Client, a, new { contactIds = new[] { contact }, by = "office" }, key: "retry-1",
+            expect: HttpStatusCode.UnprocessableEntity);
+        Assert.NotNull(problem["errors"]!["Idempotency-Key"]);
+        Assert.Contains("different resend", problem.Str("detail"));
+        var log = (await h.Client.LogAsync(contact)).Entries();
+        Assert.Equal([1, 2], log.Select(e => e!["attempt"]!.GetValue<int>()).ToList());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resend_with_40000_contact_ids_is_refused_naming_the_limit(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+        var ids = Enumerable.Range(0, 40_000).Select(i => contact + i).ToArray();
+        var problem = await Resend(h.Client, a, new { contactIds = ids, by = "office" }, expect: HttpStatusCode.BadRequest);
+        Assert.Contains("the limit is 10000", problem["errors"]!["contactIds"]![0]!.GetValue<string>());
+        Assert.Single((await h.Client.LogAsync(contact)).Entries());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resend_with_10000_contact_ids_resends_the_listed_recipients(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+        var ids = Enumerable.Range(0, 10_000).Select(i => contact + i).ToArray();
+        var answer = await Resend(h.Client, a, new { contactIds = ids, by = "office" });
+        Assert.Equal(1, answer["resent"]!.GetValue<int>());
+    }
 }
