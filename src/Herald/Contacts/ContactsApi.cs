@@ -59,7 +59,9 @@ public static class ContactsApi
             if (bytes is null) return Problems.Invalid("file", "the form has no file: upload the CSV as a file field, or send it as the text/csv body");
             try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes)); }
             catch (CsvImport.FileRejected e) { return Problems.Invalid("file", e.Message); }
-        }).Accepts<string>("text/csv", "multipart/form-data").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
+        }).Accepts<string>("text/csv", "multipart/form-data")
+            // The file may be up to CsvImport.MaxBytes, with a form's framing around it; the default JSON limit is far smaller.
+            .WithBodyLimit(BodyLimits.Largest).WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
 
         g.MapGet("/{id:long}/log", (HttpContext http, ReportQueries q, long id, string? page, string? pageSize) =>
         {

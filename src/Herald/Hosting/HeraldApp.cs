@@ -32,6 +32,8 @@ public static class HeraldApp
         configure?.Invoke(builder.Configuration);
         var options = LoadOptions(builder.Configuration);
         builder.WebHost.UseUrls(options.Urls);
+        // The server-wide ceiling is the largest route's need; each route has its own, smaller limit (UseBodyLimits).
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = BodyLimits.Largest);
         // On SIGTERM/SIGINT the dispatcher lets sends on the wire finish and records them; the host waits that long.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
@@ -47,6 +49,7 @@ public static class HeraldApp
         app.Services.GetRequiredService<Database>().Migrate(m => app.Logger.LogInformation("{Migration}", m));
         app.UseExceptionHandler(e => e.Run(WriteProblem));
         app.UseStatusCodePages();
+        app.UseBodyLimits();
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapMetrics();
@@ -140,19 +143,20 @@ public static class HeraldApp
         });
     }
 
-    /// <summary>Turns unreadable requests into problem+json naming what is wrong, never a stack trace.</summary>
+    /// <summary>Turns unreadable requests into problem+json naming the field and the problem (never a stack trace, never
+    /// a .NET type: see <see cref="RequestProblems"/>); a body over its route's limit is 413 naming the limit.</summary>
     private static async Task WriteProblem(HttpContext http)
     {
-        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var (status, detail) = error switch
+        var feature = http.Features.Get<IExceptionHandlerFeature>();
+        IResult answer = feature?.Error switch
         {
-            BadHttpRequestException { InnerException: JsonException j } => (400, $"invalid JSON body: {j.Message}"),
-            BadHttpRequestException b => (b.StatusCode, b.Message),
-            JsonException j => (400, $"invalid JSON body: {j.Message}"),
-            _ => (500, "internal error; the details are in Herald's log"),
+            BadHttpRequestException { StatusCode: 413 } => BodyLimits.TooLarge(BodyLimits.LimitOf(feature.Endpoint)),
+            BadHttpRequestException { InnerException: JsonException j } => RequestProblems.Json(j),
+            JsonException j => RequestProblems.Json(j),
+            BadHttpRequestException b => RequestProblems.Refused(b),
+            _ => TypedResults.Problem("internal error; the details are in Herald's log", statusCode: 500),
         };
-        http.Response.StatusCode = status;
-        await TypedResults.Problem(detail, statusCode: status).ExecuteAsync(http);
+        await answer.ExecuteAsync(http);
     }
 }
 
