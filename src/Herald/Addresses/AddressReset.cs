@@ -17,10 +17,17 @@ public sealed class AddressReset(Database db, DeliveryLedger ledger)
         ? Core.Sending.AddressKey.Of(channel, Core.Sending.EmailAddress.Normalise(raw, out _) ?? raw)
         : Sms.MobileNumbers.Normalise(raw.Trim(), "ZZ", out _) ?? raw.Trim();
 
+    /// <param name="schoolId">The school whose state is lifted; null only with <paramref name="allSchools"/>.</param>
+    /// <param name="allSchools">Lift it in every school that marked it. Said explicitly, because a reset that forgot its
+    /// school used to lift the address everywhere, overruling other schools' bounces and complaints.</param>
     /// <param name="actor">The API key (its name) that asked, kept in each contact's log.</param>
     /// <param name="keyId">The API key (its id) that asked, kept in the address history and each contact's log; null from the CLI.</param>
-    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null, long? keyId = null) =>
-        ledger.ResetAddress(address, channel, by, why, schoolId, actor, keyId);
+    public ResetResult Reset(string address, Channel channel, string by, string why, long? schoolId, bool allSchools, string? actor = null, long? keyId = null)
+    {
+        if ((schoolId is null) != allSchools)
+            throw new ArgumentException("a reset names its school, or says it is for all schools (not both, not neither)");
+        return ledger.ResetAddress(address, channel, by, why, schoolId, actor, keyId);
+    }
 
     /// <summary>The current state of an address in each school that marked it.</summary>
     public IReadOnlyList<(long SchoolId, string State, string? Reason, DateTimeOffset Since)> States(string address, Channel channel)

@@ -30,6 +30,16 @@ public static class AnnouncementRules
 {
     public const int MaxBody = 1_000_000;
 
+    /// <summary>Most contact ids in an audience: a class list or a few year groups, far more than a hand-picked list
+    /// ever is; a whole school is <c>all</c> or its groups.</summary>
+    public const int MaxContactIds = 10_000;
+
+    /// <summary>Most entries in a channels list (there are two channels; repeats are tolerated, a flood is not).</summary>
+    public const int MaxChannels = 10;
+
+    /// <summary>Most groups in an audience (a school has a few dozen: years, classes, clubs).</summary>
+    public const int MaxGroups = 100;
+
     /// <param name="a">The announcement as posted.</param>
     /// <param name="smsMaxParts">Most SMS parts a text may need (<c>Herald:Sms:Kannel:MaxParts</c>).</param>
     public static List<FieldProblem> Validate(AnnouncementInput a, int smsMaxParts = 6)
@@ -41,6 +51,7 @@ public static class AnnouncementRules
         if (a.Html is { Length: > MaxBody }) p.Add(new("html", $"is longer than {MaxBody} characters"));
         if (a.SmsText is { Length: > 1600 }) p.Add(new("smsText", "is longer than 1600 characters"));
         if (a.Channels is null || a.Channels.Count == 0) p.Add(new("channels", "is required: email, sms or both"));
+        else if (a.Channels.Count > MaxChannels) p.Add(new("channels", $"has {a.Channels.Count} entries; the limit is {MaxChannels}"));
         else
             foreach (var ch in a.Channels)
                 if (!Wire.TryParseChannel(ch, out _)) p.Add(new("channels", $"'{ch}' is not email or sms"));
@@ -61,9 +72,13 @@ public static class AnnouncementRules
         {
             var kinds = (a.Audience.All == true ? 1 : 0) + (a.Audience.Groups is { Count: > 0 } ? 1 : 0) + (a.Audience.ContactIds is { Count: > 0 } ? 1 : 0);
             if (kinds != 1) p.Add(new("audience", "give exactly one of all: true, groups or contactIds"));
-            if (a.Audience.ContactIds is { Count: > 10_000 }) p.Add(new("audience.contactIds", "at most 10000 contacts; use groups for more"));
-            foreach (var g in a.Audience.Groups ?? [])
-                if (!ContactRules.IsCategory(g)) p.Add(new("audience.groups", $"'{g}' is not a group name"));
+            if (a.Audience.ContactIds is { Count: > MaxContactIds })
+                p.Add(new("audience.contactIds", $"has {a.Audience.ContactIds.Count} ids; the limit is {MaxContactIds} (use groups or all for more)"));
+            if (a.Audience.Groups is { Count: > MaxGroups })
+                p.Add(new("audience.groups", $"has {a.Audience.Groups.Count} groups; the limit is {MaxGroups}"));
+            else
+                foreach (var g in a.Audience.Groups ?? [])
+                    if (!ContactRules.IsCategory(g)) p.Add(new("audience.groups", $"'{g}' is not a group name"));
         }
         if (a.Sender is not (null or "school" or "default")) p.Add(new("sender", $"'{a.Sender}' is not 'school' or 'default'"));
         return p;

@@ -68,7 +68,7 @@ public sealed class AnnouncementStore(Database db, TimeProvider time)
     {
         using var c = db.Open();
         return c.Query<Row>("SELECT * FROM announcements WHERE school_id = @schoolId ORDER BY id DESC LIMIT @pageSize OFFSET @offset",
-            new { schoolId, pageSize, offset = (page - 1) * pageSize }).Select(ToAnnouncement).ToList();
+            new { schoolId, pageSize, offset = (long)(page - 1) * pageSize }).Select(ToAnnouncement).ToList();
     }
 
     private static Announcement ToAnnouncement(Row r) => new(r.id, r.school_id, r.subject, r.text_body, r.html_body, r.sms_text,

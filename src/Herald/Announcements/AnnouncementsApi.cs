@@ -19,17 +19,17 @@ public static class AnnouncementsApi
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
             var problems = AnnouncementRules.Validate(input, sms.MaxParts);
             if (problems.Count > 0) return Problems.Invalid(problems);
-            foreach (var id in input.Audience!.ContactIds ?? [])
-                if (contacts.Get(s, id) is null) return Problems.Invalid("audience.contactIds", $"contact {id} does not exist");
+            if (input.Audience!.ContactIds is { Count: > 0 } ids && contacts.FirstMissing(s, ids) is { } missing)
+                return Problems.Invalid("audience.contactIds", $"contact {missing} does not exist");
             var a = store.Create(s, input, http.Caller().KeyId);
             return TypedResults.Created($"/api/v1/announcements/{a.Id}", a);
         }).WithSummary("Create an announcement (a draft until sent)");
 
-        g.MapGet("/", (HttpContext http, AnnouncementStore store, int? page, int? pageSize) =>
+        g.MapGet("/", (HttpContext http, AnnouncementStore store, string? page, string? pageSize) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            if (Paging.Check(page, pageSize) is { } bad) return bad;
-            return TypedResults.Ok(store.List(s, page ?? 1, pageSize ?? 50));
+            if (Paging.Read(page, pageSize, 50, 500, out var p) is { } bad) return bad;
+            return TypedResults.Ok(store.List(s, p.Page, p.Size));
         }).WithSummary("List announcements, newest first");
 
         g.MapGet("/{id:long}", (HttpContext http, AnnouncementStore store, long id) =>
@@ -50,18 +50,23 @@ public static class AnnouncementsApi
             if (store.Get(s, id) is not { } a) return Problems.NotFound($"announcement {id}");
             if (a.State != "sent") return Problems.Conflict($"announcement {id} has not been sent yet; send it first");
             var key = http.Request.Headers["Idempotency-Key"].ToString();
-            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : key, http.Caller().KeyId)); }
+            try { return TypedResults.Ok(resender.Resend(school, a, input, string.IsNullOrWhiteSpace(key) ? null : new ResendKey(http.Caller().KeyId, key), http.Caller().KeyId)); }
             catch (Resender.Invalid e) { return Problems.Invalid(e.Field, e.Message); }
+            catch (Resender.KeyReused e)
+            {
+                return TypedResults.Problem(e.Message, statusCode: 422, title: "Idempotency-Key reused",
+                    extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["Idempotency-Key"] = [e.Message] } });
+            }
         }).WithSummary("Resend to recipients in chosen statuses, or to chosen contacts: a new attempt against the current profile (header Idempotency-Key; dryRun answers what would happen)");
 
-        g.MapGet("/{id:long}/report", (HttpContext http, ReportQueries q, long id, string? status, string? channel, int? page, int? pageSize) =>
+        g.MapGet("/{id:long}/report", (HttpContext http, ReportQueries q, long id, string? status, string? channel, string? page, string? pageSize) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            if (Paging.Check(page, pageSize) is { } bad) return bad;
+            if (Paging.Read(page, pageSize, 50, 500, out var p) is { } bad) return bad;
             DeliveryStatus? st = null; Channel? ch = null;
             if (status is not null) { if (!Wire.TryParseStatus(status, out var x)) return Problems.Invalid("status", $"'{status}' is not a status"); st = x; }
             if (channel is not null) { if (!Wire.TryParseChannel(channel, out var x)) return Problems.Invalid("channel", $"'{channel}' is not email or sms"); ch = x; }
-            return q.Report(s, id, st, ch, page ?? 1, pageSize ?? 50) is { } r ? TypedResults.Ok(r) : Problems.NotFound($"announcement {id}");
+            return q.Report(s, id, st, ch, p.Page, p.Size) is { } r ? TypedResults.Ok(r) : Problems.NotFound($"announcement {id}");
         }).WithSummary("Statistics report: counts per status (zeros included) and recipients, filterable by status and channel");
     }
 }

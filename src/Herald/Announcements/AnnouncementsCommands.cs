@@ -35,8 +35,11 @@ public static class AnnouncementsCommands
             var input = new ResendInput(p.GetValue(status)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 p.GetValue(contact), p.GetValue(channel) is { } ch ? [ch] : null, p.GetValue(force), p.GetValue(dry), p.GetValue(by));
             ResendResult r;
-            try { r = sp.GetRequiredService<Resender>().Resend(sp.GetRequiredService<SchoolStore>().Get(schoolId)!, a, input, p.GetValue(key)); }
+            // The command line has no API key: its idempotency keys are their own scope (key id 0; API keys' ids start at 1).
+            var scoped = p.GetValue(key) is { Length: > 0 } k ? new ResendKey(0, k) : null;
+            try { r = sp.GetRequiredService<Resender>().Resend(sp.GetRequiredService<SchoolStore>().Get(schoolId)!, a, input, scoped); }
             catch (Resender.Invalid e) { throw new ArgumentException($"{e.Field}: {e.Message}"); }
+            catch (Resender.KeyReused e) { throw new ArgumentException(e.Message); }
             if (p.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(r, cli.Json)); return 0; }
             output.WriteLine($"{(r.DryRun ? "would resend" : r.Replayed ? "already done with this key: resent" : "resent")} {r.Resent}");
             foreach (var (chn, counts) in r.Outcomes)

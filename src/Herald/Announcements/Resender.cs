@@ -20,6 +20,10 @@ namespace Herald.Announcements;
 public sealed record ResendInput(IReadOnlyList<string>? Statuses, IReadOnlyList<long>? ContactIds, IReadOnlyList<string>? Channels,
     bool? Force, bool? DryRun, string? By);
 
+/// <summary>A resend's <c>Idempotency-Key</c>, and the API key that sent it: the same idempotency key is the same request
+/// only from the same API key, for the same announcement.</summary>
+public sealed record ResendKey(long ApiKeyId, string Value);
+
 /// <summary>A recipient left out, and why.</summary>
 public sealed record ResendSkip(long DeliveryId, long ContactId, string Channel, string Status, string Why);
 
@@ -30,7 +34,8 @@ public sealed record ResendResult(long AnnouncementId, bool DryRun, int Resent, 
 /// <summary>
 /// Resending after a fix: a new attempt of the same delivery against the contact's current profile, through the
 /// same decisions as a first send. Candidates are locked (FOR UPDATE on PostgreSQL, an exclusive transaction on
-/// SQLite) and re-read, so overlapping resends claim each recipient once; an idempotency key replays the first answer.
+/// SQLite) and re-read, so overlapping resends claim each recipient once; an idempotency key (per API key and announcement)
+/// replays the first answer.
 /// A dry run is the same work rolled back, so it cannot disagree with the real thing.
 /// </summary>
 public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledger, DispatchSignal signal)
@@ -52,10 +57,23 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         public string Field { get; } = field;
     }
 
-    /// <param name="keyId">The API key that resends (null from the CLI): kept on the resend request and on every decision
-    /// in the log.</param>
-    public ResendResult Resend(School school, Announcement a, ResendInput input, string? idempotencyKey, long? keyId = null)
+    /// <summary>An idempotency key already used, by the same API key for the same announcement, with another body.</summary>
+    public sealed class KeyReused(string message) : Exception(message);
+
+    /// <summary>Most contact ids in one resend: as many as an announcement's audience may list. Below SQLite's limit of
+    /// variables in one statement (32,766), which the candidates query passes one per id; 40,000 was a 500.</summary>
+    public const int MaxContactIds = AnnouncementRules.MaxContactIds;
+
+    /// <summary>Most entries in the statuses and channels lists (there are fewer statuses than this; repeats are tolerated).</summary>
+    public const int MaxStatuses = 50, MaxChannels = 10;
+
+    /// <param name="keyId">The API key that resends (null from the CLI): kept on every decision in the log.</param>
+    public ResendResult Resend(School school, Announcement a, ResendInput input, ResendKey? idempotencyKey, long? keyId = null)
     {
+        if (input.ContactIds is { Count: > MaxContactIds })
+            throw new Invalid("contactIds", $"has {input.ContactIds.Count} ids; the limit is {MaxContactIds} per resend (resend by statuses, or in several requests)");
+        if (input.Statuses is { Count: > MaxStatuses }) throw new Invalid("statuses", $"has {input.Statuses.Count} entries; the limit is {MaxStatuses}");
+        if (input.Channels is { Count: > MaxChannels }) throw new Invalid("channels", $"has {input.Channels.Count} entries; the limit is {MaxChannels}");
         var statuses = new List<DeliveryStatus>();
         foreach (var s in input.Statuses ?? [])
             statuses.Add(Wire.TryParseStatus(s, out var st) ? st : throw new Invalid("statuses", $"'{s}' is not a status"));
@@ -65,7 +83,7 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         if (statuses.Count == 0 == (input.ContactIds is not { Count: > 0 }))
             throw new Invalid("statuses", "give either statuses (e.g. [\"email_missing\",\"dropped\"]) or contactIds");
         if (string.IsNullOrWhiteSpace(input.By) || input.By.Length > 200) throw new Invalid("by", "is required (who resends), at most 200 characters");
-        if (idempotencyKey is { Length: > 200 }) throw new Invalid("Idempotency-Key", "is longer than 200 characters");
+        if (idempotencyKey is { Value.Length: > 200 }) throw new Invalid("Idempotency-Key", "is longer than 200 characters");
         var dryRun = input.DryRun == true;
         var force = input.Force == true;
         var nowAt = time.GetUtcNow();
@@ -73,17 +91,28 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
 
         using var c = db.Open();
         using var tx = c.BeginTransaction();
-        if (!dryRun && idempotencyKey is not null)
+        // The key is scoped to (school, API key, announcement): another announcement, or another key's client, using the
+        // same value is another request. Within that scope the body must be the same (a hash of it is kept), so a
+        // client that reuses a key for a different resend is told so rather than answered with the first one's result.
+        var scope = idempotencyKey is null ? null : new { s = school.Id, kid = idempotencyKey.ApiKeyId, a = a.Id, k = idempotencyKey.Value };
+        var bodyHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(input, JsonSerializerOptions.Web)));
+        if (!dryRun && scope is not null)
         {
-            var fresh = c.Execute("INSERT INTO resend_requests (school_id, idempotency_key, announcement_id, created_at, key_id) VALUES (@s, @k, @a, @now, @keyId) ON CONFLICT DO NOTHING",
-                new { s = school.Id, k = idempotencyKey, a = a.Id, now, keyId }, tx);
+            var fresh = c.Execute(
+                """
+                INSERT INTO resend_requests (school_id, key_id, announcement_id, idempotency_key, body_hash, created_at)
+                VALUES (@s, @kid, @a, @k, @hash, @now) ON CONFLICT DO NOTHING
+                """, new { scope.s, scope.kid, scope.a, scope.k, hash = bodyHash, now }, tx);
             if (fresh == 0)
             {
-                var stored = c.ExecuteScalar<string?>("SELECT result FROM resend_requests WHERE school_id = @s AND idempotency_key = @k", new { s = school.Id, k = idempotencyKey }, tx);
+                var stored = c.QuerySingle<(string Hash, string? Result)>(
+                    "SELECT body_hash, result FROM resend_requests WHERE school_id = @s AND key_id = @kid AND announcement_id = @a AND idempotency_key = @k", scope, tx);
                 tx.Rollback();
-                return stored is null
+                if (stored.Hash != bodyHash)
+                    throw new KeyReused($"Idempotency-Key '{scope.k}' was already used for a different resend of announcement {a.Id}; use a new key for a new request");
+                return stored.Result is null
                     ? throw new Invalid("Idempotency-Key", "a request with this key is still being processed")
-                    : JsonSerializer.Deserialize<ResendResult>(stored, JsonSerializerOptions.Web)! with { Replayed = true };
+                    : JsonSerializer.Deserialize<ResendResult>(stored.Result, JsonSerializerOptions.Web)! with { Replayed = true };
             }
         }
 
@@ -95,7 +124,7 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
             WHERE d.announcement_id = @a AND d.school_id = @s AND {where} ORDER BY d.id{db.ForUpdate.Replace("FOR UPDATE", "FOR UPDATE OF d")}
             """,
-            new { a = a.Id, s = school.Id, st = statuses.Select(x => x.Name()).ToArray(), ids = input.ContactIds?.ToArray() ?? [], chs = channels.Select(x => x.Name()).ToArray() }, tx).ToList();
+            new { a = a.Id, s = school.Id, st = statuses.Select(x => x.Name()).ToArray(), ids = input.ContactIds?.Distinct().ToArray() ?? [], chs = channels.Select(x => x.Name()).ToArray() }, tx).ToList();
 
         var decider = new Decider(c, tx, school, a);
 
@@ -129,9 +158,9 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         var result = new ResendResult(a.Id, dryRun, resent, outcomes.GroupBy(o => o.Key.Item1)
             .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(o => o.Key.Item2, o => o.Value)), skipped);
         if (dryRun) { tx.Rollback(); return result; }
-        if (idempotencyKey is not null)
-            c.Execute("UPDATE resend_requests SET result = @r WHERE school_id = @s AND idempotency_key = @k",
-                new { r = JsonSerializer.Serialize(result, JsonSerializerOptions.Web), s = school.Id, k = idempotencyKey }, tx);
+        if (scope is not null)
+            c.Execute("UPDATE resend_requests SET result = @r WHERE school_id = @s AND key_id = @kid AND announcement_id = @a AND idempotency_key = @k",
+                new { r = JsonSerializer.Serialize(result, JsonSerializerOptions.Web), scope.s, scope.kid, scope.a, scope.k }, tx);
         tx.Commit();
         if (resent > 0) signal.Wake();
         return result;

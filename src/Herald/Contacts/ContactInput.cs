@@ -35,6 +35,9 @@ public static partial class ContactRules
 {
     public static readonly string[] Roles = ["student", "guardian", "staff"];
 
+    /// <summary>Most groups, and most opt-outs, on one contact: a pupil is in a year, a class and some clubs.</summary>
+    public const int MaxGroups = 100, MaxOptOuts = 100;
+
     [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,39}$")]
     private static partial Regex Slug();
 
@@ -63,14 +66,16 @@ public static partial class ContactRules
         else if (mobile is not null) mobile = MobileNumbers.Normalise(mobile, region, out _);
 
         var groups = new List<string>();
-        foreach (var g in input.Groups ?? [])
+        if (input.Groups is { Count: > MaxGroups }) errors.Add(new("groups", $"has {input.Groups.Count} groups; the limit is {MaxGroups}"));
+        else foreach (var g in input.Groups ?? [])
         {
             var slug = g?.Trim().ToLowerInvariant() ?? "";
             if (!Slug().IsMatch(slug)) errors.Add(new("groups", $"'{g}' is not a group name (1-40 of a-z, 0-9, '_', '.', '-')"));
             else if (!groups.Contains(slug)) groups.Add(slug);
         }
         var optOuts = new List<OptOut>();
-        foreach (var o in input.OptOuts ?? [])
+        if (input.OptOuts is { Count: > MaxOptOuts }) errors.Add(new("optOuts", $"has {input.OptOuts.Count} opt-outs; the limit is {MaxOptOuts}"));
+        else foreach (var o in input.OptOuts ?? [])
             if (ParseOptOut(o) is { } parsed) { if (!optOuts.Contains(parsed)) optOuts.Add(parsed); }
             else errors.Add(new("optOuts", $"'{o}' is not a category, or channel:category (e.g. 'trips' or 'sms:trips')"));
 

@@ -11,11 +11,11 @@ public static class ContactsApi
     {
         var g = api.MapGroup("/contacts").WithTags("Contacts");
 
-        g.MapGet("/", (HttpContext http, ContactStore store, int? page, int? pageSize, string? group) =>
+        g.MapGet("/", (HttpContext http, ContactStore store, string? page, string? pageSize, string? group) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            if (Paging.Check(page, pageSize) is { } bad) return bad;
-            return TypedResults.Ok(store.List(s, page ?? 1, pageSize ?? 50, group?.Trim().ToLowerInvariant()));
+            if (Paging.Read(page, pageSize, 50, 500, out var p) is { } bad) return bad;
+            return TypedResults.Ok(store.List(s, p.Page, p.Size, group?.Trim().ToLowerInvariant()));
         }).WithSummary("List contacts (paged, optionally one group)");
 
         g.MapPost("/", (HttpContext http, ContactStore store, SchoolStore schools, ContactInput input) =>
@@ -59,13 +59,15 @@ public static class ContactsApi
             if (bytes is null) return Problems.Invalid("file", "the form has no file: upload the CSV as a file field, or send it as the text/csv body");
             try { return TypedResults.Ok(import.Import(s, school.DefaultRegion, bytes, http.Caller().KeyId)); }
             catch (CsvImport.FileRejected e) { return Problems.Invalid("file", e.Message); }
-        }).Accepts<string>("text/csv", "multipart/form-data").WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
+        }).Accepts<string>("text/csv", "multipart/form-data")
+            // The file may be up to CsvImport.MaxBytes, with a form's framing around it; the default JSON limit is far smaller.
+            .WithBodyLimit(BodyLimits.Largest).WithSummary("Import contacts from CSV (valid rows in one transaction; per-row errors)");
 
-        g.MapGet("/{id:long}/log", (HttpContext http, ReportQueries q, long id, int? page, int? pageSize) =>
+        g.MapGet("/{id:long}/log", (HttpContext http, ReportQueries q, long id, string? page, string? pageSize) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            if (Paging.Check(page, pageSize, 1000) is { } bad) return bad;
-            return q.Log(s, id, page ?? 1, pageSize ?? 200) is { } log ? TypedResults.Ok(log) : Problems.NotFound($"contact {id}");
+            if (Paging.Read(page, pageSize, 200, 1000, out var p) is { } bad) return bad;
+            return q.Log(s, id, p.Page, p.Size) is { } log ? TypedResults.Ok(log) : Problems.NotFound($"contact {id}");
         }).WithSummary("A contact's full log: every attempt and event, oldest first");
     }
 
@@ -96,12 +98,30 @@ public static class ContactsApi
 /// <summary>A saved contact and the warnings about its data (an unusable email or number).</summary>
 public sealed record ContactSaved(ContactView Contact, IReadOnlyList<FieldProblem> Warnings);
 
+/// <summary>The page and page size of a paged route, read from the query as text so that a value that is not a number
+/// is a problem naming the field (the framework's own refusal names a .NET type).</summary>
 public static class Paging
 {
-    public static IResult? Check(int? page, int? pageSize, int max = 500)
+    /// <summary>The highest page: far past any real list, and small enough that the row offset,
+    /// (page - 1) x pageSize, stays inside what every database takes.</summary>
+    public const int MaxPage = 1_000_000;
+
+    /// <param name="page">The <c>page</c> query value (default 1).</param>
+    /// <param name="pageSize">The <c>pageSize</c> query value (default <paramref name="defaultSize"/>).</param>
+    /// <returns>A 400 naming the field, or null with the values in <paramref name="paging"/>.</returns>
+    public static IResult? Read(string? page, string? pageSize, int defaultSize, int maxSize, out (int Page, int Size) paging)
     {
-        if (page is < 1) return Problems.Invalid("page", "must be 1 or more");
-        if (pageSize is < 1 || pageSize > max) return Problems.Invalid("pageSize", $"must be between 1 and {max}");
-        return null;
+        paging = (1, defaultSize);
+        var problems = new List<FieldProblem>();
+        if (page is not null)
+            if (Whole(page) is { } p and >= 1 and <= MaxPage) paging.Page = p;
+            else problems.Add(new("page", $"'{page}' is not a whole number between 1 and {MaxPage}"));
+        if (pageSize is not null)
+            if (Whole(pageSize) is { } n and >= 1 && n <= maxSize) paging.Size = n;
+            else problems.Add(new("pageSize", $"'{pageSize}' is not a whole number between 1 and {maxSize}"));
+        return problems.Count > 0 ? Problems.Invalid(problems) : null;
     }
+
+    private static int? Whole(string text) =>
+        int.TryParse(text.Trim(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 }

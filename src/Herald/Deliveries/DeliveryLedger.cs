@@ -298,9 +298,10 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
 
     // ========================================================================================= reset address
 
-    /// <summary>Support lifts a failed or suppressed address (in one school, or every school that marked it): the
-    /// history says who and why, and so does the full log of every contact with that address. <paramref name="actor"/> and
-    /// <paramref name="keyId"/>: the API key that asked (its name and id; null from the CLI).</summary>
+    /// <summary>Support lifts a failed or suppressed address (in one school, or with a null <paramref name="schoolId"/>
+    /// every school that marked it): the history says who and why, and so does the full log of every contact with that
+    /// address; an every-school reset says so in both, since it lifts what other schools' feedback decided.
+    /// <paramref name="actor"/> and <paramref name="keyId"/>: the API key that asked (its name and id; null from the CLI).</summary>
     public ResetResult ResetAddress(string address, Channel channel, string by, string why, long? schoolId = null, string? actor = null,
         long? keyId = null)
     {
@@ -313,11 +314,12 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         foreach (var s in schools)
         {
             c.Execute(LedgerSql.DeleteAddressState, new { schoolId = s, channel = ch, address }, tx);
-            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why, now, keyId }, tx);
+            var said = schoolId is null ? $"all-schools reset: {why}" : why;
+            c.Execute(LedgerSql.AddressHistory, new { schoolId = s, channel = ch, address, change = "reset", by, why = said, now, keyId }, tx);
             var contacts = c.Query<long>(LedgerSql.ContactsWithAddress.Replace("{column}", channel == Channel.Email ? "email" : "mobile"),
                 new { schoolId = s, address, channel = ch }, tx);
             events.AddRange(contacts.Select(contact => new EventRow(s, contact, null, null, ch, null, null, false, EventSource.Support,
-                $"address {address} reset by {by}: {why}", null, now, Actor: actor, KeyId: keyId)));
+                $"address {address} reset{(schoolId is null ? " in every school (all-schools reset)" : "")} by {by}: {why}", null, now, Actor: actor, KeyId: keyId)));
         }
         InsertEvents(c, tx, events);
         tx.Commit();

@@ -25,8 +25,11 @@ public sealed record EventInput(long? DeliveryId, string? Status, string? Source
 public sealed record EventAnswer(long DeliveryId, string Result, string? Status);
 
 /// <summary>A support reset of an address.</summary>
+/// <param name="School">The school (id) whose failed or suppressed state is lifted; required unless <c>allSchools</c>.</param>
 /// <param name="ResendDroppedDays">Also resend the announcements that were dropped for this address in the last N days.</param>
-public sealed record ResetInput(string? Address, string? Channel, string? By, string? Why, long? School, int? ResendDroppedDays = null);
+/// <param name="AllSchools">Lift the address in every school that marked it (instead of <c>school</c>); the log says so.</param>
+public sealed record ResetInput(string? Address, string? Channel, string? By, string? Why, long? School, int? ResendDroppedDays = null,
+    bool? AllSchools = null);
 
 /// <summary>The reset, and the resends it made.</summary>
 public sealed record ResetAnswer(ResetResult Reset, IReadOnlyList<Announcements.ResendResult> Resends);
@@ -95,10 +98,17 @@ public static class EventsApi
             if (string.IsNullOrWhiteSpace(input.By)) problems.Add(new("by", "is required: who resets it"));
             if (string.IsNullOrWhiteSpace(input.Why)) problems.Add(new("why", "is required: why it is reset"));
             if (input.ResendDroppedDays is < 1 or > 365) problems.Add(new("resendDroppedDays", "must be between 1 and 365"));
+            // A school's feedback (a bounce, a complaint) marked the address in that school; lifting it everywhere is a
+            // different act, so it must be asked for by name rather than be what a forgotten field means.
+            var allSchools = input.AllSchools == true;
+            if (input.School is null && !allSchools)
+                problems.Add(new("school", "is required: the id of the school whose address state is lifted (or allSchools: true to lift it in every school)"));
+            else if (input.School is not null && allSchools)
+                problems.Add(new("allSchools", "give school or allSchools: true, not both"));
             if (problems.Count > 0) return Problems.Invalid(problems);
             var address = AddressReset.Normalise(input.Address!, channel);
             var caller = http.Caller();
-            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School, caller.KeyName, caller.KeyId);
+            var r = reset.Reset(address, channel, input.By!.Trim(), input.Why!.Trim(), input.School, allSchools, caller.KeyName, caller.KeyId);
             if (r.Schools.Count == 0) return Problems.NotFound($"failed or suppressed {channel.Name()} address '{address}'");
             var resends = input.ResendDroppedDays is { } days ? resend.ResendDropped(r, channel, days, input.By!.Trim(), caller.KeyId) : [];
             return TypedResults.Ok(new ResetAnswer(r, resends));

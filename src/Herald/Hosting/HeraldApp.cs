@@ -34,6 +34,8 @@ public static class HeraldApp
         var management = options.ManagementListeners();
         builder.WebHost.UseUrls([.. options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             .. management.Select(u => u.ToString())]);
+        // The server-wide ceiling is the largest route's need; each route has its own, smaller limit (UseBodyLimits).
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = BodyLimits.Largest);
         // On SIGTERM/SIGINT the dispatcher lets sends on the wire finish and records them; the host waits that long.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
@@ -52,9 +54,11 @@ public static class HeraldApp
         app.UseExceptionHandler(e => e.Run(WriteProblem));
         app.UseStatusCodePages();
         // Authentication and authorization are middleware: a request without a valid key is answered before its body is
-        // read. The rate limiter comes after them, so it counts per key and unauthenticated noise costs it nothing.
+        // read (and before its size is judged, so a stranger learns nothing about the limits). The body limits and the rate
+        // limiter come after them: limits per route, the rate counted per key, and unauthenticated noise costs neither.
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseBodyLimits();
         app.UseRateLimiter();
         // Operations: details for an operator key, or for anyone on a management listener (Herald:ManagementUrls).
         app.MapOpenApi().RequireAuthorization(ApiAuth.ManagementPolicy);
@@ -179,19 +183,20 @@ public static class HeraldApp
         }
     }
 
-    /// <summary>Turns unreadable requests into problem+json naming what is wrong, never a stack trace.</summary>
+    /// <summary>Turns unreadable requests into problem+json naming the field and the problem (never a stack trace, never
+    /// a .NET type: see <see cref="RequestProblems"/>); a body over its route's limit is 413 naming the limit.</summary>
     private static async Task WriteProblem(HttpContext http)
     {
-        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var (status, detail) = error switch
+        var feature = http.Features.Get<IExceptionHandlerFeature>();
+        IResult answer = feature?.Error switch
         {
-            BadHttpRequestException { InnerException: JsonException j } => (400, $"invalid JSON body: {j.Message}"),
-            BadHttpRequestException b => (b.StatusCode, b.Message),
-            JsonException j => (400, $"invalid JSON body: {j.Message}"),
-            _ => (500, "internal error; the details are in Herald's log"),
+            BadHttpRequestException { StatusCode: 413 } => BodyLimits.TooLarge(BodyLimits.LimitOf(feature.Endpoint)),
+            BadHttpRequestException { InnerException: JsonException j } => RequestProblems.Json(j),
+            JsonException j => RequestProblems.Json(j),
+            BadHttpRequestException b => RequestProblems.Refused(b),
+            _ => TypedResults.Problem("internal error; the details are in Herald's log", statusCode: 500),
         };
-        http.Response.StatusCode = status;
-        await TypedResults.Problem(detail, statusCode: status).ExecuteAsync(http);
+        await answer.ExecuteAsync(http);
     }
 }
 

@@ -74,7 +74,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
             new { announcementId, cutoff }, tx);
 
         var where = "d.announcement_id = @announcementId" + (status is null ? "" : " AND d.status = @st") + (channel is null ? "" : " AND d.channel = @ch");
-        var args = new { announcementId, st = status?.Name(), ch = channel?.Name(), pageSize, offset = (page - 1) * pageSize };
+        var args = new { announcementId, st = status?.Name(), ch = channel?.Name(), pageSize, offset = (long)(page - 1) * pageSize };
         long total = status is null && channel is null
             ? stored.Values.Sum()
             : status is not null && channel is not null ? stored.GetValueOrDefault((channel.Value.Name(), status.Value.Name()))
@@ -129,7 +129,7 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
             SELECT e.*, k.name AS key_name FROM events e LEFT JOIN api_keys k ON k.id = e.key_id
             WHERE e.contact_id = @contactId AND e.school_id = @schoolId ORDER BY e.occurred_at, e.id LIMIT @pageSize OFFSET @offset
             """,
-            new { contactId, schoolId, pageSize, offset = (page - 1) * pageSize });
+            new { contactId, schoolId, pageSize, offset = (long)(page - 1) * pageSize });
         return new(page, pageSize, total, rows.Select(r => new LogEntry(r.id, DbTime.At(r.occurred_at), DbTime.At(r.recorded_at), r.announcement_id,
             r.delivery_id, r.channel, (int?)r.attempt, r.status, r.changed == 1, r.source, r.detail, r.provider_event_id, r.actor, r.message_id,
             r.key_id is { } k ? new LogKey(k, r.key_name) : null)).ToList());

@@ -2,7 +2,6 @@ using Herald.Core.Deliveries;
 using Herald.Deliveries;
 using Herald.Http;
 using Prometheus;
-using Herald.Http;
 
 namespace Herald.Sms;
 
@@ -48,7 +47,7 @@ public static partial class KannelDlrApi
             }
             Dlrs.WithLabels(outcome.Result == EventResult.Duplicate ? "duplicate" : "recorded").Inc();
             return Results.Ok();
-        }).WithTags("SMS").WithSummary("Kannel delivery report (signed URL, no API key)");
+        }).WithTags("SMS").WithSummary("Kannel delivery report (signed URL, no API key)").WithBodyLimit(BodyLimits.Callback);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kannel DLR for unknown delivery {DeliveryId} attempt {Attempt} type {Type}")]

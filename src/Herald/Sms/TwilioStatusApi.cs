@@ -3,8 +3,11 @@ using System.Text;
 using Herald.Core.Deliveries;
 using Herald.Core.Sms;
 using Herald.Deliveries;
-using Prometheus;
 using Herald.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Prometheus;
 
 namespace Herald.Sms;
 
@@ -22,17 +25,28 @@ public static partial class TwilioStatusApi
         {
             var log = logs.CreateLogger("Herald.Sms.TwilioStatus");
             var o = options.Twilio;
-            if (!request.HasFormContentType)
-                return Invalid("the body must be application/x-www-form-urlencoded");
-            IFormCollection form;
-            try { form = await request.ReadFormAsync(request.HttpContext.RequestAborted); }
+            // Everything that can refuse the callback without its body does so first: nothing is read for a caller
+            // that cannot be the provider, and the body is read within a small limit (BodyLimits.Callback), never
+            // buffered whole; only the url-encoded form Twilio sends is parsed (a multipart form could carry files).
+            if (!IsUrlEncodedForm(request.ContentType))
+            {
+                Callbacks.WithLabels("invalid").Inc();
+                return TypedResults.Problem("the body must be application/x-www-form-urlencoded", statusCode: 415, title: "Unsupported media type");
+            }
+            var signature = request.Headers["X-Twilio-Signature"].ToString();
+            if (string.IsNullOrEmpty(o.AuthToken) || string.IsNullOrEmpty(o.StatusCallbackUrl) || signature.Length == 0)
+            {
+                Callbacks.WithLabels("forbidden").Inc();
+                return Problems.Forbidden("missing or bad X-Twilio-Signature");
+            }
+            Dictionary<string, StringValues> form;
+            try { form = await ReadForm(request); }
+            catch (BodyTooLarge) { Callbacks.WithLabels("invalid").Inc(); return BodyLimits.TooLarge(BodyLimits.Callback); }
             catch (InvalidDataException x) { return Invalid($"unreadable form: {x.Message}"); }
 
             // The provider signs the URL it called, which is the configured URL plus the query Herald added;
             // rebuilding it from the configuration keeps a proxy's rewriting of host or scheme out of the check.
-            var signature = request.Headers["X-Twilio-Signature"].ToString();
-            if (string.IsNullOrEmpty(o.AuthToken) || string.IsNullOrEmpty(o.StatusCallbackUrl) || signature.Length == 0
-                || !SignatureMatches(o.AuthToken, SignedUrl(o.StatusCallbackUrl, request.QueryString.Value), form, signature))
+            if (!SignatureMatches(o.AuthToken, SignedUrl(o.StatusCallbackUrl, request.QueryString.Value), form, signature))
             {
                 Callbacks.WithLabels("forbidden").Inc();
                 return Problems.Forbidden("missing or bad X-Twilio-Signature");
@@ -42,19 +56,19 @@ public static partial class TwilioStatusApi
             long d = 0; int a = 0;
             if (!long.TryParse(request.Query["d"], out d)) problems.Add("query d: the delivery id is missing or not a number");
             if (!int.TryParse(request.Query["a"], out a)) problems.Add("query a: the attempt is missing or not a number");
-            string sid = form["MessageSid"].ToString(), status = form["MessageStatus"].ToString(), code = form["ErrorCode"].ToString();
+            string sid = Field(form, "MessageSid"), status = Field(form, "MessageStatus"), code = Field(form, "ErrorCode");
             if (sid.Length == 0) problems.Add("MessageSid: required");
             if (status.Length == 0) problems.Add("MessageStatus: required");
             var mapped = status.Length == 0 ? default : MapStatus(status);
             if (status.Length > 0 && mapped.What is null) problems.Add($"MessageStatus: unknown value '{status}'");
             int? errorCode = null;
             if (code.Length > 0) { if (int.TryParse(code, out var c)) errorCode = c; else problems.Add($"ErrorCode: '{code}' is not a number"); }
-            if (form["AccountSid"].ToString() is { Length: > 0 } acct && acct != o.AccountSid) problems.Add("AccountSid: not this account");
+            if (Field(form, "AccountSid") is { Length: > 0 } acct && acct != o.AccountSid) problems.Add("AccountSid: not this account");
             if (problems.Count > 0) return Invalid(string.Join("; ", problems));
 
             var blames = mapped.Status == DeliveryStatus.Failed && TwilioErrors.BlamesNumber(errorCode);
             var error = errorCode is { } ec ? $" error {TwilioErrors.Describe(ec)}" : "";
-            var text = form["ErrorMessage"].ToString() is { Length: > 0 } m ? $" ({m})" : "";
+            var text = Field(form, "ErrorMessage") is { Length: > 0 } m ? $" ({m})" : "";
             var detail = $"twilio {status}: {mapped.What}{error}{text} sid={sid}";
             if (mapped.Status == DeliveryStatus.Failed)
                 LogFailed(log, d, sid, status, errorCode, blames);
@@ -69,8 +83,42 @@ public static partial class TwilioStatusApi
             }
             Callbacks.WithLabels(outcome.Result == EventResult.Duplicate ? "duplicate" : "recorded").Inc();
             return Results.Ok();
-        }).WithTags("SMS").WithSummary("Twilio-compatible status callback (X-Twilio-Signature, no API key)").DisableAntiforgery();
+        }).WithTags("SMS").WithSummary("Twilio-compatible status callback (X-Twilio-Signature, no API key)").DisableAntiforgery()
+            .WithBodyLimit(BodyLimits.Callback);
     }
+
+    /// <summary>Most fields in a callback form, and the longest name and value: Twilio sends about fifteen short fields.</summary>
+    private const int MaxFields = 64, MaxKeyLength = 100, MaxValueLength = 4096;
+
+    private sealed class BodyTooLarge : Exception;
+
+    private static bool IsUrlEncodedForm(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Reads the form within the callback limit, stopping at the first byte past it (a chunked body has no
+    /// declared length to refuse up front), and parses it with small field limits.</summary>
+    private static async Task<Dictionary<string, StringValues>> ReadForm(HttpRequest request)
+    {
+        var body = new MemoryStream();
+        var chunk = new byte[8192];
+        try
+        {
+            int n;
+            while ((n = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+            {
+                body.Write(chunk, 0, n);
+                if (body.Length > BodyLimits.Callback) throw new BodyTooLarge();
+            }
+        }
+        // Kestrel's own cut-off at the route's limit.
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge) { throw new BodyTooLarge(); }
+        body.Position = 0;
+        using var reader = new FormReader(body) { ValueCountLimit = MaxFields, KeyLengthLimit = MaxKeyLength, ValueLengthLimit = MaxValueLength };
+        return await reader.ReadFormAsync(request.HttpContext.RequestAborted);
+    }
+
+    private static string Field(Dictionary<string, StringValues> form, string name) => form.TryGetValue(name, out var v) ? v.ToString() : "";
 
     private static IResult Invalid(string detail)
     {
@@ -109,7 +157,7 @@ public static partial class TwilioStatusApi
         return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
     }
 
-    private static bool SignatureMatches(string authToken, string url, IFormCollection form, string signature)
+    private static bool SignatureMatches(string authToken, string url, Dictionary<string, StringValues> form, string signature)
     {
         var expected = Signature(authToken, url, form.SelectMany(f => f.Value.Select(v => new KeyValuePair<string, string>(f.Key, v ?? ""))));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature));

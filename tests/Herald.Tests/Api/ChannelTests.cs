@@ -41,7 +41,7 @@ public class ChannelTests
         var a = await h.Client.SendToAsync([c], channels: ["sms"]);
         var d = (await h.Client.ReportAsync(a)).LineOf(c, "sms")["deliveryId"]!.GetValue<long>();
         await h.Client.PostJson("api/v1/events", new { deliveryId = d, status = "failed" }).ExpectAsync(HttpStatusCode.OK);
-        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "+44 7400 123456", channel = "sms", by = "sam", why = "new SIM" })
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "+44 7400 123456", channel = "sms", by = "sam", why = "new SIM", school = h.School.Id })
             .ExpectAsync(HttpStatusCode.OK);
         var next = await h.Client.SendToAsync([c], channels: ["sms"]);
         Assert.Equal("queued", (await h.Client.ReportAsync(next)).StatusOf(c, "sms"));

@@ -154,10 +154,15 @@ public sealed record HeraldStorage(string Provider, string DataDirectory, string
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        // Each test's PostgreSQL database has pools of its own (the host's and each CLI call's), whose idle connections
-        // would otherwise stay open for Npgsql's idle lifetime (5 minutes): the whole suite would hold hundreds and reach
-        // the server's max_connections. Connections in use elsewhere are closed when returned, not interrupted.
-        if (Provider == "postgres") Npgsql.NpgsqlConnection.ClearAllPools();
+        // Npgsql keeps a pool per connection string, idle connections included, for minutes after the host stops: one
+        // database per test, all on one server (max_connections 300), so without this a whole run's idle connections
+        // add up until the server refuses new clients.
+        if (Provider == "postgres")
+        {
+            var herald = Herald.Storage.Database.FromOptions(new Herald.Storage.DatabaseOptions { Provider = Provider, ConnectionString = ConnectionString }, DataDirectory);
+            using var c = new Npgsql.NpgsqlConnection(herald.ConnectionString);
+            Npgsql.NpgsqlConnection.ClearPool(c);
+        }
         try { Directory.Delete(DataDirectory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

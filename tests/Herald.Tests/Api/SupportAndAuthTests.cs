@@ -20,7 +20,7 @@ public class SupportAndAuthTests
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
         var c = await HardBouncedContactAsync(h, "ann@school.example");
         var r = await h.Operator.PostJson("api/v1/addresses/reset",
-            new { address = "ann@School.example", by = "maria.support", why = "mailbox recreated, ticket 4711" }).ExpectAsync(HttpStatusCode.OK);
+            new { address = "ann@School.example", by = "maria.support", why = "mailbox recreated, ticket 4711", school = h.School.Id }).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal([h.School.Id], r["reset"]!["schools"]!.AsArray().Select(s => s!.GetValue<long>()));
         var next = await h.Client.SendToAsync([c]);
         Assert.Equal("queued", (await h.Client.ReportAsync(next)).StatusOf(c));
@@ -39,7 +39,7 @@ public class SupportAndAuthTests
         var next = await h.Client.SendToAsync([other]);
         Assert.Equal("dropped", (await h.Client.ReportAsync(next)).StatusOf(other));
 
-        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "PAT.SMITH@school.example", by = "maria", why = "fixed" })
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "PAT.SMITH@school.example", by = "maria", why = "fixed", school = h.School.Id })
             .ExpectAsync(HttpStatusCode.OK);
         var after = await h.Client.SendToAsync([other]);
         Assert.Equal("queued", (await h.Client.ReportAsync(after)).StatusOf(other));
@@ -49,7 +49,7 @@ public class SupportAndAuthTests
     public async Task Resetting_an_address_that_is_not_blocked_is_not_found(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
-        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "fine@school.example", by = "maria", why = "check" })
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "fine@school.example", by = "maria", why = "check", school = h.School.Id })
             .ExpectAsync(HttpStatusCode.NotFound);
     }
 
@@ -61,6 +61,66 @@ public class SupportAndAuthTests
         var problem = await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example" }).ExpectAsync(HttpStatusCode.BadRequest);
         Assert.NotNull(problem["errors"]!["by"]);
         Assert.NotNull(problem["errors"]!["why"]);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_reset_without_a_school_is_refused_naming_school(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await HardBouncedContactAsync(h, "ann@school.example");
+        var problem = await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "maria", why = "fixed" })
+            .ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("allSchools", problem["errors"]!["school"]![0]!.GetValue<string>());
+        Assert.Equal("dropped", (await h.Client.ReportAsync(await h.Client.SendToAsync([c]))).StatusOf(c));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_reset_in_one_school_leaves_the_address_blocked_in_another(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var (other, otherClient) = h.AddSchoolWithKey("other-" + Guid.NewGuid().ToString("N")[..8]);
+        var here = await HardBouncedContactAsync(h, "ann@school.example");
+        var there = await otherClient.AddContactAsync("ann@school.example");
+        var d = (await otherClient.ReportAsync(await otherClient.SendToAsync([there]))).LineOf(there)["deliveryId"]!.GetValue<long>();
+        await otherClient.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
+
+        var r = await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "maria", why = "fixed", school = h.School.Id })
+            .ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal([h.School.Id], r["reset"]!["schools"]!.AsArray().Select(s => s!.GetValue<long>()));
+        Assert.Equal("queued", (await h.Client.ReportAsync(await h.Client.SendToAsync([here]))).StatusOf(here));
+        Assert.Equal("dropped", (await otherClient.ReportAsync(await otherClient.SendToAsync([there]))).StatusOf(there));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task An_all_schools_reset_lifts_the_address_in_every_school_and_the_log_says_so(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var (other, otherClient) = h.AddSchoolWithKey("other-" + Guid.NewGuid().ToString("N")[..8]);
+        var here = await HardBouncedContactAsync(h, "ann@school.example");
+        var there = await otherClient.AddContactAsync("ann@school.example");
+        var d = (await otherClient.ReportAsync(await otherClient.SendToAsync([there]))).LineOf(there)["deliveryId"]!.GetValue<long>();
+        await otherClient.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
+
+        var r = await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "maria", why = "fixed", allSchools = true })
+            .ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(new[] { h.School.Id, other.Id }.Order(), r["reset"]!["schools"]!.AsArray().Select(s => s!.GetValue<long>()).Order());
+        Assert.Equal("queued", (await h.Client.ReportAsync(await h.Client.SendToAsync([here]))).StatusOf(here));
+        Assert.Equal("queued", (await otherClient.ReportAsync(await otherClient.SendToAsync([there]))).StatusOf(there));
+        foreach (var (client, contact) in new[] { (h.Client, here), (otherClient, there) })
+        {
+            var support = Assert.Single((await client.LogAsync(contact)).Entries(), e => e.Str("source") == "support");
+            Assert.Contains("all-schools reset", support!.Str("detail"));
+        }
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_reset_naming_a_school_and_all_schools_is_refused(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        await HardBouncedContactAsync(h, "ann@school.example");
+        var problem = await h.Operator.PostJson("api/v1/addresses/reset",
+            new { address = "ann@school.example", by = "maria", why = "fixed", school = h.School.Id, allSchools = true }).ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.NotNull(problem["errors"]!["allSchools"]);
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]

@@ -134,7 +134,7 @@ public class CliTests
         var a = await h.Client.SendToAsync([c]);
         var d = (await h.Client.ReportAsync(a)).LineOf(c)["deliveryId"]!.GetValue<long>();
         await h.Client.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
-        var r = await RunOk(storage, "addresses", "reset", "ann@school.example", "--by", "sam.support", "--why", "ticket 99");
+        var r = await RunOk(storage, "addresses", "reset", "ann@school.example", "--by", "sam.support", "--why", "ticket 99", "--school", h.School.Slug);
         Assert.Contains("reset in 1 school(s)", r.Output);
         var support = Assert.Single((await h.Client.LogAsync(c)).Entries(), e => e.Str("source") == "support");
         Assert.Contains("sam.support", support!.Str("detail"));
@@ -143,10 +143,38 @@ public class CliTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resetting_an_address_on_the_command_line_without_a_school_is_refused(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        var d = (await h.Client.ReportAsync(await h.Client.SendToAsync([c]))).LineOf(c)["deliveryId"]!.GetValue<long>();
+        await h.Client.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
+        var r = await Run(storage, "addresses", "reset", "ann@school.example", "--by", "sam", "--why", "ticket 99");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("--school SLUG, or --all-schools", r.Error);
+        Assert.Equal("dropped", (await h.Client.ReportAsync(await h.Client.SendToAsync([c]))).StatusOf(c));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resetting_an_address_in_all_schools_on_the_command_line_says_so(string provider)
+    {
+        var storage = await HeraldStorage.CreateAsync(provider);
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false, storage: storage);
+        var c = await h.Client.AddContactAsync("ann@school.example");
+        var d = (await h.Client.ReportAsync(await h.Client.SendToAsync([c]))).LineOf(c)["deliveryId"]!.GetValue<long>();
+        await h.Client.PostJson("api/v1/events", new { deliveryId = d, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
+        var r = await RunOk(storage, "addresses", "reset", "ann@school.example", "--by", "sam", "--why", "ticket 99", "--all-schools");
+        Assert.Contains("reset in 1 school(s) (all-schools reset)", r.Output);
+        var support = Assert.Single((await h.Client.LogAsync(c)).Entries(), e => e.Str("source") == "support");
+        Assert.Contains("all-schools reset", support!.Str("detail"));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task Resetting_an_address_that_is_not_blocked_fails_with_a_message(string provider)
     {
         using var storage = await HeraldStorage.CreateAsync(provider);
-        var r = await Run(storage, "addresses", "reset", "fine@school.example", "--by", "sam", "--why", "check");
+        var r = await Run(storage, "addresses", "reset", "fine@school.example", "--by", "sam", "--why", "check", "--all-schools");
         Assert.Equal(1, r.Exit);
         Assert.Contains("not marked failed or suppressed", r.Error);
     }

@@ -78,7 +78,7 @@ public class BounceMailboxTests
         Assert.Contains("Message-ID", Assert.Single(await BounceLogAsync(s, d.ContactId)).Str("detail"));
         Assert.Equal("dropped", await s.SendAgainAsync(d.ContactId));
 
-        await s.Host.Operator.PostJson("api/v1/addresses/reset", new { address, by = "support", why = "recipient asked to be mailed again" })
+        await s.Host.Operator.PostJson("api/v1/addresses/reset", new { address, by = "support", why = "recipient asked to be mailed again", school = s.Host.School.Id })
             .ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("sent", await s.SendAgainAsync(d.ContactId));
     }

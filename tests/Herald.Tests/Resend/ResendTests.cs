@@ -63,7 +63,7 @@ public class ResendTests
         await Resend(h.Client, second, new { statuses = new[] { "dropped" }, by = "office" });
         Assert.Equal("dropped", (await h.Client.ReportAsync(second)).StatusOf(contact));
 
-        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "pat@example.org", by = "support-anna", why = "recipient fixed the mailbox" })
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "pat@example.org", by = "support-anna", why = "recipient fixed the mailbox", school = h.School.Id })
             .ExpectAsync(HttpStatusCode.OK);
         await Resend(h.Client, second, new { statuses = new[] { "dropped" }, by = "office" });
         var report = await h.Client.WaitForStatusAsync(second, contact, "sent");
@@ -198,7 +198,7 @@ public class ResendTests
         Assert.Equal("dropped", (await h.Client.ReportAsync(second)).StatusOf(contact));
 
         var answer = await h.Operator.PostJson("api/v1/addresses/reset",
-            new { address = "lee@example.org", by = "support-anna", why = "complaint withdrawn", resendDroppedDays = 7 }).ExpectAsync(HttpStatusCode.OK);
+            new { address = "lee@example.org", by = "support-anna", why = "complaint withdrawn", resendDroppedDays = 7, school = h.School.Id }).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, answer["resends"]!.AsArray().Single()!["resent"]!.GetValue<int>());
         await h.Client.WaitForStatusAsync(second, contact, "sent");
         Assert.Equal("spam", (await h.Client.ReportAsync(first)).StatusOf(contact));
@@ -215,5 +215,75 @@ public class ResendTests
         var bad = await Resend(h.Client, a, new { statuses = new[] { "lost" }, by = "office" }, expect: HttpStatusCode.BadRequest);
         Assert.Contains("'lost' is not a status", bad.Str("detail"));
         Assert.Equal("email_missing", (await h.Client.ReportAsync(a)).StatusOf(contact));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_same_idempotency_key_on_another_announcement_is_a_new_request(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var first = await h.Client.SendToAsync([contact]);
+        var second = await h.Client.SendToAsync([contact]);
+        var body = new { statuses = new[] { "email_missing" }, by = "office" };
+
+        await Resend(h.Client, first, body, key: "retry-1");
+        var other = await Resend(h.Client, second, body, key: "retry-1");
+        Assert.Equal(second, other["announcementId"]!.GetValue<long>());
+        Assert.False(other["replayed"]!.GetValue<bool>());
+        Assert.Equal(1, other["resent"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_same_idempotency_key_from_another_api_key_is_a_new_request(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+        var otherKey = h.CreateClient(h.Service<Herald.Schools.SchoolStore>().CreateKey(h.School.Id, "office-pc", false));
+        var body = new { statuses = new[] { "email_missing" }, by = "office" };
+
+        await Resend(h.Client, a, body, key: "retry-1");
+        var other = await Resend(otherKey, a, body, key: "retry-1");
+        Assert.False(other["replayed"]!.GetValue<bool>());
+        Assert.Equal(1, other["resent"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_same_idempotency_key_with_another_body_is_refused_naming_the_header(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+
+        await Resend(h.Client, a, new { statuses = new[] { "email_missing" }, by = "office" }, key: "retry-1");
+        var problem = await Resend(h.Client, a, new { contactIds = new[] { contact }, by = "office" }, key: "retry-1",
+            expect: HttpStatusCode.UnprocessableEntity);
+        Assert.NotNull(problem["errors"]!["Idempotency-Key"]);
+        Assert.Contains("different resend", problem.Str("detail"));
+        var log = (await h.Client.LogAsync(contact)).Entries();
+        Assert.Equal([1, 2], log.Select(e => e!["attempt"]!.GetValue<int>()).ToList());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resend_with_40000_contact_ids_is_refused_naming_the_limit(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+        var ids = Enumerable.Range(0, 40_000).Select(i => contact + i).ToArray();
+        var problem = await Resend(h.Client, a, new { contactIds = ids, by = "office" }, expect: HttpStatusCode.BadRequest);
+        Assert.Contains("the limit is 10000", problem["errors"]!["contactIds"]![0]!.GetValue<string>());
+        Assert.Single((await h.Client.LogAsync(contact)).Entries());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Resend_with_10000_contact_ids_resends_the_listed_recipients(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var contact = await h.Client.AddContactAsync(email: null);
+        var a = await h.Client.SendToAsync([contact]);
+        var ids = Enumerable.Range(0, 10_000).Select(i => contact + i).ToArray();
+        var answer = await Resend(h.Client, a, new { contactIds = ids, by = "office" });
+        Assert.Equal(1, answer["resent"]!.GetValue<int>());
     }
 }

@@ -165,7 +165,7 @@ public class TwilioSmsTests
         var noQuery = $"{h.BaseAddress.ToString().TrimEnd('/')}{StatusPath}";
         bad = await TwilioSimulator.PostCallbackAsync(http, noQuery, Form("delivered")).ExpectAsync(HttpStatusCode.BadRequest);
         Assert.Contains("query d", bad["detail"]!.GetValue<string>());
-        bad = await http.PostRaw(url, "{}").ExpectAsync(HttpStatusCode.BadRequest);
+        bad = await http.PostRaw(url, "{}").ExpectAsync(HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("application/x-www-form-urlencoded", bad["detail"]!.GetValue<string>());
 
         // Signed, for a delivery that does not exist: 404.
@@ -253,5 +253,72 @@ public class TwilioSmsTests
         }).Build();
         var e = Assert.Throws<InvalidOperationException>(() => HeraldApp.LoadOptions(config));
         Assert.Contains("Herald:Sms:MaxPerSecond: 1/s cannot send a batch of Herald:Dispatch:BatchSize = 1000", e.Message);
+    }
+
+    /// <summary>Sends the head of a callback and a few bytes of its declared body, never the rest, and reads the status
+    /// line of the answer: that there is an answer at all shows Herald did not wait to read the body.</summary>
+    private static async Task<int> StatusOfHeadOnlyAsync(Uri herald, string headers)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(herald.Host, herald.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST {StatusPath}?d=1&a=1 HTTP/1.1\r\nHost: {herald.Authority}\r\nContent-Type: application/x-www-form-urlencoded\r\n{headers}\r\nMessageSid=SM1&";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        // A server that waits for the body never answers: the test fails on this bound instead of hanging.
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var text = "";
+        var buffer = new byte[1024];
+        while (!text.Contains("\r\n"))
+        {
+            var n = await stream.ReadAsync(buffer, wait.Token);
+            if (n == 0) break;
+            text += System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+        }
+        return int.Parse(text.Split(' ')[1]);
+    }
+
+    [Fact]
+    public async Task A_callback_without_a_signature_is_refused_without_reading_its_body()
+    {
+        await using var run = await StartAsync();
+        Assert.Equal(403, await StatusOfHeadOnlyAsync(run.H.BaseAddress, "Content-Length: 1000\r\n"));
+    }
+
+    [Fact]
+    public async Task A_callback_declaring_10_MB_is_refused_without_reading_its_body()
+    {
+        await using var run = await StartAsync();
+        Assert.Equal(413, await StatusOfHeadOnlyAsync(run.H.BaseAddress, "Content-Length: 10000000\r\nX-Twilio-Signature: c2lnbmF0dXJl\r\n"));
+    }
+
+    [Fact]
+    public async Task A_chunked_callback_over_64_KB_is_refused_naming_the_limit()
+    {
+        await using var run = await StartAsync();
+        var url = $"{run.H.BaseAddress.ToString().TrimEnd('/')}{StatusPath}?d=1&a=1";
+        var form = "MessageSid=SM1&MessageStatus=delivered&Padding=" + new string('x', 100 * 1024);
+        var content = new StreamContent(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(form)));
+        content.Headers.ContentType = new("application/x-www-form-urlencoded");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Add("X-Twilio-Signature", "c2lnbmF0dXJl");
+        using var r = await run.H.CreateClient(null).SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.Contains("65536 bytes", await r.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_multipart_callback_is_refused_even_when_signed()
+    {
+        await using var run = await StartAsync();
+        var url = $"{run.H.BaseAddress.ToString().TrimEnd('/')}{StatusPath}?d=1&a=1";
+        var fields = new Dictionary<string, string> { ["MessageSid"] = "SM1", ["MessageStatus"] = "delivered" };
+        var content = new MultipartFormDataContent();
+        foreach (var (k, v) in fields) content.Add(new StringContent(v), k);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        request.Headers.Add("X-Twilio-Signature", TwilioSimulator.Sign(TwilioSimulator.AuthToken, url, fields));
+        using var r = await run.H.CreateClient(null).SendAsync(request);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, r.StatusCode);
+        Assert.Contains("application/x-www-form-urlencoded", await r.Content.ReadAsStringAsync());
     }
 }
