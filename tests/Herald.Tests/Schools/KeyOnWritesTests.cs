@@ -123,7 +123,7 @@ public class KeyOnWritesTests
         var a = await h.Client.SendToAsync([contact]);
         var delivery = (await h.Client.ReportAsync(a)).LineOf(contact)["deliveryId"]!.GetValue<long>();
         await h.Client.PostJson("api/v1/events", new { deliveryId = delivery, status = "hard_bounce" }).ExpectAsync(HttpStatusCode.OK);
-        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "maria", why = "mailbox fixed" })
+        await h.Operator.PostJson("api/v1/addresses/reset", new { address = "ann@school.example", by = "maria", why = "mailbox fixed", school = h.School.Id })
             .ExpectAsync(HttpStatusCode.OK);
         var support = KeyIdOf(h, h.OperatorKey);
         Assert.Equal(support, Scalar<long?>(h, "SELECT key_id FROM address_history WHERE school_id = @s AND change = 'reset'", new { s = h.School.Id }));
