@@ -76,6 +76,7 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
     private async Task RunSessionAsync(Action connected, CancellationToken stop)
     {
         using var client = new ImapClient { Timeout = 60_000 };
+        if (TrustedCertificate.CallbackFor(_o.TrustedCertificate) is { } trust) client.ServerCertificateValidationCallback = trust;
         try
         {
             // Host, Username and Password are checked at start-up (BounceOptions.Problems); the reader only runs with a Host.
@@ -193,11 +194,11 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
         return current;
     }
 
+    /// <summary>Start-up allows only <c>starttls</c> and <c>tls</c> here (the reader always logs in: BounceOptions.Problems);
+    /// anything else is taken as TLS on connect rather than ever as clear text.</summary>
     private static SecureSocketOptions Security(string security) => security switch
     {
-        "none" => SecureSocketOptions.None,
         "starttls" => SecureSocketOptions.StartTls,
-        "starttls-when-available" => SecureSocketOptions.StartTlsWhenAvailable,
         _ => SecureSocketOptions.SslOnConnect,
     };
 

@@ -51,9 +51,7 @@ public class BouncesReceiveTests
         byte[]? raw = null;
         await ServerHelpers.WaitUntilAsync(async () =>
         {
-            using var imap = new ImapClient();
-            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
-            await imap.AuthenticateAsync(user, MailServers.Password);
+            using var imap = await mail.ImapAsync(user);
             await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
             if (imap.Inbox.Count > 0)
             {
