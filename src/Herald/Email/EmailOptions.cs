@@ -104,6 +104,24 @@ public sealed class BounceOptions
     public string? TokenSecret { get; set; }
     public ImapOptions Imap { get; set; } = new();
 
+    /// <summary>The largest returned message Herald reads, in bytes. Default 10 MiB: a bounce that returns the whole
+    /// original stays far below it (Herald's own messages are small, and Postfix's message_size_limit defaults to
+    /// 10,240,000 bytes anyway). Larger ones are kept aside unparsed: the IMAP reader moves them to
+    /// <see cref="ImapOptions.OversizedFolder"/> without downloading them; <c>herald bounces receive</c> stops reading there
+    /// and keeps the head in <c>DATA/bounces/oversized/</c>.</summary>
+    public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
+
+    public const int DefaultMaxMessageBytes = 10 * 1024 * 1024;
+
+    /// <summary>The size cap's problem, checked whatever the transport (<c>herald bounces receive</c> reads it without a
+    /// mailbox or SMTP). At least 64 KiB, so a real report with quoted headers always fits; at most 256 MiB, as a
+    /// message is held in memory while it is read.</summary>
+    public IEnumerable<string> LimitProblems()
+    {
+        if (MaxMessageBytes is < 64 * 1024 or > 256 * 1024 * 1024)
+            yield return "Herald:Email:Bounces:MaxMessageBytes: between 65536 (64 KiB) and 268435456 (256 MiB)";
+    }
+
     /// <summary>What is missing or wrong in the bounce settings, for the start-up error. Checked whenever mail goes
     /// out by SMTP or a bounce mailbox is configured (<c>Imap:Host</c> set).</summary>
     public IEnumerable<string> Problems()
@@ -124,11 +142,11 @@ public sealed class BounceOptions
             else if (SecurityModes.Cleartext(Imap.Security, hasCredentials: true) is { } clear)
                 yield return $"Herald:Email:Bounces:Imap:Security: {clear}";
             foreach (var p in TrustedCertificate.Problems("Herald:Email:Bounces:Imap:TrustedCertificate", Imap.TrustedCertificate)) yield return p;
-            foreach (var (name, folder) in new[] { ("Folder", Imap.Folder), ("ProcessedFolder", Imap.ProcessedFolder), ("UnmatchedFolder", Imap.UnmatchedFolder) })
+            foreach (var (name, folder) in new[] { ("Folder", Imap.Folder), ("ProcessedFolder", Imap.ProcessedFolder), ("UnmatchedFolder", Imap.UnmatchedFolder), ("OversizedFolder", Imap.OversizedFolder) })
                 if (string.IsNullOrWhiteSpace(folder) || folder.Split('/').Any(string.IsNullOrWhiteSpace))
                     yield return $"Herald:Email:Bounces:Imap:{name}: a folder path, levels separated by '/'";
-            if (new[] { Imap.Folder, Imap.ProcessedFolder, Imap.UnmatchedFolder }.Distinct(StringComparer.OrdinalIgnoreCase).Count() < 3)
-                yield return "Herald:Email:Bounces:Imap:Folder, ProcessedFolder and UnmatchedFolder: three different folders";
+            if (new[] { Imap.Folder, Imap.ProcessedFolder, Imap.UnmatchedFolder, Imap.OversizedFolder }.Distinct(StringComparer.OrdinalIgnoreCase).Count() < 4)
+                yield return "Herald:Email:Bounces:Imap:Folder, ProcessedFolder, UnmatchedFolder and OversizedFolder: four different folders";
             // RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; below 100 ms polling only loads the server.
             if (Imap.PollInterval < TimeSpan.FromMilliseconds(100) || Imap.PollInterval > TimeSpan.FromMinutes(29))
                 yield return "Herald:Email:Bounces:Imap:PollInterval: between 00:00:00.100 and 00:29:00";
@@ -158,6 +176,8 @@ public sealed class ImapOptions
     public string ProcessedFolder { get; set; } = "Herald/Processed";
     /// <summary>Where messages that match no delivery or cannot be read are moved. Default <c>Herald/Unmatched</c>.</summary>
     public string UnmatchedFolder { get; set; } = "Herald/Unmatched";
+    /// <summary>Where messages larger than <see cref="BounceOptions.MaxMessageBytes"/> are moved, unread. Default <c>Herald/Oversized</c>.</summary>
+    public string OversizedFolder { get; set; } = "Herald/Oversized";
     /// <summary>How often to look when the server has no IDLE (and the longest IDLE before a re-check). Default 30 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>IMAP extensions not to use even when the server offers them: any of <c>IDLE</c> (poll instead),
