@@ -154,6 +154,10 @@ public sealed record HeraldStorage(string Provider, string DataDirectory, string
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // Idle pooled connections to a finished test's database would stay open for Npgsql's idle lifetime (5 minutes),
+        // and every test of the run shares the cluster's max_connections. In-use connections of other tests are only
+        // closed when they are returned.
+        if (Provider == "postgres") Npgsql.NpgsqlConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

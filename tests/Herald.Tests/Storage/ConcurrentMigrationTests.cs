@@ -1,6 +1,7 @@
 using Dapper;
 using Herald.Storage;
 using Herald.Tests.Servers;
+using Npgsql;
 
 namespace Herald.Tests.Storage;
 
@@ -50,10 +51,19 @@ public class ConcurrentMigrationTests
         for (var round = 1; round <= Rounds; round++)
         {
             var cs = await server.CreateDatabaseAsync();
+            try
+            {
+                var failures = MigrateTogether(() => new Database(DatabaseProvider.Postgres, cs));
 
-            var failures = MigrateTogether(() => new Database(DatabaseProvider.Postgres, cs));
-
-            AssertAppliedOnce(new Database(DatabaseProvider.Postgres, cs), failures, round);
+                AssertAppliedOnce(new Database(DatabaseProvider.Postgres, cs), failures, round);
+            }
+            finally
+            {
+                // The migrators' idle pooled connections would otherwise stay open for minutes, and the run's cluster
+                // shares max_connections among all tests.
+                using var pooled = new NpgsqlConnection(cs);
+                NpgsqlConnection.ClearPool(pooled);
+            }
         }
     }
 
