@@ -58,6 +58,31 @@ public sealed record BounceMailResult(BounceMailOutcome Outcome, long? DeliveryI
 /// </summary>
 public sealed class BounceMailProcessor
 {
+    /// <summary>The largest header section read (the top-level message's, up to its first empty line). RFC 5322 §2.1.1
+    /// allows 998 characters a line but any number of folded lines; 1 MiB holds any real report, and a thread of ten
+    /// thousand References ids, while a message that is all header is refused before MimeKit builds its header list.</summary>
+    internal const int MaxHeaderBytes = 1024 * 1024;
+
+    /// <summary>How deep MIME parts may nest. A report is three levels (report, returned message, its parts); MimeKit's
+    /// default is 1024, which lets a crafted message make the parser and the bounce engine walk a very deep tree.</summary>
+    internal const int MaxMimeDepth = 32;
+
+    /// <summary>VERP-shaped addresses checked in one message (each costs a MAC, a real one a database lookup). Returns
+    /// that quote many of our return paths are not a real bounce's shape; the first ones are the envelope's.</summary>
+    internal const int MaxVerpCandidates = 16;
+
+    /// <summary>Rows read for one stored Message-ID: one per attempt of one delivery, never more than a few.</summary>
+    internal const int MaxSentRows = 8;
+
+    private static readonly ParserOptions Parser = CreateParser();
+
+    private static ParserOptions CreateParser()
+    {
+        var o = ParserOptions.Default.Clone();
+        o.MaxMimeDepth = MaxMimeDepth;
+        return o;
+    }
+
     private readonly Database _db;
     private readonly DeliveryLedger _recorder;
     private readonly TimeProvider _time;
@@ -103,8 +128,10 @@ public sealed class BounceMailProcessor
 
     private BounceMailResult ProcessCore(byte[] raw)
     {
+        if (HeaderSectionLength(raw) is null)
+            return new(BounceMailOutcome.Unreadable, null, null, $"header section longer than {MaxHeaderBytes} bytes; not parsed");
         MimeMessage m;
-        try { m = MimeMessage.Load(new MemoryStream(raw, writable: false)); }
+        try { m = MimeMessage.Load(Parser, new MemoryStream(raw, writable: false)); }
         catch (Exception error) when (error is FormatException or ParseException)
         {
             return new(BounceMailOutcome.Unreadable, null, null, $"not a mail message: {error.Message}");
@@ -176,7 +203,7 @@ public sealed class BounceMailProcessor
             // Latin-1 keeps every byte as one char, so nothing in a broken message can make this throw.
             // Anything shaped like our return path, wherever it stands (Delivered-To, the DSN's envelope fields, the
             // Return-Path of an enclosed copy); the MAC then says which are real.
-            foreach (var candidate in _verp.CandidatesIn(Encoding.Latin1.GetString(raw)))
+            foreach (var candidate in _verp.CandidatesIn(Encoding.Latin1.GetString(raw)).Take(MaxVerpCandidates))
             {
                 if (_verp.Parse(candidate) is not { } token) { forged++; continue; }
                 if (Load(token.DeliveryId) is { } d) return (new Match(d, token.Attempt, "by VERP return path"), "");
@@ -208,6 +235,24 @@ public sealed class BounceMailProcessor
         });
     }
 
+    /// <summary>The length of the header section up to and including its empty line (or the whole message when it has no
+    /// body), or null when no empty line comes within <see cref="MaxHeaderBytes"/>.</summary>
+    internal static int? HeaderSectionLength(ReadOnlySpan<byte> raw)
+    {
+        var window = raw[..Math.Min(raw.Length, MaxHeaderBytes)];
+        var lf = window.IndexOf("\n\n"u8);
+        var crlf = window.IndexOf("\n\r\n"u8);
+        var end = (lf, crlf) switch
+        {
+            (< 0, < 0) => -1,
+            (< 0, _) => crlf + 3,
+            (_, < 0) => lf + 2,
+            _ => Math.Min(lf + 2, crlf + 3),
+        };
+        if (end >= 0) return end;
+        return raw.Length <= MaxHeaderBytes ? raw.Length : null;
+    }
+
     /// <summary>
     /// At most three ids, in the order that says most: the original Message-ID the report quotes, then In-Reply-To,
     /// then the last References entry (the message replied to). Earlier References entries are older messages of a
@@ -231,7 +276,7 @@ public sealed class BounceMailProcessor
     private List<SentRow> SentWith(string messageId)
     {
         using var c = _db.Open();
-        return c.Query<SentRow>("SELECT delivery_id, attempt FROM events WHERE message_id = @messageId AND delivery_id IS NOT NULL AND attempt IS NOT NULL",
+        return c.Query<SentRow>($"SELECT delivery_id, attempt FROM events WHERE message_id = @messageId AND delivery_id IS NOT NULL AND attempt IS NOT NULL LIMIT {MaxSentRows}",
             new { messageId }).ToList();
     }
 

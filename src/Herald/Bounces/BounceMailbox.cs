@@ -32,6 +32,7 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromMinutes(5);
 
     private readonly ImapOptions _o = options.Bounces.Imap;
+    private readonly int _maxBytes = options.Bounces.MaxMessageBytes;
     private volatile BounceMailboxStatus _status = new("starting", 0, null, null, null);
     private int _arrived;
 
@@ -76,6 +77,7 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
     private async Task RunSessionAsync(Action connected, CancellationToken stop)
     {
         using var client = new ImapClient { Timeout = 60_000 };
+        if (TrustedCertificate.CallbackFor(_o.TrustedCertificate) is { } trust) client.ServerCertificateValidationCallback = trust;
         try
         {
             // Host, Username and Password are checked at start-up (BounceOptions.Problems); the reader only runs with a Host.
@@ -92,6 +94,7 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
             var folder = await FolderAsync(client, _o.Folder, stop);
             var processed = await FolderAsync(client, _o.ProcessedFolder, stop);
             var unmatched = await FolderAsync(client, _o.UnmatchedFolder, stop);
+            var oversized = await FolderAsync(client, _o.OversizedFolder, stop);
             await folder.OpenAsync(FolderAccess.ReadWrite, stop);
             connected();
             HeraldMetrics.BounceMailboxConnected.Set(1);
@@ -105,7 +108,7 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
             while (true)
             {
                 Interlocked.Exchange(ref _arrived, 0);
-                await DrainAsync(client, folder, processed, unmatched, stop);
+                await DrainAsync(client, folder, new Targets(processed, unmatched, oversized), stop);
                 _status = _status with { LastCheckAt = time.GetUtcNow() };
                 if (Volatile.Read(ref _arrived) == 1) continue;
                 if (idle)
@@ -131,26 +134,52 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
         }
     }
 
-    /// <summary>Every message now in the folder, oldest UID first: process, then move.</summary>
-    private async Task DrainAsync(ImapClient client, IMailFolder folder, IMailFolder processed, IMailFolder unmatched, CancellationToken stop)
+    private sealed record Targets(IMailFolder Processed, IMailFolder Unmatched, IMailFolder Oversized);
+
+    /// <summary>Every message now in the folder, oldest UID first: process, then move. A message larger than
+    /// MaxMessageBytes is moved to the oversized folder unread, so it can neither exhaust memory nor stop the reader (it
+    /// is no longer in the folder the next round reads); it stays on the server for a person to look at.</summary>
+    private async Task DrainAsync(ImapClient client, IMailFolder folder, Targets to, CancellationToken stop)
     {
         var uids = await folder.SearchAsync(SearchQuery.NotDeleted, stop);
+        if (uids.Count == 0) return;
+        // RFC822.SIZE (RFC 3501 §6.4.5) for every message first: the size is known before a byte of the message is fetched.
+        var sizes = (await folder.FetchAsync(uids, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, stop))
+            .Where(m => m.Size is not null).ToDictionary(m => m.UniqueId, m => (long)m.Size!.Value);
         foreach (var uid in uids.OrderBy(u => u.Id))
         {
+            if (sizes.TryGetValue(uid, out var size) && size > _maxBytes)
+            {
+                await KeepOversizedAsync(client, folder, uid, $"{size} bytes (RFC822.SIZE)", to.Oversized, stop);
+                continue;
+            }
             byte[] raw;
-            // BODY.PEEK[]: the whole message as stored, without setting \Seen.
-            using (var stream = await folder.GetStreamAsync(uid, "", stop))
+            // BODY.PEEK[]<0.N>: at most one byte past the cap, without setting \Seen; a server that gave no size (or a
+            // wrong one) still cannot make Herald read more.
+            using (var stream = await folder.GetStreamAsync(uid, 0, _maxBytes + 1, stop))
             using (var copy = new MemoryStream())
             {
                 await stream.CopyToAsync(copy, stop);
                 raw = copy.ToArray();
             }
+            if (raw.Length > _maxBytes)
+            {
+                await KeepOversizedAsync(client, folder, uid, "more than that (its first bytes were read)", to.Oversized, stop);
+                continue;
+            }
             var result = processor.Process(raw);
-            var target = result.Handled ? processed : unmatched;
+            var target = result.Handled ? to.Processed : to.Unmatched;
             await MoveAsync(client, folder, uid, target, stop);
             if (result.Handled) LogHandled(uid.Id, result.Summary, target.FullName);
             else LogKeptAside(uid.Id, result.Label, result.Summary, target.FullName);
         }
+    }
+
+    private async Task KeepOversizedAsync(ImapClient client, IMailFolder folder, UniqueId uid, string size, IMailFolder oversized, CancellationToken stop)
+    {
+        await MoveAsync(client, folder, uid, oversized, stop);
+        HeraldMetrics.BounceMail.WithLabels("oversized").Inc();
+        LogOversized(uid.Id, size, _maxBytes, oversized.FullName);
     }
 
     /// <summary>MOVE (RFC 6851) when offered; else COPY, \Deleted and EXPUNGE (UID EXPUNGE with UIDPLUS, so only
@@ -193,11 +222,11 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
         return current;
     }
 
+    /// <summary>Start-up allows only <c>starttls</c> and <c>tls</c> here (the reader always logs in: BounceOptions.Problems);
+    /// anything else is taken as TLS on connect rather than ever as clear text.</summary>
     private static SecureSocketOptions Security(string security) => security switch
     {
-        "none" => SecureSocketOptions.None,
         "starttls" => SecureSocketOptions.StartTls,
-        "starttls-when-available" => SecureSocketOptions.StartTlsWhenAvailable,
         _ => SecureSocketOptions.SslOnConnect,
     };
 
@@ -212,6 +241,10 @@ public sealed partial class BounceMailbox(BounceMailProcessor processor, EmailOp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bounce mail UID {Uid}: {Summary}; moved to {Folder}")]
     private partial void LogHandled(uint uid, string summary, string folder);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Bounce mail UID {Uid} kept aside (oversized): {Size}, larger than Herald:Email:Bounces:MaxMessageBytes ({Max}); not read or parsed; moved to {Folder}")]
+    private partial void LogOversized(uint uid, string size, int max, string folder);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bounce mail UID {Uid} kept aside ({Outcome}): {Summary}; moved to {Folder}")]
     private partial void LogKeptAside(uint uid, string outcome, string summary, string folder);

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Herald.Core.Bounces;
 using Spectre.Console;
+using Herald.Observability;
 using Herald.Storage;
 
 namespace Herald.Bounces;
@@ -15,8 +16,9 @@ public static class BouncesCommand
     /// <summary>EX_TEMPFAIL (sysexits.h): the mail system keeps the message and offers it again later.</summary>
     public const int TempFail = 75;
 
-    /// <summary>The largest message <c>receive</c> reads (10 MB); a larger one is kept aside unread beyond this.</summary>
-    internal const int MaxMessageBytes = 10 * 1024 * 1024;
+    /// <summary>How much of an oversized message <c>receive</c> keeps: the head, where the header fields and the
+    /// human-readable and delivery-status parts of a report are; enough for a person to see what it was.</summary>
+    internal const int OversizedHeadBytes = 64 * 1024;
 
     /// <param name="services">Opens Herald's services on its database (the CLI's settings), migrating it.</param>
     /// <param name="input">The stream <c>receive</c> reads the message from (standard input, or a test's bytes).</param>
@@ -32,7 +34,8 @@ public static class BouncesCommand
     {
         var cmd = new Command("receive",
             "Read one returned message on standard input and record it as the bounce mailbox reader does (for an MTA's pipe " +
-            "transport or procmail). Exit 0: recorded, or kept aside in DATA/bounces/unmatched/; exit 75: the database is " +
+            "transport or procmail). Exit 0: recorded, or kept aside in DATA/bounces/unmatched/ (or, larger than " +
+            "Herald:Email:Bounces:MaxMessageBytes, its head in DATA/bounces/oversized/); exit 75: the database is " +
             "unavailable, the mail system should try again later.");
         // The input is not disposed here: standard input is the process's, a test's stream the test's.
         cmd.SetAction(parse => Receive(services, input(), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
@@ -47,13 +50,8 @@ public static class BouncesCommand
     /// </summary>
     internal static int Receive(Func<IServiceProvider> services, Stream input, TextWriter output, TextWriter error)
     {
-        byte[] raw;
-        try { raw = ReadAtMost(input, MaxMessageBytes + 1); }
-        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
-        {
-            return Defer(error, $"cannot read the message on standard input: {e.Message}");
-        }
-
+        // Settings first: they give the size cap. Failing here exits 75 before anything is read, and the mail system
+        // keeps the whole message (its pipe reports the exit status, not the unread input).
         IServiceProvider sp;
         try { sp = services(); }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -66,16 +64,23 @@ public static class BouncesCommand
 
         try
         {
-            var result = raw.Length > MaxMessageBytes
-                ? new BounceMailResult(BounceMailOutcome.Unreadable, null, null,
-                    $"larger than {MaxMessageBytes} bytes; only the first {raw.Length} bytes were read and kept")
-                : sp.GetRequiredService<BounceMailProcessor>().Process(raw);
+            var max = sp.GetRequiredService<Herald.Email.EmailOptions>().Bounces.MaxMessageBytes;
+            byte[] raw;
+            try { raw = ReadAtMost(input, max + 1); }
+            catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
+            {
+                return Defer(error, $"cannot read the message on standard input: {e.Message}");
+            }
+            var data = Path.GetFullPath(sp.GetRequiredService<DataFolder>().Path);
+            if (raw.Length > max) return KeepOversized(Path.Combine(data, "bounces", "oversized"), raw, max, error);
+
+            var result = sp.GetRequiredService<BounceMailProcessor>().Process(raw);
             if (result.Handled)
             {
                 output.WriteLine($"herald: {result.Label}: {result.Summary}");
                 return 0;
             }
-            var folder = Path.Combine(Path.GetFullPath(sp.GetRequiredService<DataFolder>().Path), "bounces", "unmatched");
+            var folder = Path.Combine(data, "bounces", "unmatched");
             string file;
             try { file = KeepAside(folder, raw, result.Label); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -89,6 +94,26 @@ public static class BouncesCommand
         // Exit 0 would make the mail system delete the message: whatever else went wrong, it must keep it.
         catch (Exception e) when (e is not OutOfMemoryException) { return Defer(error, $"unexpected {e.GetType().Name}: {e.Message}"); }
         finally { (sp as IDisposable)?.Dispose(); }
+    }
+
+    /// <summary>
+    /// A message past the cap is neither parsed nor matched: its head goes to <paramref name="folder"/> and the reason to
+    /// stderr (the mail system's log), and the exit is 0. Exit 75 instead would have the mail system offer the same
+    /// message again and again until it expires, and the rest of it cannot be read anyway; what is lost is named.
+    /// </summary>
+    private static int KeepOversized(string folder, byte[] raw, int max, TextWriter error)
+    {
+        HeraldMetrics.BounceMail.WithLabels("oversized").Inc();
+        var head = raw.AsSpan(0, Math.Min(raw.Length, OversizedHeadBytes)).ToArray();
+        string file;
+        try { file = KeepAside(folder, head, "oversized"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Defer(error, $"cannot keep the oversized message aside in {folder}: {e.Message}");
+        }
+        error.WriteLine($"herald: kept aside (oversized): larger than Herald:Email:Bounces:MaxMessageBytes ({max} bytes); not parsed; " +
+            $"its first {head.Length} bytes written to {file}, the rest was not read");
+        return 0;
     }
 
     /// <summary>Why the database could not be used, when <paramref name="e"/> says it could not (a migration wraps the

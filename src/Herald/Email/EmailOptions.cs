@@ -34,10 +34,13 @@ public sealed class EmailOptions
     {
         if (string.IsNullOrWhiteSpace(Smtp.Host)) yield return "Herald:Email:Smtp:Host: required when Herald:Transport:Email is smtp";
         if (Smtp.Port is < 1 or > 65535) yield return "Herald:Email:Smtp:Port: between 1 and 65535";
-        if (!new[] { "none", "starttls", "starttls-when-available", "tls" }.Contains(Smtp.Security))
+        if (!SecurityModes.All.Contains(Smtp.EffectiveSecurity))
             yield return "Herald:Email:Smtp:Security: one of none, starttls, starttls-when-available, tls";
+        else if (SecurityModes.Cleartext(Smtp.EffectiveSecurity, Smtp.HasCredentials) is { } clear)
+            yield return $"Herald:Email:Smtp:Security: {clear}";
         if (string.IsNullOrEmpty(Smtp.Username) != string.IsNullOrEmpty(Smtp.Password))
             yield return "Herald:Email:Smtp:Username and Password: give both or neither";
+        foreach (var p in TrustedCertificate.Problems("Herald:Email:Smtp:TrustedCertificate", Smtp.TrustedCertificate)) yield return p;
         if (Smtp.Connections is < 1 or > 256) yield return "Herald:Email:Smtp:Connections: between 1 and 256";
         if (Smtp.PerDomainConnections is < 1 or > 256) yield return "Herald:Email:Smtp:PerDomainConnections: between 1 and 256";
         if (Smtp.Timeout <= TimeSpan.Zero || Smtp.Timeout > TimeSpan.FromMinutes(10)) yield return "Herald:Email:Smtp:Timeout: more than 0 and at most 00:10:00";
@@ -59,10 +62,23 @@ public sealed class SmtpRelayOptions
     public string? Host { get; set; }
     /// <summary>Default 587.</summary>
     public int Port { get; set; } = 587;
-    /// <summary><c>none</c>, <c>starttls</c>, <c>starttls-when-available</c> (default) or <c>tls</c> (TLS on connect).</summary>
-    public string Security { get; set; } = "starttls-when-available";
+    /// <summary><c>none</c>, <c>starttls</c>, <c>starttls-when-available</c> or <c>tls</c> (TLS on connect). Default: <c>starttls</c>
+    /// when a Username is set, else <c>starttls-when-available</c> (<see cref="EffectiveSecurity"/>).</summary>
+    public string? Security { get; set; }
     public string? Username { get; set; }
     public string? Password { get; set; }
+    /// <summary>A PEM file with the CA (or the relay's own self-signed certificate) to trust instead of the system's CA
+    /// store; empty: the system's trust.</summary>
+    public string? TrustedCertificate { get; set; }
+
+    public bool HasCredentials => !string.IsNullOrEmpty(Username) || !string.IsNullOrEmpty(Password);
+
+    /// <summary>The security in force. With credentials the default is <c>starttls</c>, required: the password must never
+    /// travel in clear. Without credentials it stays <c>starttls-when-available</c>: there is no secret to lose, and
+    /// many relays that let Herald in by its address (a local Postfix, a relay on the school's network) offer no TLS
+    /// at all, so requiring it would stop mail that works today; the message still goes encrypted whenever the relay
+    /// offers STARTTLS (opportunistic TLS, as between MTAs, RFC 3207 §4).</summary>
+    public string EffectiveSecurity => Security?.Trim().ToLowerInvariant() is { Length: > 0 } s ? s : HasCredentials ? "starttls" : "starttls-when-available";
     /// <summary>Open connections kept to the relay (messages in flight at once). Default 8.</summary>
     public int Connections { get; set; } = 8;
     /// <summary>Most messages in flight at once to one recipient domain. Default 4.</summary>
@@ -88,6 +104,24 @@ public sealed class BounceOptions
     public string? TokenSecret { get; set; }
     public ImapOptions Imap { get; set; } = new();
 
+    /// <summary>The largest returned message Herald reads, in bytes. Default 10 MiB: a bounce that returns the whole
+    /// original stays far below it (Herald's own messages are small, and Postfix's message_size_limit defaults to
+    /// 10,240,000 bytes anyway). Larger ones are kept aside unparsed: the IMAP reader moves them to
+    /// <see cref="ImapOptions.OversizedFolder"/> without downloading them; <c>herald bounces receive</c> stops reading there
+    /// and keeps the head in <c>DATA/bounces/oversized/</c>.</summary>
+    public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
+
+    public const int DefaultMaxMessageBytes = 10 * 1024 * 1024;
+
+    /// <summary>The size cap's problem, checked whatever the transport (<c>herald bounces receive</c> reads it without a
+    /// mailbox or SMTP). At least 64 KiB, so a real report with quoted headers always fits; at most 256 MiB, as a
+    /// message is held in memory while it is read.</summary>
+    public IEnumerable<string> LimitProblems()
+    {
+        if (MaxMessageBytes is < 64 * 1024 or > 256 * 1024 * 1024)
+            yield return "Herald:Email:Bounces:MaxMessageBytes: between 65536 (64 KiB) and 268435456 (256 MiB)";
+    }
+
     /// <summary>What is missing or wrong in the bounce settings, for the start-up error. Checked whenever mail goes
     /// out by SMTP or a bounce mailbox is configured (<c>Imap:Host</c> set).</summary>
     public IEnumerable<string> Problems()
@@ -102,13 +136,17 @@ public sealed class BounceOptions
             if (Imap.Port is < 1 or > 65535) yield return "Herald:Email:Bounces:Imap:Port: between 1 and 65535";
             if (string.IsNullOrWhiteSpace(Imap.Username) || string.IsNullOrWhiteSpace(Imap.Password))
                 yield return "Herald:Email:Bounces:Imap:Username and Password: required when Imap:Host is set";
-            if (!new[] { "none", "starttls", "starttls-when-available", "tls" }.Contains(Imap.Security))
+            if (!SecurityModes.All.Contains(Imap.Security))
                 yield return "Herald:Email:Bounces:Imap:Security: one of none, starttls, starttls-when-available, tls";
-            foreach (var (name, folder) in new[] { ("Folder", Imap.Folder), ("ProcessedFolder", Imap.ProcessedFolder), ("UnmatchedFolder", Imap.UnmatchedFolder) })
+            // The mailbox always logs in, so the rule for credentials always applies.
+            else if (SecurityModes.Cleartext(Imap.Security, hasCredentials: true) is { } clear)
+                yield return $"Herald:Email:Bounces:Imap:Security: {clear}";
+            foreach (var p in TrustedCertificate.Problems("Herald:Email:Bounces:Imap:TrustedCertificate", Imap.TrustedCertificate)) yield return p;
+            foreach (var (name, folder) in new[] { ("Folder", Imap.Folder), ("ProcessedFolder", Imap.ProcessedFolder), ("UnmatchedFolder", Imap.UnmatchedFolder), ("OversizedFolder", Imap.OversizedFolder) })
                 if (string.IsNullOrWhiteSpace(folder) || folder.Split('/').Any(string.IsNullOrWhiteSpace))
                     yield return $"Herald:Email:Bounces:Imap:{name}: a folder path, levels separated by '/'";
-            if (new[] { Imap.Folder, Imap.ProcessedFolder, Imap.UnmatchedFolder }.Distinct(StringComparer.OrdinalIgnoreCase).Count() < 3)
-                yield return "Herald:Email:Bounces:Imap:Folder, ProcessedFolder and UnmatchedFolder: three different folders";
+            if (new[] { Imap.Folder, Imap.ProcessedFolder, Imap.UnmatchedFolder, Imap.OversizedFolder }.Distinct(StringComparer.OrdinalIgnoreCase).Count() < 4)
+                yield return "Herald:Email:Bounces:Imap:Folder, ProcessedFolder, UnmatchedFolder and OversizedFolder: four different folders";
             // RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; below 100 ms polling only loads the server.
             if (Imap.PollInterval < TimeSpan.FromMilliseconds(100) || Imap.PollInterval > TimeSpan.FromMinutes(29))
                 yield return "Herald:Email:Bounces:Imap:PollInterval: between 00:00:00.100 and 00:29:00";
@@ -124,21 +162,44 @@ public sealed class ImapOptions
     public string? Host { get; set; }
     /// <summary>Default 993.</summary>
     public int Port { get; set; } = 993;
-    /// <summary><c>none</c>, <c>starttls</c>, <c>starttls-when-available</c> or <c>tls</c> (default).</summary>
+    /// <summary><c>starttls</c> or <c>tls</c> (default); <c>none</c> and <c>starttls-when-available</c> are refused, since the
+    /// reader always logs in.</summary>
     public string Security { get; set; } = "tls";
     public string? Username { get; set; }
     public string? Password { get; set; }
+    /// <summary>A PEM file with the CA (or the server's own self-signed certificate) to trust instead of the system's CA
+    /// store; empty: the system's trust.</summary>
+    public string? TrustedCertificate { get; set; }
     /// <summary>Folder read for new bounces. Default <c>INBOX</c>.</summary>
     public string Folder { get; set; } = "INBOX";
     /// <summary>Where handled messages are moved. Default <c>Herald/Processed</c>.</summary>
     public string ProcessedFolder { get; set; } = "Herald/Processed";
     /// <summary>Where messages that match no delivery or cannot be read are moved. Default <c>Herald/Unmatched</c>.</summary>
     public string UnmatchedFolder { get; set; } = "Herald/Unmatched";
+    /// <summary>Where messages larger than <see cref="BounceOptions.MaxMessageBytes"/> are moved, unread. Default <c>Herald/Oversized</c>.</summary>
+    public string OversizedFolder { get; set; } = "Herald/Oversized";
     /// <summary>How often to look when the server has no IDLE (and the longest IDLE before a re-check). Default 30 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>IMAP extensions not to use even when the server offers them: any of <c>IDLE</c> (poll instead),
     /// <c>MOVE</c> (COPY, \Deleted and EXPUNGE instead), <c>UIDPLUS</c>; for servers whose implementation is broken.</summary>
     public string[] DisableExtensions { get; set; } = [];
+}
+
+/// <summary>The values of <c>Security</c> and the rule that keeps passwords off the wire in clear.</summary>
+public static class SecurityModes
+{
+    public static readonly string[] All = ["none", "starttls", "starttls-when-available", "tls"];
+
+    /// <summary>Why <paramref name="security"/> would expose the password, or null when it cannot.</summary>
+    public static string? Cleartext(string security, bool hasCredentials) => (hasCredentials, security) switch
+    {
+        (true, "none") => "'none' sends the password in clear text; use starttls or tls",
+        // MailKit then logs in on the plain connection; an attacker on the path need only remove STARTTLS from the
+        // EHLO/CAPABILITY answer (the downgrade RFC 3207 §6 and RFC 8314 §3 warn about).
+        (true, "starttls-when-available") =>
+            "'starttls-when-available' sends the password in clear text when the server offers no STARTTLS; use starttls or tls",
+        _ => null,
+    };
 }
 
 /// <summary>DKIM signing (<c>Herald:Email:Dkim</c>); no key file means unsigned.</summary>

@@ -50,6 +50,7 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
     private readonly ConcurrentBag<Connection> _idle = [];
     private readonly ConcurrentDictionary<string, DomainGate> _domains = new(StringComparer.OrdinalIgnoreCase);
     private readonly SecureSocketOptions _security;
+    private readonly System.Net.Security.RemoteCertificateValidationCallback? _trust;
 
     public SmtpTransport(EmailOptions options, DkimSigning? dkim, TimeProvider time, ILogger<SmtpTransport> log)
     {
@@ -59,7 +60,8 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         _time = time;
         _log = log;
         _slots = new SemaphoreSlim(_o.Connections, _o.Connections);
-        _security = _o.Security switch
+        _trust = TrustedCertificate.CallbackFor(_o.TrustedCertificate);
+        _security = _o.EffectiveSecurity switch
         {
             "none" => SecureSocketOptions.None,
             "starttls" => SecureSocketOptions.StartTls,
@@ -161,6 +163,7 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
         var fresh = new Connection();
         fresh.Client.Timeout = (int)_o.Timeout.TotalMilliseconds;
         if (!string.IsNullOrWhiteSpace(_o.LocalDomain)) fresh.Client.LocalDomain = _o.LocalDomain;
+        if (_trust is not null) fresh.Client.ServerCertificateValidationCallback = _trust;
         try
         {
             // Our own socket, to turn Nagle off: SMTP writes a pipelined command group and then waits for the reply, and
@@ -176,6 +179,8 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
                 socket.Dispose();
                 throw;
             }
+            // With starttls (required) MailKit throws here when the relay offers no STARTTLS, before any AUTH: the password
+            // never goes out on a connection that is not encrypted (start-up refuses credentials with weaker settings).
             await fresh.Client.ConnectAsync(socket, _o.Host!, _o.Port, _security);
             if (!string.IsNullOrEmpty(_o.Username)) await fresh.Client.AuthenticateAsync(_o.Username, _o.Password ?? "");
             return (fresh, null);
@@ -185,7 +190,14 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
             // Refused, unreachable, TLS or login failure: the relay's (or the settings') problem, never the address's.
             fresh.Client.Dispose();
             LogRelayUnreachable(e, _o.Host, _o.Port);
-            var what = e is AuthenticationException ? "login refused" : e is SslHandshakeException ? "TLS handshake failed" : "cannot connect";
+            var what = e switch
+            {
+                AuthenticationException => "login refused",
+                SslHandshakeException => "TLS handshake failed",
+                // MailKit's answer when StartTls is required and the EHLO reply lists no STARTTLS.
+                NotSupportedException when _security == SecureSocketOptions.StartTls => "the relay offers no STARTTLS (Security is starttls; nothing was sent)",
+                _ => "cannot connect",
+            };
             return (null, SmtpReplies.Unreachable($"{what} ({_o.Host}:{_o.Port}): {e.Message}"));
         }
     }

@@ -101,6 +101,7 @@ public static class HeraldApp
         results.AddRange(o.ManagementProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.Api.RateLimit.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.LeaseProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Email.Bounces.LimitProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == EmailTransportMode.Smtp)
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         // The bounce mailbox reader runs whatever the transport (bounces of mail sent by another path still come back).

@@ -28,7 +28,7 @@ public static class HeraldMetrics
         "herald_addresses_blocked_total", "Addresses or numbers marked failed or suppressed.", "channel", "state");
 
     public static readonly Counter BounceMail = Metrics.CreateCounter(
-        "herald_bounce_mail_total", "Messages read from the bounce mailbox, by outcome: recorded, duplicate, unmatched, not_bounce, unreadable.",
+        "herald_bounce_mail_total", "Messages read from the bounce mailbox, by outcome: recorded, duplicate, unmatched, not_bounce, unreadable, oversized.",
         "outcome");
 
     public static readonly Counter BounceMailboxFailures = Metrics.CreateCounter(

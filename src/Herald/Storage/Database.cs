@@ -130,8 +130,99 @@ public sealed class Database
         return c;
     }
 
-    /// <summary>Brings the schema up to date (embedded scripts under Storage/Migrations, in name order).</summary>
+    /// <summary>The key of the PostgreSQL advisory lock held while migrating ("HeraldMg" in ASCII). Advisory locks are
+    /// per database, so Herald databases on one server do not wait for each other.</summary>
+    internal const long MigrationLockKey = 0x4865_7261_6C64_4D67;
+
+    /// <summary>
+    /// Brings the schema up to date (embedded scripts under Storage/Migrations, in name order), holding a lock for the
+    /// whole run: DbUp reads the applied scripts from <c>schemaversions</c> and then applies the missing ones without
+    /// any lock of its own, so two processes starting together would both see a script as missing and both run it
+    /// (the second failing on "already exists", or worse, applying a data change twice). With the lock the second
+    /// waits, then finds nothing left to do.
+    /// </summary>
     public void Migrate(Action<string>? log = null)
+    {
+        using var held = Provider == DatabaseProvider.Postgres ? LockPostgres(log) : LockSqlite(log);
+        MigrateLocked(log);
+    }
+
+    /// <summary>
+    /// A session-level <c>pg_advisory_lock</c> on a connection of its own, kept until disposed. Unpooled: closing the
+    /// connection ends the session, which releases the lock even if the unlock was never sent (a pooled connection kept
+    /// open with NoResetOnClose would carry the lock into its next use). A process that dies while migrating loses its
+    /// session and with it the lock, so nothing is left behind to clean up.
+    /// </summary>
+    private IDisposable LockPostgres(Action<string>? log)
+    {
+        var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+        try
+        {
+            c.Open();
+            using var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", c);
+            tryLock.Parameters.AddWithValue("key", MigrationLockKey);
+            if (tryLock.ExecuteScalar() is not true)
+            {
+                log?.Invoke("another process is migrating the database; waiting for it");
+                // No statement timeout: the other process either finishes or dies, and either ends its lock.
+                using var wait = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", c) { CommandTimeout = 0 };
+                wait.Parameters.AddWithValue("key", MigrationLockKey);
+                wait.ExecuteNonQuery();
+            }
+            return new Held(() =>
+            {
+                try
+                {
+                    using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", c);
+                    unlock.Parameters.AddWithValue("key", MigrationLockKey);
+                    unlock.ExecuteNonQuery();
+                }
+                finally { c.Dispose(); }
+            });
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// An exclusive lock on a file beside the database (<c>herald.db.migration-lock</c>), held while migrating. Not a
+    /// SQLite lock: DbUp writes on connections of its own, and a <c>BEGIN EXCLUSIVE</c> held on another connection would
+    /// make those writes wait for a lock that is released only after they finish. .NET takes <c>FileShare.None</c> as an
+    /// flock on Unix, which excludes other processes and other opens in this process alike, and the kernel drops it when
+    /// the process dies. The file is left in place (removing it would race with a process about to lock it). An
+    /// in-memory database has no file and no second process to race with.
+    /// </summary>
+    private IDisposable LockSqlite(Action<string>? log)
+    {
+        var b = new SqliteConnectionStringBuilder(ConnectionString);
+        if (b.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(b.DataSource) || b.DataSource == ":memory:") return new Held(() => { });
+        var path = Path.GetFullPath(b.DataSource) + ".migration-lock";
+        // A missing folder (a data volume not mounted): no lock to take, and SQLite then fails to open the database
+        // with its own error, which callers report as the database being unavailable.
+        if (!Directory.Exists(Path.GetDirectoryName(path))) return new Held(() => { });
+        var waited = false;
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Held by another process (or another Database in this one): its migration ends in seconds.
+                if (!waited) log?.Invoke($"another process is migrating the database (lock {path}); waiting for it");
+                waited = true;
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    private sealed class Held(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
+    private void MigrateLocked(Action<string>? log)
     {
         UpgradeEngineBuilder builder;
         if (Provider == DatabaseProvider.Postgres)

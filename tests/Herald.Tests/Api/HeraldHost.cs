@@ -154,15 +154,10 @@ public sealed record HeraldStorage(string Provider, string DataDirectory, string
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        // Npgsql keeps a pool per connection string, idle connections included, for minutes after the host stops: one
-        // database per test, all on one server (max_connections 300), so without this a whole run's idle connections
-        // add up until the server refuses new clients.
-        if (Provider == "postgres")
-        {
-            var herald = Herald.Storage.Database.FromOptions(new Herald.Storage.DatabaseOptions { Provider = Provider, ConnectionString = ConnectionString }, DataDirectory);
-            using var c = new Npgsql.NpgsqlConnection(herald.ConnectionString);
-            Npgsql.NpgsqlConnection.ClearPool(c);
-        }
+        // Idle pooled connections to a finished test's database would stay open for Npgsql's idle lifetime (5 minutes),
+        // and every test of the run shares the cluster's max_connections. In-use connections of other tests are only
+        // closed when they are returned.
+        if (Provider == "postgres") Npgsql.NpgsqlConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Herald.Bounces;
 using Herald.Cli;
+using Herald.Email;
 using Herald.Tests.Api;
 using Herald.Tests.Email;
 using Herald.Tests.Servers;
@@ -51,9 +52,7 @@ public class BouncesReceiveTests
         byte[]? raw = null;
         await ServerHelpers.WaitUntilAsync(async () =>
         {
-            using var imap = new ImapClient();
-            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
-            await imap.AuthenticateAsync(user, MailServers.Password);
+            using var imap = await mail.ImapAsync(user);
             await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
             if (imap.Inbox.Count > 0)
             {
@@ -188,20 +187,39 @@ public class BouncesReceiveTests
     }
 
     [Fact]
-    public async Task A_message_over_the_size_cap_is_kept_aside_as_unreadable_and_not_read_past_the_cap()
+    public async Task A_report_over_the_size_cap_is_kept_aside_unparsed_with_its_head_and_reason_and_changes_no_delivery()
     {
-        using var storage = await HeraldStorage.CreateAsync("sqlite");
-        var line = "X-Filler: " + new string('a', 88) + "\r\n";
-        var big = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(line, BouncesCommand.MaxMessageBytes / line.Length + 1000)));
+        const int cap = 100_000;
+        await using var h = await HeraldHost.StartAsync("sqlite", settings: ForgedFeedbackTests.BounceSettings());
+        var address = $"parent-{Guid.NewGuid().ToString("N")[..10]}@example.org";
+        var contact = await h.Client.AddContactAsync(address);
+        var announcement = await h.Client.SendToAsync([contact]);
+        var delivery = (await h.Client.WaitForStatusAsync(announcement, contact, "sent")).LineOf(contact)["deliveryId"]!.GetValue<long>();
+        // A real failure report to the delivery's own VERP return path (recorded as a hard bounce were it small), made
+        // larger than the cap by what follows its last part.
+        var verp = new VerpAddress("bounces", MailServers.Domain, ForgedFeedbackTests.Secret).For(delivery, 1);
+        var original = new MimeKit.MimeMessage { Subject = "Sports day", MessageId = $"{Guid.NewGuid():N}@{ForgedFeedbackTests.IdDomain}" };
+        var dsn = Herald.Tests.Email.Reports.Dsn(verp, address, original, "failed", "5.1.1", $"550 5.1.1 <{address}>: User unknown");
+        var filler = string.Concat(Enumerable.Repeat("The returned original, quoted in full. " + new string('x', 60) + "\n", cap / 80));
+        var big = Crlf(dsn + "\n" + filler);
+        Assert.True(big.Length > cap + 1);
         using var input = new MemoryStream(big);
+        var settings = ForgedFeedbackTests.BounceSettings();
+        foreach (var (k, v) in h.Storage.Settings) settings[k] = v;
+        settings["Herald:Email:Bounces:MaxMessageBytes"] = cap.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var r = await ReceiveAsync(storage.Settings, input);
+        var r = await ReceiveAsync(settings, input);
 
         Assert.True(r.Exit == 0, r.ToString());
-        Assert.StartsWith("herald: kept aside (unreadable): larger than", r.Error);
-        var file = Assert.Single(KeptAside(storage.DataDirectory));
-        Assert.Equal(BouncesCommand.MaxMessageBytes + 1, new FileInfo(file).Length);
-        Assert.Equal(big.AsSpan(0, BouncesCommand.MaxMessageBytes + 1).ToArray(), await File.ReadAllBytesAsync(file));
-        Assert.Equal(BouncesCommand.MaxMessageBytes + 1, input.Position);
+        Assert.Empty(r.Output);
+        var line = Assert.Single(r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"herald: kept aside (oversized): larger than Herald:Email:Bounces:MaxMessageBytes ({cap} bytes); not parsed; ", line);
+        var file = Assert.Single(Directory.GetFiles(Path.Combine(h.DataDirectory, "bounces", "oversized")));
+        Assert.Contains($"its first {BouncesCommand.OversizedHeadBytes} bytes written to {file}, the rest was not read", line);
+        Assert.Equal(big.AsSpan(0, BouncesCommand.OversizedHeadBytes).ToArray(), await File.ReadAllBytesAsync(file));
+        Assert.Equal(cap + 1, input.Position);
+        Assert.Empty(KeptAside(h.DataDirectory));
+        Assert.Equal("sent", (await h.Client.ReportAsync(announcement)).StatusOf(contact));
+        Assert.DoesNotContain((await h.Client.LogAsync(contact)).Entries(), e => e.Str("source") == "bounce");
     }
 }

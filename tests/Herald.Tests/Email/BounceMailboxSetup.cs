@@ -36,8 +36,8 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
     public VerpAddress Verp { get; }
     public HttpClient Client => Host.Client;
 
-    /// <summary>Starts Herald reading a new user's INBOX; <paramref name="imapPort"/> overrides Dovecot's port,
-    /// <paramref name="settings"/> adds or overrides Herald settings.</summary>
+    /// <summary>Starts Herald reading a new user's INBOX over TLS on connect, trusting the run's test CA;
+    /// <paramref name="imapPort"/> overrides Dovecot's IMAPS port, <paramref name="settings"/> adds or overrides Herald settings.</summary>
     public static async Task<BounceMailboxSetup> StartAsync(string provider, int? imapPort = null, IDictionary<string, string?>? settings = null)
     {
         var mail = await MailServers.Shared;
@@ -49,8 +49,9 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
             ["Herald:Email:Bounces:LocalPart"] = user,
             ["Herald:Email:Bounces:TokenSecret"] = Secret,
             ["Herald:Email:Bounces:Imap:Host"] = mail.ImapHost,
-            ["Herald:Email:Bounces:Imap:Port"] = (imapPort ?? mail.ImapPort).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Herald:Email:Bounces:Imap:Security"] = "none",
+            ["Herald:Email:Bounces:Imap:Port"] = (imapPort ?? mail.ImapsPort).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Herald:Email:Bounces:Imap:Security"] = "tls",
+            ["Herald:Email:Bounces:Imap:TrustedCertificate"] = mail.Certificates.CaFile,
             ["Herald:Email:Bounces:Imap:Username"] = user,
             ["Herald:Email:Bounces:Imap:Password"] = MailServers.Password,
             ["Herald:Email:Bounces:Imap:PollInterval"] = "00:00:01",
@@ -69,9 +70,7 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
         var login = "";
         await ServerHelpers.WaitUntilAsync(async () =>
         {
-            using var imap = new ImapClient();
-            await imap.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None);
-            try { await imap.AuthenticateAsync(user, MailServers.Password); return true; }
+            try { using var imap = await mail.ImapAsync(user); return true; }
             catch (AuthenticationException e) { login = e.Message; return false; }
         }, TimeSpan.FromSeconds(60), () => $"Dovecot does not let the new user {user} log in: {login}\n{mail.Logs()}");
         return user;
@@ -107,13 +106,14 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
     /// <summary>The return path Herald would have used for this delivery (attempt 1).</summary>
     public string ReturnPath(SentDelivery d) => Verp.For(d.DeliveryId, 1);
 
-    /// <summary>Puts raw bytes into the bounce INBOX with a plain IMAP APPEND (MailKit would re-serialise a parsed message,
-    /// and the point of some tests is bytes that do not parse).</summary>
+    /// <summary>Puts raw bytes into the bounce INBOX with a plain IMAP APPEND over TLS (MailKit would re-serialise a parsed
+    /// message, and the point of some tests is bytes that do not parse).</summary>
     public async Task AppendAsync(byte[] raw)
     {
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(Mail.ImapHost, Mail.ImapPort);
-        var stream = tcp.GetStream();
+        await tcp.ConnectAsync(Mail.ImapHost, Mail.ImapsPort);
+        using var stream = new System.Net.Security.SslStream(tcp.GetStream(), false, Mail.Trust);
+        await stream.AuthenticateAsClientAsync(Mail.ImapHost);
         var reader = new StreamReader(stream, Encoding.Latin1);
         async Task<string> Until(string tag)
         {
@@ -142,9 +142,7 @@ public sealed class BounceMailboxSetup : IAsyncDisposable
     /// <summary>The Message-IDs of the messages in a folder ('/'-separated path), or null when it does not exist.</summary>
     public async Task<List<string?>?> FolderAsync(string path)
     {
-        using var imap = new ImapClient();
-        await imap.ConnectAsync(Mail.ImapHost, Mail.ImapPort, SecureSocketOptions.None);
-        await imap.AuthenticateAsync(User, MailServers.Password);
+        using var imap = await Mail.ImapAsync(User);
         IMailFolder folder;
         try
         {

@@ -231,7 +231,7 @@ public class BounceMailboxTests
         Assert.NotNull(health["bounceMailbox"]!["nextTryAt"]);
         Assert.Equal("sent", (await s.Client.ReportAsync(d.AnnouncementId)).StatusOf(d.ContactId));
 
-        using var comesBack = new TcpForwarder(port, mail.ImapPort);
+        using var comesBack = new TcpForwarder(port, mail.ImapsPort);
 
         await s.Client.WaitForStatusAsync(d.AnnouncementId, d.ContactId, "delivered");
         await s.WaitForFolderAsync(Processed, 1);

@@ -20,7 +20,7 @@ public class BounceOptionsTests
             ["Herald:Email:Bounces:Imap:DisableExtensions:0"] = "CONDSTORE",
         }));
         foreach (var name in new[] { "Bounces:Domain", "Bounces:TokenSecret", "Imap:Username and Password", "Imap:PollInterval",
-                     "three different folders", "'CONDSTORE'" })
+                     "four different folders", "'CONDSTORE'" })
             Assert.Contains(name, e.Message);
         Assert.DoesNotContain("Smtp", e.Message);
     }

@@ -17,7 +17,7 @@ namespace Herald.Tests.Email;
 public class ForgedFeedbackTests
 {
     public const string IdDomain = "mail.herald.test";
-    private const string Secret = "forged-feedback-test-secret";
+    public const string Secret = "forged-feedback-test-secret";
 
     /// <summary>The bounce and Message-ID settings shared by Herald and the CLI in these tests.</summary>
     public static Dictionary<string, string?> BounceSettings(string localPart = "bounces") => new()
@@ -133,6 +133,27 @@ public class ForgedFeedbackTests
         Assert.Equal(1, entry!["attempt"]!.GetValue<int>());
         var next = await h.Client.SendToAsync([d.Contact]);
         Assert.Equal("dropped", (await h.Client.WaitForReportAsync(next, x => x.StatusOf(d.Contact) is not "queued", "a decision")).StatusOf(d.Contact));
+    }
+
+    /// <summary>Whatever the number of References ids, one is looked up: the last (the message replied to). A thread of ten
+    /// thousand neither costs ten thousand lookups nor gives a forger ten thousand guesses.</summary>
+    [Fact]
+    public async Task A_report_with_ten_thousand_references_is_matched_by_the_last_id_and_not_by_an_earlier_one()
+    {
+        await using var h = await StartAsync("sqlite");
+        var d = await SendAsync(h);
+        var real = d.Message.MessageId ?? throw new Xunit.Sdk.XunitException("the delivered message has no Message-ID");
+        var thread = Enumerable.Range(0, 9_999).Select(i => $"thread-{i}-{Guid.NewGuid():N}@elsewhere.example").ToList();
+        string Stranger() => $"stranger-{Guid.NewGuid():N}@elsewhere.example";
+
+        var first = Process(h, FeedbackMail.Dsn(d.Address, Stranger(), references: [real, .. thread]));
+        AssertUnmatched(first, "no quoted Message-ID of Herald's");
+        Assert.Equal("sent", (await h.Client.ReportAsync(d.Announcement)).StatusOf(d.Contact));
+
+        var last = Process(h, FeedbackMail.Dsn(d.Address, Stranger(), references: [.. thread, real]));
+        Assert.True(last.Outcome == BounceMailOutcome.Recorded, $"expected recorded, got {last}");
+        Assert.Equal(d.Delivery, last.DeliveryId);
+        await h.Client.WaitForStatusAsync(d.Announcement, d.Contact, "hard_bounce");
     }
 }
 

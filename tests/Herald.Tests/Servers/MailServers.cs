@@ -15,6 +15,11 @@ namespace Herald.Tests.Servers;
 /// <c>bounces+TOKEN@school.test</c> lands in the <c>bounces</c> INBOX). Chosen recipients get
 /// synchronous SMTP answers from a check_recipient_access map (<see cref="SetRecipientAnswerAsync"/>).
 /// Mail for any other domain is bounced by Postfix itself: nothing leaves loopback.
+/// Both speak TLS with a certificate for 127.0.0.1 from a CA made for the run (<see cref="Certificates"/>; clients
+/// trust <see cref="TestCertificates.CaFile"/>): Dovecot requires it for every login (<c>ssl = required</c>; STARTTLS on
+/// <see cref="ImapPort"/>, TLS on connect on <see cref="ImapsPort"/>); Postfix offers STARTTLS and, after it only, AUTH
+/// (SASL by Dovecot: the users and <see cref="Password"/> of the mailboxes). Unauthenticated mail from 127.0.0.1 is still
+/// relayed in clear, as a relay that trusts its network does.
 /// </summary>
 public sealed class MailServers
 {
@@ -39,18 +44,46 @@ public sealed class MailServers
     public string SmtpHost => "127.0.0.1";
     public int SmtpPort { get; }
     public string ImapHost => "127.0.0.1";
+    /// <summary>IMAP with STARTTLS (required before LOGIN).</summary>
     public int ImapPort { get; }
+    /// <summary>IMAP with TLS on connect.</summary>
+    public int ImapsPort { get; }
     public int LmtpPort { get; }
+    /// <summary>Dovecot's auth service, which Postfix asks for SMTP AUTH.</summary>
+    public int AuthPort { get; }
+    public TestCertificates Certificates { get; }
+
+    /// <summary>Validates the servers' certificates against the run's CA, as Herald does with TrustedCertificate set.</summary>
+    public System.Net.Security.RemoteCertificateValidationCallback Trust { get; }
     public string Directory { get; }
     public string MailLogPath => Path.Combine(Directory, "postfix", "maillog");
     public string DovecotLogPath => Path.Combine(Directory, "dovecot", "dovecot.log");
 
-    private MailServers(string dir, int smtpPort, int imapPort, int lmtpPort)
+    private MailServers(string dir, int smtpPort, int imapPort, int imapsPort, int lmtpPort, int authPort)
     {
-        (Directory, SmtpPort, ImapPort, LmtpPort) = (dir, smtpPort, imapPort, lmtpPort);
+        (Directory, SmtpPort, ImapPort, ImapsPort, LmtpPort, AuthPort) = (dir, smtpPort, imapPort, imapsPort, lmtpPort, authPort);
+        Certificates = TestCertificates.Create(Path.Combine(dir, "tls"));
+        Trust = Herald.Email.TrustedCertificate.CallbackFor(Certificates.CaFile)!;
         usersFile = Path.Combine(dir, "dovecot", "users");
         accessFile = Path.Combine(dir, "postfix", "recipient_access");
         postfixConfig = Path.Combine(dir, "postfix");
+    }
+
+    /// <summary>An IMAP session as <paramref name="user"/>: STARTTLS (the server requires it), the run's CA trusted.</summary>
+    public async Task<ImapClient> ImapAsync(string user)
+    {
+        var imap = new ImapClient { ServerCertificateValidationCallback = Trust };
+        try
+        {
+            await imap.ConnectAsync(ImapHost, ImapPort, SecureSocketOptions.StartTls);
+            await imap.AuthenticateAsync(user, Password);
+            return imap;
+        }
+        catch
+        {
+            imap.Dispose();
+            throw;
+        }
     }
 
     /// <summary>user@school.test</summary>
@@ -100,9 +133,7 @@ public sealed class MailServers
         int seen = 0;
         await ServerHelpers.WaitUntilAsync(async () =>
         {
-            using var imap = new ImapClient();
-            await imap.ConnectAsync(ImapHost, ImapPort, SecureSocketOptions.None);
-            await imap.AuthenticateAsync(user, Password);
+            using var imap = await ImapAsync(user);
             await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
             seen = imap.Inbox.Count;
             for (int i = 0; i < imap.Inbox.Count && found is null; i++)
@@ -155,7 +186,8 @@ public sealed class MailServers
     private static async Task<MailServers> StartAsync()
     {
         string dir = ServerHelpers.CreateTempDir("mail");
-        var servers = new MailServers(dir, ServerHelpers.FreePort(), ServerHelpers.FreePort(), ServerHelpers.FreePort());
+        var servers = new MailServers(dir, ServerHelpers.FreePort(), ServerHelpers.FreePort(), ServerHelpers.FreePort(),
+            ServerHelpers.FreePort(), ServerHelpers.FreePort());
         // One script for both, in order: the relay stops before its LMTP target, then the dir goes.
         string dovecotPid = Path.Combine(dir, "dovecot", "run", "master.pid");
         ServerHelpers.OnExit("postfix+dovecot",
@@ -182,8 +214,11 @@ public sealed class MailServers
             log_path = {{DovecotLogPath}}
             protocols = imap lmtp
             listen = 127.0.0.1
-            ssl = no
-            disable_plaintext_auth = no
+            # Every login over TLS, as a real mailbox server should (Herald refuses to log in otherwise, too).
+            ssl = required
+            ssl_cert = <{{Certificates.ServerCertificateFile}}
+            ssl_key = <{{Certificates.ServerKeyFile}}
+            disable_plaintext_auth = yes
             auth_mechanisms = plain login
             # Users are plain names; an address's domain (and +detail, below) is dropped.
             auth_username_format = %Ln
@@ -207,7 +242,16 @@ public sealed class MailServers
                 port = {{ImapPort}}
               }
               inet_listener imaps {
-                port = 0
+                address = 127.0.0.1
+                port = {{ImapsPort}}
+                ssl = yes
+              }
+            }
+            # Postfix's SMTP AUTH asks here (smtpd_sasl_type = dovecot).
+            service auth {
+              inet_listener auth-postfix {
+                address = 127.0.0.1
+                port = {{AuthPort}}
               }
             }
             service lmtp {
@@ -227,6 +271,8 @@ public sealed class MailServers
             // Config errors go to stderr (dovecot.out) before log_path is opened.
             await ServerHelpers.WaitForPortAsync("Dovecot IMAP", ImapPort, command, output, master);
             await ServerHelpers.WaitForPortAsync("Dovecot LMTP", LmtpPort, command, output, master);
+            await ServerHelpers.WaitForPortAsync("Dovecot IMAPS", ImapsPort, command, output, master);
+            await ServerHelpers.WaitForPortAsync("Dovecot auth", AuthPort, command, output, master);
         }
         catch (ServerStartException e)
         {
@@ -275,6 +321,16 @@ public sealed class MailServers
             default_transport = error:mail outside {Domain} is not delivered by the test relay
             relay_transport = error:mail outside {Domain} is not delivered by the test relay
             relayhost =
+            # STARTTLS offered, never required (a client without TLS still relays from mynetworks); AUTH offered only
+            # after STARTTLS, answered by Dovecot's passwd-file (the mailbox users).
+            smtpd_tls_cert_file = {Certificates.ServerCertificateFile}
+            smtpd_tls_key_file = {Certificates.ServerKeyFile}
+            smtpd_tls_security_level = may
+            smtpd_tls_auth_only = yes
+            smtpd_tls_loglevel = 1
+            smtpd_sasl_auth_enable = yes
+            smtpd_sasl_type = dovecot
+            smtpd_sasl_path = inet:127.0.0.1:{AuthPort}
             """);
         await File.WriteAllTextAsync(Path.Combine(conf, "master.cf"), $"""
             # service type  private unpriv chroot wakeup maxproc command
@@ -300,6 +356,7 @@ public sealed class MailServers
             anvil     unix  -       -       n       -       1       anvil
             scache    unix  -       -       n       -       1       scache
             postlog   unix-dgram n  -       n       -       1       postlogd
+            tlsmgr    unix  -       -       n       1000?   1       tlsmgr
             """);
         string[] args = ["-c", conf, "start-fg"];
         string output = Path.Combine(conf, "start-fg.out");

@@ -18,7 +18,10 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <summary>With <c>dump: true</c>, the file every accepted transaction is appended to; otherwise null.</summary>
     public string? DumpFile { get; }
 
-    private SmtpSink(Process process, int port, string? dumpFile) => (this.process, Port, DumpFile) = (process, port, dumpFile);
+    private readonly string log;
+
+    private SmtpSink(Process process, int port, string? dumpFile, string log) =>
+        (this.process, Port, DumpFile, this.log) = (process, port, dumpFile, log);
 
     /// <summary>Starts a sink on <paramref name="port"/> (a free one when null). <paramref name="dump"/>: keep every
     /// transaction in <see cref="DumpFile"/>, so a test can count what arrived (<see cref="Received"/>).
@@ -26,8 +29,9 @@ public sealed class SmtpSink : IAsyncDisposable
     /// each message's data (<c>-W .:N</c>). The message is already in the dump while the sender waits for that 250, so a
     /// sender that dies or gives up meanwhile has delivered a message it does not know about: the window in which a
     /// crash or an unrecorded answer sends twice. (smtp-sink's <c>-w N</c> waits before the 354 answer to DATA instead,
-    /// before the message is sent at all.)</summary>
-    public static async Task<SmtpSink> StartAsync(int? port = null, bool dump = false, int answerDelaySeconds = 0)
+    /// before the message is sent at all.) <paramref name="conversation"/>: log every command a client sends (<c>-v</c>),
+    /// for <see cref="Commands"/>. The sink offers AUTH but never STARTTLS: a relay a client must not give a password to.</summary>
+    public static async Task<SmtpSink> StartAsync(int? port = null, bool dump = false, int answerDelaySeconds = 0, bool conversation = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(answerDelaySeconds);
         int p = port ?? ServerHelpers.FreePort();
@@ -39,11 +43,12 @@ public sealed class SmtpSink : IAsyncDisposable
         var args = new List<string> { "-u", "nobody" };
         if (dump) args.AddRange(["-D", dumpFile!]);
         if (answerDelaySeconds > 0) args.AddRange(["-W", $".:{answerDelaySeconds}"]);
+        if (conversation) args.Add("-v");
         args.AddRange([$"127.0.0.1:{p}", "1000"]);
         var process = ServerHelpers.StartBackground("smtp-sink", args, log);
         ServerHelpers.OnExit("smtp-sink", $"kill {process.Id} 2>/dev/null; rm -rf {dir}");
         await ServerHelpers.WaitForPortAsync("smtp-sink", p, ServerHelpers.Describe("smtp-sink", args), log, process);
-        return new SmtpSink(process, p, dumpFile);
+        return new SmtpSink(process, p, dumpFile, log);
     }
 
     /// <summary>The envelope recipients of every transaction dumped so far (one entry per message).</summary>
@@ -65,6 +70,21 @@ public sealed class SmtpSink : IAsyncDisposable
             else if (l.StartsWith("X-Rcpt-Args: ")) messages.Add((helo, l["X-Rcpt-Args: ".Length..].Trim('<', '>', ' ')));
         }
         return messages;
+    }
+
+    /// <summary>With <c>conversation: true</c>, the command verbs clients have sent so far, upper case, in order
+    /// (<c>EHLO</c>, <c>AUTH</c>, <c>MAIL</c>, …): smtp-sink -v logs each as "smtp-sink: verb args".</summary>
+    public IReadOnlyList<string> Commands()
+    {
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var verbs = new List<string>();
+        string[] known = ["HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY"];
+        while (reader.ReadLine() is { } l)
+            if (l.StartsWith("smtp-sink: ", StringComparison.Ordinal)
+                && l["smtp-sink: ".Length..].Split(' ')[0].ToUpperInvariant() is var verb && known.Contains(verb))
+                verbs.Add(verb);
+        return verbs;
     }
 
     public async ValueTask DisposeAsync()
