@@ -11,25 +11,9 @@ namespace Herald.Tests.Cli;
 /// <summary>The operator runs Herald's admin commands against the same database the API uses.</summary>
 public class CliTests
 {
-    private sealed record Result(int Exit, string Output, string Error)
-    {
-        public override string ToString() => $"exit {Exit}\n--- output ---\n{Output}\n--- error ---\n{Error}";
-    }
+    private static Task<CliResult> Run(HeraldStorage storage, params string[] args) => CliSteps.Run(storage, args);
 
-    private static async Task<Result> Run(HeraldStorage storage, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await HeraldCli.RunAsync(args, output, error, storage.Settings);
-        return new(exit, output.ToString(), error.ToString());
-    }
-
-    private static async Task<Result> RunOk(HeraldStorage storage, params string[] args)
-    {
-        var r = await Run(storage, args);
-        Assert.True(r.Exit == 0, $"herald {string.Join(' ', args)} failed: {r}");
-        return r;
-    }
+    private static Task<CliResult> RunOk(HeraldStorage storage, params string[] args) => CliSteps.RunOk(storage, args);
 
     private static string Slug() => "cli-" + Guid.NewGuid().ToString("N")[..8];
 

@@ -4,33 +4,18 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Herald.Cli;
 using Herald.Tests.Api;
+using Herald.Tests.Cli;
 
 namespace Herald.Tests.Schools;
 
 /// <summary>The operator manages API keys on the command line: create, list, revoke, rotate, and clear errors.</summary>
 public class KeysCliTests
 {
-    private sealed record Result(int Exit, string Output, string Error)
-    {
-        public override string ToString() => $"exit {Exit}\n--- output ---\n{Output}\n--- error ---\n{Error}";
-    }
+    private static Task<CliResult> Run(HeraldStorage storage, params string[] args) => CliSteps.Run(storage, args);
 
-    private static async Task<Result> Run(HeraldStorage storage, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await HeraldCli.RunAsync(args, output, error, storage.Settings);
-        return new(exit, output.ToString(), error.ToString());
-    }
+    private static Task<CliResult> RunOk(HeraldStorage storage, params string[] args) => CliSteps.RunOk(storage, args);
 
-    private static async Task<Result> RunOk(HeraldStorage storage, params string[] args)
-    {
-        var r = await Run(storage, args);
-        Assert.True(r.Exit == 0, $"herald {string.Join(' ', args)} failed: {r}");
-        return r;
-    }
-
-    private static async Task<Result> RunFails(HeraldStorage storage, params string[] args)
+    private static async Task<CliResult> RunFails(HeraldStorage storage, params string[] args)
     {
         var r = await Run(storage, args);
         Assert.True(r.Exit != 0, $"herald {string.Join(' ', args)} should have failed: {r}");
