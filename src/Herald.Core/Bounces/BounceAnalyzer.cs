@@ -229,7 +229,7 @@ public static class BounceAnalyzer
                 _ => "failed",
             };
             list.Add(new BouncedRecipient(f.Address, action, status, f.ReplyCode, reason,
-                HardSoftPolicy.IsHard(reason, status, f.ReplyCode), f.Diagnostic.Length > 0 ? f.Diagnostic : null,
+                HardSoftPolicy.IsHard(reason, status, f.ReplyCode, action), f.Diagnostic.Length > 0 ? f.Diagnostic : null,
                 f.RemoteMta, f.FeedbackType, f.OriginalRecipient, f.Command));
         }
         if (kind == MessageKind.Bounce && list.Count > 0 && list.All(r => r.Reason == BounceReason.Delivered)) kind = MessageKind.DeliveryReport;
