@@ -37,7 +37,7 @@ public class BouncePropertyTests
         "someone.quoted@elsewhere.example", "cc.person@example.com",
     ];
 
-    private sealed record Generated(byte[] Bytes, string Recipient, string Action, string Status, string Reply);
+    private sealed record Generated(byte[] Bytes, string Recipient, string Action, string Status, string Reply, bool Whole);
 
     private static Generated Generate(Random r)
     {
@@ -90,8 +90,9 @@ public class BouncePropertyTests
 
             """.Replace("\r\n", "\n").Replace("\n", nl);
         var bytes = Encoding.UTF8.GetBytes(text);
-        if (r.Next(8) == 0) bytes = bytes[..r.Next(bytes.Length / 2, bytes.Length)]; // truncated in transit
-        return new Generated(bytes, rcpt, action, status, reply);
+        var whole = r.Next(8) != 0;
+        if (!whole) bytes = bytes[..r.Next(bytes.Length / 2, bytes.Length)]; // truncated in transit
+        return new Generated(bytes, rcpt, action, status, reply, whole);
     }
 
     private static IEnumerable<(Generated Message, BounceReport Report)> Analysed()
@@ -143,5 +144,17 @@ public class BouncePropertyTests
             .Select(x => $"{x.Rcpt.Address} reported ({x.Rcpt.Reason}) for a report about {x.Message.Recipient}")
             .ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count} bystanders reported as failed recipients, e.g.:\n{string.Join('\n', wrong.Take(10))}");
+    }
+
+    [Fact]
+    public void Every_whole_report_of_a_permanent_failure_names_its_recipient()
+    {
+        // Whatever the damage to its structure (no blank line, the status part typed text/plain, LF or CRLF).
+        var missed = Analysed()
+            .Where(x => x.Message.Whole && x.Message.Action is "failed" or "Failed" && x.Message.Status.StartsWith('5'))
+            .Where(x => !x.Report.Recipients.Any(rcpt => rcpt.Address.Equals(x.Message.Recipient, StringComparison.OrdinalIgnoreCase)))
+            .Select(x => $"{x.Message.Recipient} ({x.Message.Status}): reported {x.Report.Kind} with [{string.Join(", ", x.Report.Recipients.Select(rc => rc.Address))}]")
+            .ToList();
+        Assert.True(missed.Count == 0, $"{missed.Count} reports without their recipient, e.g.:\n{string.Join('\n', missed.Take(10))}");
     }
 }
