@@ -15,11 +15,12 @@ public static class Browser
     private static IPlaywright? _playwright;
     private static IBrowser? _browser;
 
-    /// <summary>A fresh browser context (its own cookies) in the shared Chromium.</summary>
-    public static async Task<IBrowserContext> NewContextAsync(string locale = "en-GB")
+    /// <summary>A fresh browser context (its own cookies) in the shared Chromium. JavaScript is off by default: Herald's
+    /// pages must work without it; turn it on to run a checker such as axe-core inside the page.</summary>
+    public static async Task<IBrowserContext> NewContextAsync(string locale = "en-GB", bool javaScript = false)
     {
         var browser = await StartAsync();
-        return await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, JavaScriptEnabled = false });
+        return await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, JavaScriptEnabled = javaScript });
     }
 
     private static async Task<IBrowser> StartAsync()
