@@ -47,6 +47,7 @@ public static class HeraldCli
         root.Subcommands.Add(ServeCommand.Serve(cli));
         root.Subcommands.Add(SchoolsCommands.Schools(cli));
         root.Subcommands.Add(SchoolsCommands.Keys(cli));
+        root.Subcommands.Add(Staff.StaffCommands.Users(cli));
         root.Subcommands.Add(ContactsCommands.Contacts(cli));
         root.Subcommands.Add(ReportCommand.Report(cli));
         root.Subcommands.Add(AnnouncementsCommands.AnnouncementsCmd(cli));

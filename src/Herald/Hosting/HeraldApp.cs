@@ -14,6 +14,7 @@ using Herald.Reports;
 using Herald.Sandbox;
 using Herald.Schools;
 using Herald.Sms;
+using Herald.Staff;
 using Herald.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public static class HeraldApp
         builder.Services.AddBounceMailbox(options.Email);
         builder.Services.AddApiAuthentication(management.Select(u => u.Port).ToList());
         builder.Services.AddApiRateLimit(options.Api.RateLimit);
+        builder.Services.AddStaffSignIn();
         builder.Services.AddOpenApi(ApiReference.Describe);
         builder.Services.AddProblemDetails();
         // Unreadable bodies reach the exception handler, which names the problem (the default answers a bare 400).
@@ -58,6 +60,7 @@ public static class HeraldApp
         // limiter come after them: limits per route, the rate counted per key, and unauthenticated noise costs neither.
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
         app.UseBodyLimits();
         app.UseRateLimiter();
         // Operations: details for an operator key, or for anyone on a management listener (Herald:ManagementUrls).
@@ -70,6 +73,7 @@ public static class HeraldApp
         var callbacks = app.MapGroup("").AllowAnonymous();
         callbacks.MapKannelDlr();
         callbacks.MapTwilioStatus();
+        app.MapStaffSignIn();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
         api.MapAnnouncements();
@@ -126,6 +130,7 @@ public static class HeraldApp
         services.AddSingleton(new DataFolder(options.DataDirectory));
         services.AddSingleton(Database.FromOptions(options.Database, options.DataDirectory));
         services.AddSchools();
+        services.AddStaff();
         services.AddContacts();
         services.AddAnnouncements();
         services.AddDeliveries(new LedgerOptions(options.Email.DelayedSettleAfter));

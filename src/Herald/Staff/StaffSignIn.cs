@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Security.Claims;
+using Herald.Schools;
+using Herald.Staff.Pages;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Herald.Staff;
+
+/// <summary>
+/// Signing in to Herald's pages: a cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, 8 hours sliding), anti-forgery
+/// on every form, lock-out after repeated failures, and sessions that end when the account is disabled or its password
+/// reset. The cookie opens the pages only: the API still takes API keys alone.
+/// </summary>
+public static class StaffSignIn
+{
+    public const string Scheme = "staff";
+    public const string Policy = "staff";
+    private const string StampClaim = "herald:stamp";
+
+    public static IServiceCollection AddStaffSignIn(this IServiceCollection services)
+    {
+        services.AddRazorComponents();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "herald.antiforgery";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddAuthentication().AddCookie(Scheme, o =>
+        {
+            o.Cookie.Name = "herald.staff";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            // Herald speaks plain HTTP on loopback behind a TLS proxy; over HTTPS the cookie is Secure.
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = true;
+            o.LoginPath = "/sign-in";
+            o.LogoutPath = "/sign-out";
+            o.AccessDeniedPath = "/sign-in";
+            o.Events.OnValidatePrincipal = ValidateAsync;
+        });
+        services.AddAuthorizationBuilder().AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
+        return services;
+    }
+
+    /// <summary>Every request re-reads the account (one indexed row): a disabled account or a reset password ends the
+    /// session at once, not when the cookie expires.</summary>
+    private static async Task ValidateAsync(CookieValidatePrincipalContext ctx)
+    {
+        var users = ctx.HttpContext.RequestServices.GetRequiredService<StaffUsers>();
+        var id = long.TryParse(ctx.Principal?.FindFirstValue(ClaimTypes.NameIdentifier), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0;
+        var user = users.Get(id);
+        if (user is null || user.DisabledAt is not null || user.SecurityStamp != ctx.Principal?.FindFirstValue(StampClaim))
+        {
+            ctx.RejectPrincipal();
+            await ctx.HttpContext.SignOutAsync(Scheme);
+        }
+    }
+
+    public static void MapStaffSignIn(this IEndpointRouteBuilder app)
+    {
+        var pages = app.MapGroup("").ExcludeFromDescription();
+
+        pages.MapGet("/sign-in", (HttpContext http, IAntiforgery antiforgery, string? returnUrl) =>
+            SignInForm(http, antiforgery, null, null, returnUrl)).AllowAnonymous();
+
+        pages.MapPost("/sign-in", async (HttpContext http, IAntiforgery antiforgery, StaffUsers users,
+            [FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl) =>
+        {
+            var result = users.SignIn(email, password);
+            if (result is { Outcome: SignInOutcome.SignedIn, User: { } user })
+            {
+                await http.SignInAsync(Scheme, Principal(user));
+                return (IResult)TypedResults.LocalRedirect(Local(returnUrl));
+            }
+            var error = result.Outcome == SignInOutcome.LockedOut
+                ? $"Too many failed attempts: this account is locked until {result.LockedUntil:HH:mm} UTC. Try again then, or ask support to reset your password."
+                : "Wrong email address or password.";
+            return SignInForm(http, antiforgery, error, email, returnUrl, StatusCodes.Status401Unauthorized);
+        }).AllowAnonymous();
+
+        pages.MapPost("/sign-out", async (HttpContext http, [FromForm] string? unused) =>
+        {
+            await http.SignOutAsync(Scheme);
+            return TypedResults.LocalRedirect("/sign-in");
+        }).RequireAuthorization(Policy);
+
+        pages.MapGet("/", (HttpContext http, IAntiforgery antiforgery, SchoolStore schools) =>
+        {
+            var role = http.User.FindFirstValue(ClaimTypes.Role) ?? "";
+            var school = long.TryParse(http.User.FindFirstValue("herald:school"), out var s) ? schools.Get(s)?.Name : null;
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            return new RazorComponentResult<HomePage>(new Dictionary<string, object?>
+            {
+                [nameof(HomePage.Name)] = http.User.FindFirstValue(ClaimTypes.Name),
+                [nameof(HomePage.Role)] = role == "support" ? "support" : $"staff of {school}",
+                [nameof(HomePage.Token)] = tokens.RequestToken,
+                [nameof(HomePage.TokenField)] = tokens.FormFieldName,
+            });
+        }).RequireAuthorization(Policy);
+    }
+
+    private static IResult SignInForm(HttpContext http, IAntiforgery antiforgery, string? error, string? email, string? returnUrl,
+        int status = StatusCodes.Status200OK)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        return new RazorComponentResult<SignInPage>(new Dictionary<string, object?>
+        {
+            [nameof(SignInPage.Error)] = error,
+            [nameof(SignInPage.Email)] = email,
+            [nameof(SignInPage.ReturnUrl)] = Local(returnUrl),
+            [nameof(SignInPage.Token)] = tokens.RequestToken,
+            [nameof(SignInPage.TokenField)] = tokens.FormFieldName,
+        }) { StatusCode = status };
+    }
+
+    /// <summary>Only a path on this site: a return URL is never a way to send someone elsewhere.</summary>
+    private static string Local(string? url) =>
+        url is { Length: > 0 } u && u[0] == '/' && !u.StartsWith("//", StringComparison.Ordinal) && !u.StartsWith("/\\", StringComparison.Ordinal) ? u : "/";
+
+    private static ClaimsPrincipal Principal(StaffUser user) => new(new ClaimsIdentity(
+    [
+        new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)),
+        new Claim(ClaimTypes.Name, user.Name),
+        new Claim(ClaimTypes.Email, user.Email),
+        new Claim(ClaimTypes.Role, user.Role == StaffRole.Support ? "support" : "staff"),
+        new Claim("herald:school", user.SchoolId?.ToString(CultureInfo.InvariantCulture) ?? ""),
+        new Claim(StampClaim, user.SecurityStamp),
+    ], Scheme));
+}
