@@ -60,6 +60,9 @@ public static class HeraldApp
         // limiter come after them: limits per route, the rate counted per key, and unauthenticated noise costs neither.
         app.UseAuthentication();
         app.UseAuthorization();
+        // Pages speak the reader's language; the API and the callbacks stay in the invariant culture (their answers are
+        // for programs, and a number or date must not change shape with a caller's Accept-Language).
+        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/api"), pages => pages.UsePageLanguage());
         app.UseAntiforgery();
         app.UseBodyLimits();
         app.UseRateLimiter();

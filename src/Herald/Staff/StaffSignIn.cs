@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
 
 namespace Herald.Staff;
 
@@ -24,6 +26,11 @@ public static class StaffSignIn
     public static IServiceCollection AddStaffSignIn(this IServiceCollection services)
     {
         services.AddRazorComponents();
+        // Strings are looked up next to each page (Staff/Pages/SignInPage.es.resx); English is the text in the code.
+        services.AddLocalization();
+        // Spanish (and later languages) as letters, not &#xF3; entities: HTML encoding still escapes markup characters.
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
+            o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "herald.antiforgery";
@@ -62,6 +69,17 @@ public static class StaffSignIn
         }
     }
 
+    /// <summary>The languages the pages speak. The first is the default.</summary>
+    public static readonly string[] Languages = ["en", "es"];
+
+    /// <summary>The pages' language: the person's own choice (the <c>herald.language</c> cookie), else the browser's
+    /// (Accept-Language), else English. (The school's default language comes with the schools' settings.)</summary>
+    public static IApplicationBuilder UsePageLanguage(this IApplicationBuilder app) => app.UseRequestLocalization(o =>
+    {
+        o.SetDefaultCulture(Languages[0]).AddSupportedCultures(Languages).AddSupportedUICultures(Languages);
+        o.RequestCultureProviders = [new CookieRequestCultureProvider { CookieName = "herald.language" }, new AcceptLanguageHeaderRequestCultureProvider()];
+    });
+
     public static void MapStaffSignIn(this IEndpointRouteBuilder app)
     {
         var pages = app.MapGroup("").ExcludeFromDescription();
@@ -69,7 +87,7 @@ public static class StaffSignIn
         pages.MapGet("/sign-in", (HttpContext http, IAntiforgery antiforgery, string? returnUrl) =>
             SignInForm(http, antiforgery, null, null, returnUrl)).AllowAnonymous();
 
-        pages.MapPost("/sign-in", async (HttpContext http, IAntiforgery antiforgery, StaffUsers users,
+        pages.MapPost("/sign-in", async (HttpContext http, IAntiforgery antiforgery, StaffUsers users, IStringLocalizer<SignInPage> t,
             [FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl) =>
         {
             var result = users.SignIn(email, password);
@@ -79,8 +97,9 @@ public static class StaffSignIn
                 return (IResult)TypedResults.LocalRedirect(Local(returnUrl));
             }
             var error = result.Outcome == SignInOutcome.LockedOut
-                ? $"Too many failed attempts: this account is locked until {result.LockedUntil:HH:mm} UTC. Try again then, or ask support to reset your password."
-                : "Wrong email address or password.";
+                ? t["Too many failed attempts: this account is locked until {0} UTC. Try again then, or ask support to reset your password.",
+                    result.LockedUntil!.Value.ToString("HH:mm", CultureInfo.InvariantCulture)].Value
+                : t["Wrong email address or password."].Value;
             return SignInForm(http, antiforgery, error, email, returnUrl, StatusCodes.Status401Unauthorized);
         }).AllowAnonymous();
 
@@ -90,7 +109,7 @@ public static class StaffSignIn
             return TypedResults.LocalRedirect("/sign-in");
         }).RequireAuthorization(Policy);
 
-        pages.MapGet("/", (HttpContext http, IAntiforgery antiforgery, SchoolStore schools) =>
+        pages.MapGet("/", (HttpContext http, IAntiforgery antiforgery, SchoolStore schools, IStringLocalizer<HomePage> t) =>
         {
             var role = http.User.FindFirstValue(ClaimTypes.Role) ?? "";
             var school = long.TryParse(http.User.FindFirstValue("herald:school"), out var s) ? schools.Get(s)?.Name : null;
@@ -98,7 +117,7 @@ public static class StaffSignIn
             return new RazorComponentResult<HomePage>(new Dictionary<string, object?>
             {
                 [nameof(HomePage.Name)] = http.User.FindFirstValue(ClaimTypes.Name),
-                [nameof(HomePage.Role)] = role == "support" ? "support" : $"staff of {school}",
+                [nameof(HomePage.Role)] = role == "support" ? t["support"].Value : t["staff of {0}", school ?? ""].Value,
                 [nameof(HomePage.Token)] = tokens.RequestToken,
                 [nameof(HomePage.TokenField)] = tokens.FormFieldName,
             });

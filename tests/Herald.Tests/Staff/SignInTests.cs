@@ -171,4 +171,37 @@ public class SignInTests
         Assert.Equal(HttpStatusCode.Found, r.StatusCode);
         Assert.Equal(HttpStatusCode.Found, (await v.Http.GetAsync("")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_pages_speak_spanish_to_a_spanish_browser_and_english_otherwise()
+    {
+        await using var h = await HeraldHost.StartAsync("sqlite", dispatcher: false);
+        var user = AddStaff(h);
+        var v = NewVisitor(h);
+        v.Http.DefaultRequestHeaders.AcceptLanguage.ParseAdd("es-ES,es;q=0.9");
+        var form = await v.Http.GetStringAsync("sign-in");
+        Assert.Contains("<html lang=\"es\">", form);
+        Assert.Contains("Iniciar sesión en Herald", form);
+        Assert.Contains("Contraseña", form);
+        using (var wrong = await SignInAsync(v, user.Email, "not the password at all"))
+            Assert.Contains("Correo electrónico o contraseña incorrectos.", await wrong.Content.ReadAsStringAsync());
+        (await SignInAsync(v, user.Email, Password)).Dispose();
+        Assert.Contains("Sesión iniciada como", await v.Http.GetStringAsync(""));
+
+        var english = NewVisitor(h);
+        english.Http.DefaultRequestHeaders.AcceptLanguage.ParseAdd("fr-FR");
+        var page = await english.Http.GetStringAsync("sign-in");
+        Assert.Contains("<html lang=\"en\">", page);
+        Assert.Contains("Sign in to Herald", page);
+    }
+
+    [Fact]
+    public async Task A_spanish_browser_gets_api_answers_in_the_invariant_form()
+    {
+        await using var h = await HeraldHost.StartAsync("sqlite", dispatcher: false);
+        h.Client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("es-ES");
+        var problem = await h.Client.GetAsync("api/v1/contacts?pageSize=100000").ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("pageSize", problem.Str("detail"));
+        Assert.DoesNotContain("Contraseña", problem.ToJsonString());
+    }
 }
