@@ -48,8 +48,17 @@ public enum EventSource
     Simulator,
     /// <summary>Open and click tracking.</summary>
     Tracking,
-    /// <summary>An event posted through the API with a school key (the key's name is kept as the event's actor).</summary>
+    /// <summary>An event posted through the API with a school key (the key's name is kept as the event's actor); also an
+    /// opt-out change made through the contacts API.</summary>
     Api,
+    /// <summary>A recipient's one-click unsubscribe (RFC 8058 POST to the signed link).</summary>
+    Link,
+    /// <summary>A recipient's mail to the <c>unsubscribe+TOKEN@</c> address (the List-Unsubscribe mailto).</summary>
+    Reply,
+    /// <summary>A recipient's choice on the unsubscribe page (its button, or the undo).</summary>
+    Page,
+    /// <summary>An opt-out change made by a CSV contact import.</summary>
+    Import,
 }
 
 /// <summary>Wire names (snake_case) for the enums, as used in the API, the CLI and the database.</summary>

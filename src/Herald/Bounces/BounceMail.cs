@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using Herald.Core.Bounces;
 using Herald.Core.Deliveries;
+using Herald.Contacts;
 using Herald.Email;
 using Herald.Deliveries;
 using Herald.Observability;
@@ -26,6 +27,9 @@ public enum BounceMailOutcome
     NotBounce,
     /// <summary>Not readable as a mail message.</summary>
     Unreadable,
+    /// <summary>A mail to a signed <c>unsubscribe+TOKEN@</c> address (the List-Unsubscribe mailto): the contact is opted out
+    /// (or already was, or the announcement was essential); never a bounce.</summary>
+    Unsubscribed,
 }
 
 /// <summary>The answer of <see cref="BounceMailProcessor.Process"/>.</summary>
@@ -36,15 +40,17 @@ public enum BounceMailOutcome
 public sealed record BounceMailResult(BounceMailOutcome Outcome, long? DeliveryId, DeliveryStatus? Status, string Summary)
 {
     /// <summary>True when the message belongs in the processed folder; false when it is kept aside for a person.</summary>
-    public bool Handled => Outcome is BounceMailOutcome.Recorded or BounceMailOutcome.Duplicate;
+    public bool Handled => Outcome is BounceMailOutcome.Recorded or BounceMailOutcome.Duplicate or BounceMailOutcome.Unsubscribed;
 
-    /// <summary>The metric label: <c>recorded</c>, <c>duplicate</c>, <c>unmatched</c>, <c>not_bounce</c>, <c>unreadable</c>.</summary>
+    /// <summary>The metric label: <c>recorded</c>, <c>duplicate</c>, <c>unmatched</c>, <c>not_bounce</c>, <c>unreadable</c>,
+    /// <c>unsubscribed</c>.</summary>
     public string Label => Outcome switch
     {
         BounceMailOutcome.Recorded => "recorded",
         BounceMailOutcome.Duplicate => "duplicate",
         BounceMailOutcome.Unmatched => "unmatched",
         BounceMailOutcome.NotBounce => "not_bounce",
+        BounceMailOutcome.Unsubscribed => "unsubscribed",
         _ => "unreadable",
     };
 }
@@ -88,14 +94,16 @@ public sealed class BounceMailProcessor
     private readonly TimeProvider _time;
     private readonly VerpAddress? _verp;
     private readonly string _messageIdDomain;
+    private readonly Unsubscriber _unsubscriber;
 
-    public BounceMailProcessor(Database db, DeliveryLedger recorder, EmailOptions email, SenderOptions sender, TimeProvider time)
+    public BounceMailProcessor(Database db, DeliveryLedger recorder, EmailOptions email, SenderOptions sender, TimeProvider time,
+        Unsubscriber unsubscriber)
     {
-        (_db, _recorder, _time) = (db, recorder, time);
+        (_db, _recorder, _time, _unsubscriber) = (db, recorder, time, unsubscriber);
         var b = email.Bounces;
         if (!string.IsNullOrWhiteSpace(b.Domain) && !string.IsNullOrWhiteSpace(b.TokenSecret))
         {
-            _verp = new VerpAddress(b.LocalPart, b.Domain, b.TokenSecret);
+            _verp = new VerpAddress(b.LocalPart, b.Domain, b.TokenSecret, b.PreviousTokenSecrets);
         }
         _messageIdDomain = sender.MessageIdDomain;
     }
@@ -136,6 +144,7 @@ public sealed class BounceMailProcessor
         {
             return new(BounceMailOutcome.Unreadable, null, null, $"not a mail message: {error.Message}");
         }
+        if (Unsubscribe(m) is { } unsubscribed) return unsubscribed;
         var report = BounceAnalyzer.Analyze(m);
         if (report.Error is not null && m.Headers.Count == 0)
             return new(BounceMailOutcome.Unreadable, null, null, report.Error);
@@ -175,6 +184,38 @@ public sealed class BounceMailProcessor
             EventResult.UnknownDelivery => new(BounceMailOutcome.Unmatched, null, null, $"{kind}: delivery {d.id} is gone"),
             _ => new(BounceMailOutcome.Recorded, d.id, outcome.Status, $"{kind} for delivery {d.id} ({match.How}): {status?.Name() ?? "logged"}"),
         };
+    }
+
+    /// <summary>The header fields that say where a message was addressed: only the top-level message's, so a bounce that
+    /// quotes one of Herald's messages (whose List-Unsubscribe names the address) never counts as an unsubscribe.</summary>
+    private static readonly HashSet<string> AddressedTo = new(StringComparer.OrdinalIgnoreCase)
+        { "To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To" };
+
+    /// <summary>
+    /// A mail to <c>unsubscribe+TOKEN@bounce-domain</c> (the List-Unsubscribe mailto, RFC 2369): the token is verified
+    /// like the one-click link's and the contact opted out of the announcement's category by email (source
+    /// <c>reply</c>), idempotently. Null when the message is not addressed to such an address; unmatched when none
+    /// of its unsubscribe addresses verifies (forged or damaged: nothing changes).
+    /// </summary>
+    private BounceMailResult? Unsubscribe(MimeMessage m)
+    {
+        var addressed = string.Join("\n", m.Headers.Where(h => AddressedTo.Contains(h.Field)).Take(64).Select(h => h.Value));
+        var candidates = _unsubscriber.CandidatesIn(addressed).Take(MaxVerpCandidates).ToList();
+        if (candidates.Count == 0) return null;
+        foreach (var candidate in candidates)
+        {
+            if (_unsubscriber.FindAddress(candidate) is not { } target) continue;
+            var said = _unsubscriber.OptOut(target, EventSource.Reply) switch
+            {
+                Herald.Contacts.UnsubscribeOutcome.Unsubscribed => $"opted out of '{target.Category}' by email",
+                Herald.Contacts.UnsubscribeOutcome.AlreadyOut => $"already opted out of '{target.Category}' by email; nothing changed",
+                Herald.Contacts.UnsubscribeOutcome.Essential => "the announcement is essential and cannot be left; nothing changed",
+                _ => "the contact was deleted; nothing changed",
+            };
+            return new(BounceMailOutcome.Unsubscribed, target.DeliveryId, null,
+                $"unsubscribe request for delivery {target.DeliveryId} (contact {target.ContactId}): {said}");
+        }
+        return new(BounceMailOutcome.Unmatched, null, null, "unsubscribe request: forged or damaged unsubscribe token, or its delivery is gone");
     }
 
     /// <summary>A failure or delay. The relay is still retrying a delayed message itself, so Herald schedules no

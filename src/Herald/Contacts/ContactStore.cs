@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Herald.Core.Deliveries;
+using Herald.Deliveries;
 using Herald.Http;
 using Herald.Storage;
 
@@ -11,8 +12,9 @@ public sealed record ContactView(long Id, string ExternalId, string Role, string
     IReadOnlyList<string> Groups, IReadOnlyList<string> OptOuts, bool Digest, DateTimeOffset UpdatedAt);
 
 
-/// <summary>Contacts of one school. Every query carries the school id: no school sees another's contacts.</summary>
-public sealed class ContactStore(Database db, TimeProvider time)
+/// <summary>Contacts of one school. Every query carries the school id: no school sees another's contacts. Their opt-outs
+/// are written by the ledger (<see cref="DeliveryLedger.ReplaceOptOuts"/>), so each change is an event in the full log.</summary>
+public sealed class ContactStore(Database db, TimeProvider time, DeliveryLedger ledger)
 {
     private sealed class Row
     {
@@ -28,8 +30,8 @@ public sealed class ContactStore(Database db, TimeProvider time)
 
     /// <summary>Inserts or updates by external id inside the caller's transaction; returns the contact's id.
     /// <paramref name="keyId"/>: the API key that writes it (null from the CLI), kept as who created it (on insert) and
-    /// who last changed it.</summary>
-    public long Upsert(DbConnection c, DbTransaction tx, long schoolId, ValidContact v, long? keyId = null)
+    /// who last changed it. <paramref name="source"/>: <c>api</c> or <c>import</c>, for the opt-out changes in the log.</summary>
+    public long Upsert(DbConnection c, DbTransaction tx, long schoolId, ValidContact v, long? keyId = null, EventSource source = EventSource.Api)
     {
         var now = DbTime.Ms(time.GetUtcNow());
         var id = c.ExecuteScalar<long>(
@@ -41,12 +43,9 @@ public sealed class ContactStore(Database db, TimeProvider time)
             RETURNING id
             """, new { schoolId, v.ExternalId, v.Role, v.Name, v.Email, v.Mobile, digest = v.Digest ? 1 : 0, now, keyId }, tx);
         c.Execute("DELETE FROM contact_groups WHERE contact_id = @id", new { id }, tx);
-        c.Execute("DELETE FROM contact_opt_outs WHERE contact_id = @id", new { id }, tx);
         foreach (var g in v.Groups)
             c.Execute("INSERT INTO contact_groups (contact_id, school_id, group_name) VALUES (@id, @schoolId, @g)", new { id, schoolId, g }, tx);
-        foreach (var o in v.OptOuts)
-            c.Execute("INSERT INTO contact_opt_outs (contact_id, category, channel) VALUES (@id, @cat, @ch)",
-                new { id, cat = o.Category, ch = o.Channel?.Name() }, tx);
+        ledger.ReplaceOptOuts(c, tx, schoolId, id, v.OptOuts.ToHashSet(), source, keyId);
         return id;
     }
 
@@ -111,7 +110,7 @@ public sealed class ContactStore(Database db, TimeProvider time)
         using var c = db.Open();
         using var tx = c.BeginTransaction();
         c.Execute("DELETE FROM contact_groups WHERE contact_id IN (SELECT id FROM contacts WHERE school_id = @schoolId AND id = @id)", new { schoolId, id }, tx);
-        c.Execute("DELETE FROM contact_opt_outs WHERE contact_id IN (SELECT id FROM contacts WHERE school_id = @schoolId AND id = @id)", new { schoolId, id }, tx);
+        DeliveryLedger.ForgetOptOuts(c, tx, schoolId, id);
         var n = c.Execute("DELETE FROM contacts WHERE school_id = @schoolId AND id = @id", new { schoolId, id }, tx);
         tx.Commit();
         return n > 0;

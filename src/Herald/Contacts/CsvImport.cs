@@ -111,7 +111,7 @@ public sealed class CsvImport(Database db, ContactStore contacts)
         {
             using var c = db.Open();
             using var tx = c.BeginTransaction();
-            foreach (var v in chunk) contacts.Upsert(c, tx, schoolId, v, keyId);
+            foreach (var v in chunk) contacts.Upsert(c, tx, schoolId, v, keyId, Herald.Core.Deliveries.EventSource.Import);
             tx.Commit();
         }
         return new(valid.Count, rejected, errors, warnings);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using Dapper;
+using Herald.Contacts;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
 using Herald.Observability;
@@ -325,6 +326,97 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         tx.Commit();
         return new(address, ch, schools);
     }
+
+    // =========================================================================================== preferences
+
+    /// <summary>
+    /// Sets a contact's opt-outs to <paramref name="wanted"/> (the contacts API and the CSV import), in the caller's
+    /// transaction: each opt-out added or removed is one event in the contact's full log with its source, and the key that
+    /// made it. The ledger is the only writer of <c>contact_opt_outs</c>, so no opt-out changes without its event.
+    /// </summary>
+    public void ReplaceOptOuts(DbConnection c, DbTransaction tx, long schoolId, long contactId, IReadOnlyCollection<OptOut> wanted,
+        EventSource source, long? keyId = null, string? actor = null)
+    {
+        var now = DbTime.Ms(time.GetUtcNow());
+        var current = OptOutsOf(c, tx, contactId);
+        var events = new List<EventRow>();
+        var by = source == EventSource.Import ? "by a contact import" : "through the contacts API";
+        foreach (var o in current.Where(o => !wanted.Contains(o)).OrderBy(o => o.ToString(), StringComparer.Ordinal))
+        {
+            DeleteOptOut(c, tx, contactId, o);
+            events.Add(PreferenceEvent(schoolId, contactId, null, o.Channel, source, $"opted back in to '{o.Category}' {On(o.Channel)} {by}", now, actor, keyId));
+        }
+        foreach (var o in wanted.Where(o => !current.Contains(o)).OrderBy(o => o.ToString(), StringComparer.Ordinal))
+        {
+            c.Execute(LedgerSql.InsertOptOut, new { contactId, category = o.Category, channel = o.Channel?.Name() }, tx);
+            events.Add(PreferenceEvent(schoolId, contactId, null, o.Channel, source, $"opted out of '{o.Category}' {On(o.Channel)} {by}", now, actor, keyId));
+        }
+        InsertEvents(c, tx, events);
+    }
+
+    /// <summary>A deleted contact's opt-outs go with it, in the caller's transaction (its log stays).</summary>
+    public static void ForgetOptOuts(DbConnection c, DbTransaction tx, long schoolId, long contactId) =>
+        c.Execute(LedgerSql.ForgetOptOuts, new { schoolId, contactId }, tx);
+
+    /// <summary>
+    /// A recipient's own preference change (one-click link, mailto reply, the unsubscribe page), in its own transaction:
+    /// opting out of (or back in to) one category on one channel, and its event in the full log. Idempotent: when the
+    /// contact is already where the change would put it, nothing is written and it answers false. A contact that no
+    /// longer exists changes nothing (false).
+    /// </summary>
+    /// <param name="optOut">True to opt out; false to opt back in (the page's undo).</param>
+    /// <param name="why">How the recipient asked, for the log (e.g. "one-click unsubscribe link").</param>
+    public bool RecordPreferenceChange(long schoolId, long contactId, string category, Channel channel, bool optOut, EventSource source,
+        long? announcementId, string why)
+    {
+        var now = DbTime.Ms(time.GetUtcNow());
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        // The contact's row locked first (PostgreSQL): two presses of the same button wait for each other.
+        if (c.QuerySingleOrDefault<long?>(Fill(LedgerSql.LockContact), new { schoolId, contactId }, tx) is null) return false;
+        var current = OptOutsOf(c, tx, contactId);
+        var all = new OptOut(category, null);
+        var one = new OptOut(category, channel);
+        string detail;
+        if (optOut)
+        {
+            if (current.Contains(all) || current.Contains(one)) return false;
+            c.Execute(LedgerSql.InsertOptOut, new { contactId, category, channel = channel.Name() }, tx);
+            detail = $"opted out of '{category}' {On(channel)} ({why})";
+        }
+        else
+        {
+            if (!current.Contains(all) && !current.Contains(one)) return false;
+            if (current.Contains(one)) DeleteOptOut(c, tx, contactId, one);
+            if (current.Contains(all))
+            {
+                // Out on every channel: back in on this one only, still out on the others.
+                DeleteOptOut(c, tx, contactId, all);
+                foreach (var other in Enum.GetValues<Channel>().Where(x => x != channel))
+                    c.Execute(LedgerSql.InsertOptOut, new { contactId, category, channel = other.Name() }, tx);
+            }
+            detail = $"opted back in to '{category}' {On(channel)} ({why})";
+        }
+        InsertEvents(c, tx, [PreferenceEvent(schoolId, contactId, announcementId, channel, source, detail, now, null, null)]);
+        tx.Commit();
+        HeraldMetrics.EventsRecorded.WithLabels("none", source.Name(), "false").Inc();
+        return true;
+    }
+
+    private static HashSet<OptOut> OptOutsOf(DbConnection c, DbTransaction tx, long contactId) =>
+        c.Query<(string Category, string? Channel)>(LedgerSql.OptOutsOf, new { contactId }, tx)
+            .Select(x => new OptOut(x.Category, x.Channel is null ? null : Wire.ParseChannel(x.Channel))).ToHashSet();
+
+    private static void DeleteOptOut(DbConnection c, DbTransaction tx, long contactId, OptOut o) =>
+        c.Execute(o.Channel is null ? LedgerSql.DeleteOptOutAllChannels : LedgerSql.DeleteOptOut,
+            new { contactId, category = o.Category, channel = o.Channel?.Name() }, tx);
+
+    private static string On(Channel? channel) => channel is { } ch ? $"by {ch.Name()}" : "on every channel";
+
+    /// <summary>A preference change in the log: no delivery and no status; the announcement whose link or reply made it.</summary>
+    private static EventRow PreferenceEvent(long schoolId, long contactId, long? announcementId, Channel? channel, EventSource source,
+        string detail, long now, string? actor, long? keyId) =>
+        new(schoolId, contactId, null, announcementId, channel?.Name(), null, null, false, source, detail, null, now, Actor: actor, KeyId: keyId);
 
     // ============================================================================================== helpers
 

@@ -149,4 +149,23 @@ internal static class LedgerSql
         SELECT id FROM contacts WHERE school_id = @schoolId AND LOWER({column}) = LOWER(@address)
         UNION SELECT contact_id FROM deliveries WHERE school_id = @schoolId AND channel = @channel AND address = @address
         """;
+
+    // ---- preferences: contact_opt_outs, written only here ---------------------------------------------------------
+
+    public const string LockContact = "SELECT id FROM contacts WHERE school_id = @schoolId AND id = @contactId{for_update}";
+
+    public const string OptOutsOf = "SELECT category, channel FROM contact_opt_outs WHERE contact_id = @contactId";
+
+    /// <summary>A row with a channel is unique; two presses at once meet the constraint and the second adds nothing.</summary>
+    public const string InsertOptOut = """
+        INSERT INTO contact_opt_outs (contact_id, category, channel) VALUES (@contactId, @category, @channel) ON CONFLICT DO NOTHING
+        """;
+
+    public const string DeleteOptOut = "DELETE FROM contact_opt_outs WHERE contact_id = @contactId AND category = @category AND channel = @channel";
+
+    public const string DeleteOptOutAllChannels = "DELETE FROM contact_opt_outs WHERE contact_id = @contactId AND category = @category AND channel IS NULL";
+
+    public const string ForgetOptOuts = """
+        DELETE FROM contact_opt_outs WHERE contact_id IN (SELECT id FROM contacts WHERE school_id = @schoolId AND id = @contactId)
+        """;
 }

@@ -102,6 +102,10 @@ public sealed class BounceOptions
     public string LocalPart { get; set; } = "bounces";
     /// <summary>Secret that signs the VERP tokens (HMAC-SHA256); at least 16 characters.</summary>
     public string? TokenSecret { get; set; }
+    /// <summary>Secrets used before <see cref="TokenSecret"/> (the keyring): return paths and unsubscribe links made with
+    /// them still verify after a rotation, so a bounce or an unsubscribe of mail sent before it still counts. New ones
+    /// are always made with <see cref="TokenSecret"/>.</summary>
+    public string[] PreviousTokenSecrets { get; set; } = [];
     public ImapOptions Imap { get; set; } = new();
 
     /// <summary>The largest returned message Herald reads, in bytes. Default 10 MiB: a bounce that returns the whole
@@ -131,6 +135,8 @@ public sealed class BounceOptions
             yield return "Herald:Email:Bounces:LocalPart: required, without '+' or '@'";
         if (string.IsNullOrWhiteSpace(TokenSecret) || TokenSecret.Length < 16)
             yield return "Herald:Email:Bounces:TokenSecret: required, at least 16 characters (signs the VERP tokens)";
+        if (PreviousTokenSecrets.Any(s => string.IsNullOrWhiteSpace(s) || s.Length < 16))
+            yield return "Herald:Email:Bounces:PreviousTokenSecrets: each at least 16 characters";
         if (!string.IsNullOrWhiteSpace(Imap.Host))
         {
             if (Imap.Port is < 1 or > 65535) yield return "Herald:Email:Bounces:Imap:Port: between 1 and 65535";

@@ -8,12 +8,10 @@ namespace Herald.Email;
 /// RFC 2369 / RFC 8058 unsubscribe headers.</summary>
 public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
 {
-    /// <summary>Signs unsubscribe tokens. A secret derived from the bounce token secret, so an unsubscribe link can never
-    /// be replayed as a bounce return path or the other way round. Null without a token secret (sandbox).</summary>
-    private readonly VerpAddress? _unsubscribe = string.IsNullOrWhiteSpace(email.Bounces.TokenSecret) ? null
-        : new VerpAddress("unsubscribe", email.Bounces.Domain ?? "invalid", email.Bounces.TokenSecret + "\0unsubscribe");
+    /// <summary>Signs unsubscribe tokens (inactive without a token secret, as in the sandbox by default).</summary>
+    private readonly UnsubscribeTokens _unsubscribe = new(email);
 
-    /// <summary>The path under <c>UnsubscribeBaseUrl</c> of the one-click unsubscribe endpoint (the endpoint comes later).</summary>
+    /// <summary>The path under <c>UnsubscribeBaseUrl</c> of the one-click unsubscribe endpoint and its page.</summary>
     public const string UnsubscribePath = "unsubscribe/";
 
     public MimeMessage Build(School school, Announcement a, long deliveryId, int attempt, string recipient, string? recipientName)
@@ -30,9 +28,11 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
         // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
         // stored with the send's transport event.
         m.MessageId = MessageIds.New(sender.MessageIdDomain);
-        var body = new BodyBuilder { TextBody = a.Text, HtmlBody = a.Html };
+        var footer = Footer(school, a, deliveryId, attempt);
+        var body = new BodyBuilder { TextBody = footer.AddTo(a.Text), HtmlBody = footer.AddToHtml(a.Html) };
         m.Body = body.ToMessageBody();
-        AddUnsubscribe(m, deliveryId, attempt);
+        // Essential announcements cannot be left: no unsubscribe header (their footer says why).
+        if (!a.Essential) AddUnsubscribe(m, deliveryId, attempt);
         return m;
     }
 
@@ -43,12 +43,9 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
     /// </summary>
     private void AddUnsubscribe(MimeMessage m, long deliveryId, int attempt)
     {
-        if (_unsubscribe is null) return;
-        var mailto = _unsubscribe.For(deliveryId, attempt);
-        var token = mailto[(mailto.IndexOf('+') + 1)..mailto.IndexOf('@')];
+        if (_unsubscribe.AddressFor(deliveryId, attempt) is not { } mailto) return;
         var links = new List<string>();
-        if (!string.IsNullOrWhiteSpace(email.UnsubscribeBaseUrl))
-            links.Add($"<{email.UnsubscribeBaseUrl.TrimEnd('/')}/{UnsubscribePath}{token}>");
+        if (UnsubscribeUrl(deliveryId, attempt) is { } url) links.Add($"<{url}>");
         if (!string.IsNullOrWhiteSpace(email.Bounces.Domain))
             links.Add($"<mailto:{mailto}?subject=unsubscribe>");
         if (links.Count == 0) return;
@@ -56,4 +53,14 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
         if (links[0].StartsWith("<http", StringComparison.OrdinalIgnoreCase))
             m.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     }
+
+    /// <summary>The one-click URL (also the page's, by GET), or null without <c>UnsubscribeBaseUrl</c> or a token secret.</summary>
+    private string? UnsubscribeUrl(long deliveryId, int attempt) =>
+        string.IsNullOrWhiteSpace(email.UnsubscribeBaseUrl) || _unsubscribe.For(deliveryId, attempt) is not { } token ? null
+            : $"{email.UnsubscribeBaseUrl.TrimEnd('/')}/{UnsubscribePath}{token}";
+
+    private MessageFooter Footer(School school, Announcement a, long deliveryId, int attempt) => a.Essential
+        ? MessageFooter.Essential(school.Name)
+        : MessageFooter.Unsubscribe(school.Name, a.Category, UnsubscribeUrl(deliveryId, attempt),
+            string.IsNullOrWhiteSpace(email.Bounces.Domain) ? null : _unsubscribe.AddressFor(deliveryId, attempt));
 }

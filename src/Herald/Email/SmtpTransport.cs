@@ -55,7 +55,7 @@ public sealed partial class SmtpTransport : IEmailTransport, IAsyncDisposable
     public SmtpTransport(EmailOptions options, DkimSigning? dkim, TimeProvider time, ILogger<SmtpTransport> log)
     {
         _o = options.Smtp;
-        _verp = new VerpAddress(options.Bounces.LocalPart, options.Bounces.Domain!, options.Bounces.TokenSecret!);
+        _verp = new VerpAddress(options.Bounces.LocalPart, options.Bounces.Domain!, options.Bounces.TokenSecret!, options.Bounces.PreviousTokenSecrets);
         _dkim = dkim;
         _time = time;
         _log = log;

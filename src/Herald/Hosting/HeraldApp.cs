@@ -76,6 +76,8 @@ public static class HeraldApp
         var callbacks = app.MapGroup("").AllowAnonymous();
         callbacks.MapKannelDlr();
         callbacks.MapTwilioStatus();
+        // Recipients' unsubscribe link: the signed token in the URL is the credential (RFC 8058 one-click, and its page).
+        callbacks.MapUnsubscribe();
         app.MapStaffSignIn();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();

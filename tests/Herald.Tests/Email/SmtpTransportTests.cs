@@ -99,7 +99,9 @@ public class SmtpTransportTests
         Assert.Equal($"office@{h.School.Slug}.example", m1.From.Mailboxes.Single().Address);
         Assert.Equal("The Office", m1.From.Mailboxes.Single().Name);
         Assert.Equal("no-reply@herald.invalid", m2.From.Mailboxes.Single().Address);
-        Assert.Equal("Sports day is on Friday.", m1.TextBody?.Trim());
+        // The body as written, then the footer with the unsubscribe link (docs/preferences.md).
+        Assert.StartsWith("Sports day is on Friday.\n\n-- \n", m1.TextBody?.ReplaceLineEndings("\n"));
+        Assert.Contains($"{UnsubscribeBase}unsubscribe/", m1.TextBody);
         Assert.Contains("<b>Friday</b>", m1.HtmlBody);
 
         // The envelope sender, as the receiving server recorded it, is the signed VERP address of this delivery.

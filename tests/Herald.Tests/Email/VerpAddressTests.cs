@@ -60,4 +60,18 @@ public class VerpAddressTests
         Assert.Null(new VerpAddress("bounces", "bounce.school.test", "another-secret-16chars").Parse(_verp.For(4711, 3)));
         Assert.Null(_verp.Parse(_verp.For(4711, 3).Replace("bounce.school.test", "evil.test")));
     }
+
+    [Fact]
+    public void After_a_secret_rotation_addresses_made_with_a_secret_of_the_keyring_still_read_and_new_ones_use_the_new_secret()
+    {
+        var rotated = new VerpAddress("bounces", "bounce.school.test", "the-new-secret-16chars", ["a-secret-of-sixteen-chars"]);
+        var beforeRotation = _verp.For(4711, 3);
+
+        Assert.Equal((4711L, 3), rotated.Parse(beforeRotation));
+        Assert.Equal((4711L, 3), rotated.Parse($"bounces+4711-3-{LegacyMac("4711-3")}@bounce.school.test"));
+        Assert.Null(_verp.Parse(rotated.For(4711, 3)));
+        Assert.Null(new VerpAddress("bounces", "bounce.school.test", "the-new-secret-16chars").Parse(beforeRotation));
+        Assert.Equal((4711L, 3), rotated.ParseToken(rotated.TokenFor(4711, 3)));
+    }
 }
+

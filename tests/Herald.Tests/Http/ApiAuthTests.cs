@@ -15,6 +15,8 @@ public class ApiAuthTests
     private static readonly HashSet<string> Public =
     [
         "GET /health", "GET /api/v1/sms/kannel/dlr", "POST /api/v1/sms/twilio/status",
+        // The signed token in the URL is the credential (docs/preferences.md).
+        "POST /unsubscribe/{token}", "GET /unsubscribe/{token}",
     ];
 
     /// <summary>What another school's key gets on each route that names school A's objects (404: it cannot tell they

@@ -1,0 +1,100 @@
+using Dapper;
+using Herald.Core.Deliveries;
+using Herald.Deliveries;
+using Herald.Email;
+using Herald.Storage;
+
+namespace Herald.Contacts;
+
+/// <summary>What an unsubscribe token names: the delivery it was made for, and the school, contact and category behind it.</summary>
+/// <param name="ContactExists">False when the contact has been deleted since (its delivery stays in the reports).</param>
+public sealed record UnsubscribeTarget(long DeliveryId, long SchoolId, string SchoolName, long ContactId, bool ContactExists,
+    long AnnouncementId, string Category, bool Essential);
+
+/// <summary>What an unsubscribe did.</summary>
+public enum UnsubscribeOutcome
+{
+    /// <summary>The contact is now opted out of the category's emails.</summary>
+    Unsubscribed,
+    /// <summary>The contact was already opted out (of the category by email, or on every channel): nothing changed.</summary>
+    AlreadyOut,
+    /// <summary>The announcement is essential: nobody can leave it, nothing changed.</summary>
+    Essential,
+    /// <summary>The contact was deleted: nothing to change.</summary>
+    ContactGone,
+}
+
+/// <summary>
+/// Recipients' own unsubscribes (docs/preferences.md): the one-click link, the mailto reply and the unsubscribe page
+/// all come here with a signed token, and the ledger records the change and its event. The scope is the announcement's
+/// category <b>by email</b>: the recipient acted on an email, and mail clients label the button "unsubscribe from these
+/// emails"; SMS of the same category is a separate choice (and a school's way to reach a family that reads no email).
+/// </summary>
+public sealed class Unsubscriber(Database db, DeliveryLedger ledger, UnsubscribeTokens tokens)
+{
+    private sealed class Row
+    {
+        public long id { get; set; }
+        public long school_id { get; set; }
+        public string school_name { get; set; } = "";
+        public long contact_id { get; set; }
+        public long contact_exists { get; set; }
+        public long announcement_id { get; set; }
+        public string category { get; set; } = "";
+        public long essential { get; set; }
+    }
+
+    /// <summary>The target of a token from a URL, or null when the token is forged, mangled, or names no email delivery.</summary>
+    public UnsubscribeTarget? Find(string? token) => tokens.Parse(token) is { } t ? Load(t.DeliveryId) : null;
+
+    /// <summary>The target of an <c>unsubscribe+TOKEN@domain</c> address, or null.</summary>
+    public UnsubscribeTarget? FindAddress(string? address) => tokens.ParseAddress(address) is { } t ? Load(t.DeliveryId) : null;
+
+    /// <summary>Addresses of the unsubscribe shape in <paramref name="text"/> (not yet verified).</summary>
+    public IEnumerable<string> CandidatesIn(string text) => tokens.CandidatesIn(text);
+
+    private UnsubscribeTarget? Load(long deliveryId)
+    {
+        using var c = db.Open();
+        var r = c.QuerySingleOrDefault<Row>(
+            """
+            SELECT d.id, d.school_id, s.name AS school_name, d.contact_id,
+                   (SELECT COUNT(*) FROM contacts k WHERE k.id = d.contact_id AND k.school_id = d.school_id) AS contact_exists,
+                   d.announcement_id, a.category, a.essential
+            FROM deliveries d JOIN announcements a ON a.id = d.announcement_id JOIN schools s ON s.id = d.school_id
+            WHERE d.id = @deliveryId AND d.channel = 'email'
+            """, new { deliveryId });
+        return r is null ? null : new(r.id, r.school_id, r.school_name, r.contact_id, r.contact_exists > 0, r.announcement_id, r.category, r.essential == 1);
+    }
+
+    /// <summary>Opts the contact out of the category's emails, at once and idempotently.</summary>
+    /// <param name="source"><c>link</c>, <c>reply</c> or <c>page</c>.</param>
+    public UnsubscribeOutcome OptOut(UnsubscribeTarget t, EventSource source)
+    {
+        if (t.Essential) return UnsubscribeOutcome.Essential;
+        if (!t.ContactExists) return UnsubscribeOutcome.ContactGone;
+        return ledger.RecordPreferenceChange(t.SchoolId, t.ContactId, t.Category, Channel.Email, optOut: true, source, t.AnnouncementId,
+            $"{How(source)} of announcement {t.AnnouncementId}")
+            ? UnsubscribeOutcome.Unsubscribed : UnsubscribeOutcome.AlreadyOut;
+    }
+
+    /// <summary>The page's undo: back in to the category's emails. False when nothing changed.</summary>
+    public bool OptBackIn(UnsubscribeTarget t) =>
+        !t.Essential && t.ContactExists && ledger.RecordPreferenceChange(t.SchoolId, t.ContactId, t.Category, Channel.Email, optOut: false,
+            EventSource.Page, t.AnnouncementId, $"undo on the unsubscribe page of announcement {t.AnnouncementId}");
+
+    /// <summary>Whether the contact is opted out of the category's emails now (by email, or on every channel).</summary>
+    public bool IsOut(UnsubscribeTarget t)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM contact_opt_outs WHERE contact_id = @ContactId AND category = @Category AND (channel IS NULL OR channel = 'email')",
+            new { t.ContactId, t.Category }) > 0;
+    }
+
+    private static string How(EventSource source) => source switch
+    {
+        EventSource.Link => "one-click unsubscribe link",
+        EventSource.Reply => "mail to the unsubscribe address",
+        _ => "button on the unsubscribe page",
+    };
+}
