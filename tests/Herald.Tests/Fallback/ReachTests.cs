@@ -61,7 +61,7 @@ public class ReachTests
         Assert.Equal((HttpStatusCode.OK, "text/csv"), (r.StatusCode, r.Content.Headers.ContentType?.MediaType));
         using var parser = new CsvHelper.CsvParser(new StringReader(csv), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(parser.Read());
-        Assert.Equal(["contactId", "name", "externalId", "email", "sms"], parser.Record);
+        Assert.Equal(["contactId", "name", "externalId", "email", "sms"], parser.Record!);
         Assert.True(parser.Read());
         Assert.Equal([c.ToString(), "'=HYPERLINK(\"http://evil.example\",\"x\")", "'@ext-1", "email_missing: no usable primary email"], parser.Record![..4]);
     }
