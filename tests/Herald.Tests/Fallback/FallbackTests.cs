@@ -61,6 +61,22 @@ public class FallbackTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_rejection_and_a_hard_bounce_posted_at_once_queue_one_sms_fallback(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await h.Client.AddContactAsync("ann@school.example", "07400 123456");
+        var a = await EssentialAsync(h.Client, [c], ["email"]);
+        await h.Client.SendAsync(a);
+        var email = DeliveryOf(await h.Client.ReportAsync(a), c, "email");
+        await Task.WhenAll(PostEvent(h.Operator, email, "rejected", "554 5.7.1 refused by policy"),
+            PostEvent(h.Client, email, "hard_bounce", "550 5.1.1 no such user"));
+        var report = await h.Client.ReportAsync(a);
+        Assert.Equal("hard_bounce", report.StatusOf(c));
+        Assert.Equal(1, report.Count("queued", "sms"));
+        Assert.Single(LinesOf(report, c, "sms"));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task A_bounce_reported_after_the_send_falls_back_to_an_sms_that_is_sent(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider);
