@@ -19,14 +19,16 @@ public sealed record SendSummary(long AnnouncementId, int Recipients, IReadOnlyD
 /// the whole file). A crash part-way leaves the announcement sent with its fan-out unfinished; sending it again
 /// finishes it, skipping the recipients that already have their delivery.
 /// </summary>
-public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryLedger ledger, DispatchSignal signal)
+public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryLedger ledger, DispatchSignal signal, SmsOptions sms)
 {
     /// <summary>Recipients opened per transaction.</summary>
     public const int ChunkSize = 500;
 
-    private sealed class Recipient
+    internal sealed class Recipient
     {
         public long id { get; set; }
+        public string? name { get; set; }
+        public string? external_id { get; set; }
         public string? email { get; set; }
         public string? mobile { get; set; }
         public long digest { get; set; }
@@ -69,16 +71,24 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
         foreach (var chunk in recipients.Chunk(ChunkSize))
         {
             var rows = new List<NewDelivery>();
+            var fallbacks = new List<(long, Channel, DeliveryStatus, PlannedFallback)>();
             foreach (var r in chunk)
-                foreach (var channel in a.Channels)
+            {
+                var plan = decider.Plan(r.id, r.email, r.mobile, r.digest == 1, sms.MaxParts);
+                foreach (var (channel, (decision, address)) in plan.Decisions)
                 {
-                    var (decision, address) = decider.Decide(channel, r.id, r.email, r.mobile, r.digest == 1);
                     var raw = channel == Channel.Email ? r.email : r.mobile;
                     rows.Add(new(r.id, channel, address, decision.Status, decision.Reason, $"{decision.Reason}{(raw is null ? "" : $" ({raw})")}"));
                 }
+                // An essential announcement's delivery that cannot start falls back to the other channel (FallbackPolicy).
+                foreach (var f in plan.Fallbacks)
+                    fallbacks.Add((r.id, f.From, plan.Decisions.First(d => d.Channel == f.From).Decision.Decision.Status,
+                        new PlannedFallback(f.Plan.To!.Value, f.Target?.Address, f.Plan.Send, f.Plan.Detail!)));
+            }
             using var c = db.Open();
             using var tx = c.BeginTransaction();
             foreach (var (k, n) in ledger.Open(c, tx, school.Id, a.Id, rows, keyId)) tally[k] = tally.GetValueOrDefault(k) + n;
+            foreach (var (k, n) in ledger.OpenFallbacks(c, tx, school.Id, a.Id, fallbacks, keyId)) tally[k] = tally.GetValueOrDefault(k) + n;
             tx.Commit();
             signal.Wake();
         }
@@ -91,9 +101,10 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
             .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, int>)g.ToDictionary(t => t.Key.Item2.Name(), t => t.Value)));
     }
 
-    private static List<Recipient> Audience(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, long s, Audience audience)
+    /// <summary>The contacts an audience names, in id order (the send and the reach check).</summary>
+    internal static List<Recipient> Audience(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, long s, Audience audience)
     {
-        const string cols = "SELECT id, email, mobile, digest FROM contacts WHERE school_id = @s";
+        const string cols = "SELECT id, name, external_id, email, mobile, digest FROM contacts WHERE school_id = @s";
         if (audience.All == true) return c.Query<Recipient>(cols + " ORDER BY id", new { s }, tx).ToList();
         if (audience.Groups is { Count: > 0 } groups)
             return c.Query<Recipient>(cols + $" AND id IN (SELECT contact_id FROM contact_groups WHERE school_id = @s AND group_name {Database.InList(c, "groups")}) ORDER BY id",

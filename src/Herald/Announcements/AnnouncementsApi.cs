@@ -59,6 +59,17 @@ public static class AnnouncementsApi
             }
         }).WithSummary("Resend to recipients in chosen statuses, or to chosen contacts: a new attempt against the current profile (header Idempotency-Key; dryRun answers what would happen)");
 
+        g.MapGet("/{id:long}/reach", (HttpContext http, SchoolStore schools, ReachCheck reach, long id, string? format) =>
+        {
+            if (http.SchoolId() is not { } s || schools.Get(s) is not { } school) return Problems.NoSchool();
+            if (format is not (null or "json" or "csv")) return Problems.Invalid("format", $"'{format}' is not json or csv");
+            if (reach.Check(school, id) is not { } r) return Problems.NotFound($"announcement {id}");
+            var csv = format == "csv" || (format is null && http.Request.GetTypedHeaders().Accept
+                .Any(m => m.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)));
+            return csv ? TypedResults.Text(ReachCheck.PaperListCsv(r), "text/csv; charset=utf-8") : TypedResults.Ok(r);
+        }).Produces<ReachReport>().Produces<string>(200, "text/csv")
+          .WithSummary("Reach check, without sending: contacts each channel will reach, who gets a fallback, and who no channel reaches (the paper list; CSV with Accept: text/csv or ?format=csv)");
+
         g.MapGet("/{id:long}/report", (HttpContext http, ReportQueries q, long id, string? status, string? channel, string? page, string? pageSize) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();

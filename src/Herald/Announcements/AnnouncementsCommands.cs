@@ -48,6 +48,44 @@ public static class AnnouncementsCommands
             return 0;
         }));
         announcements.Subcommands.Add(resend);
+        announcements.Subcommands.Add(ReachCmd(cli));
         return announcements;
+    }
+
+    /// <summary><c>herald announcements reach ID [--school S] [--csv] [--json]</c>: the reach check, read-only.</summary>
+    private static Command ReachCmd(CommandContext cli)
+    {
+        var reach = new Command("reach", "Without sending: how many contacts each channel will reach, who gets a fallback, and who no channel reaches (the paper list).");
+        var id = new Argument<long>("id") { Description = "Announcement id" };
+        var school = new Option<string?>("--school") { Description = "School slug or id (default: the announcement's school)" };
+        var csv = new Option<bool>("--csv") { Description = "Only the paper list, as CSV" };
+        var json = new Option<bool>("--json") { Description = "One JSON object" };
+        reach.Arguments.Add(id);
+        foreach (var o in new Option[] { school, csv, json }) reach.Options.Add(o);
+        reach.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            var aid = p.GetValue(id);
+            var schools = sp.GetRequiredService<SchoolStore>();
+            School s;
+            if (p.GetValue(school) is { } slug) s = schools.Require(slug);
+            else
+            {
+                using var c = sp.GetRequiredService<Database>().Open();
+                var sid = Dapper.SqlMapper.ExecuteScalar<long?>(c, "SELECT school_id FROM announcements WHERE id = @aid", new { aid })
+                    ?? throw new InvalidOperationException($"no announcement {aid}");
+                s = schools.Get(sid)!;
+            }
+            var r = sp.GetRequiredService<ReachCheck>().Check(s, aid) ?? throw new InvalidOperationException($"no announcement {aid} in school '{s.Slug}'");
+            if (p.GetValue(csv)) { output.Write(ReachCheck.PaperListCsv(r)); return 0; }
+            if (p.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(r, cli.Json)); return 0; }
+            output.WriteLine($"announcement {r.AnnouncementId} ({r.State}{(r.Essential ? ", essential" : "")}): {r.Reached} of {r.Recipients} contacts reached");
+            foreach (var (ch, x) in r.Channels) output.WriteLine($"  {ch}: {x.Reached}{(x.ByFallback > 0 ? $" ({x.ByFallback} by fallback)" : "")}");
+            foreach (var f in r.Fallbacks) output.WriteLine($"fallback: contact {f.ContactId} {f.Name} ({f.ExternalId}): {f.From} -> {f.To}: {f.Why}");
+            output.WriteLine($"paper list: {r.Unreachable.Count}");
+            foreach (var u in r.Unreachable)
+                output.WriteLine($"  contact {u.ContactId} {u.Name} ({u.ExternalId}): {string.Join("; ", u.Reasons.Select(x => $"{x.Key}: {x.Value}"))}");
+            return 0;
+        }));
+        return reach;
     }
 }

@@ -8,6 +8,9 @@ public static class AnnouncementsServices
         services.AddSingleton<AnnouncementStore>();
         services.AddSingleton<AnnouncementSender>();
         services.AddSingleton<Resender>();
+        services.AddSingleton<FallbackPlanner>();
+        services.AddSingleton<Herald.Deliveries.IFallbackPlanner>(sp => sp.GetRequiredService<FallbackPlanner>());
+        services.AddSingleton<ReachCheck>();
         return services;
     }
 }

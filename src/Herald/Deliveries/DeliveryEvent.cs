@@ -40,7 +40,11 @@ public enum EventResult
 }
 
 /// <summary>The outcome of <see cref="DeliveryLedger.Record(DeliveryEvent)"/>, with the delivery's status afterwards.</summary>
-public sealed record RecordOutcome(EventResult Result, DeliveryStatus? Status);
+public sealed record RecordOutcome(EventResult Result, DeliveryStatus? Status)
+{
+    /// <summary>The event opened a fallback delivery on the other channel (an essential announcement's later failure).</summary>
+    public bool FellBack { get; init; }
+}
 
 /// <summary>A delivery the dispatcher holds under a claim.</summary>
 /// <param name="Settles">True when this is not a send but a settle deadline: the relay said "delayed" and nothing
@@ -75,3 +79,18 @@ public sealed record RestartedDelivery(long DeliveryId, long AnnouncementId, Cha
 
 /// <summary>What a reset did, per school.</summary>
 public sealed record ResetResult(string Address, string Channel, IReadOnlyList<long> Schools);
+
+/// <summary>A delivery of an announcement that could not start or failed, for fallback planning.</summary>
+/// <param name="Cause">What the failure said (the reply, the reason), for the log.</param>
+public sealed record FailedDelivery(long Id, long SchoolId, long AnnouncementId, long ContactId, Channel Channel, DeliveryStatus Status, string? Cause);
+
+/// <summary>What the ledger does after a failure: open a fallback delivery (queued) on <paramref name="Channel"/> to
+/// <paramref name="Address"/> when <paramref name="Send"/>, else only log <paramref name="Detail"/> on the failed delivery.</summary>
+public sealed record PlannedFallback(Channel Channel, string? Address, bool Send, string Detail);
+
+/// <summary>Decides the fallback of a failed delivery (essential announcements; FallbackPolicy in Herald.Core), reading
+/// in the ledger's transaction; null when there is nothing to do or say. It only reads: the ledger writes.</summary>
+public interface IFallbackPlanner
+{
+    PlannedFallback? Plan(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, FailedDelivery failed);
+}

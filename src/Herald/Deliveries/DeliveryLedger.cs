@@ -18,9 +18,14 @@ namespace Herald.Deliveries;
 /// <item><b>claim</b>: a lease with a fencing token; <b>complete</b>: the transport's answers under that token;</item>
 /// <item><b>record</b>: feedback, through the precedence table; <b>reset address</b>: support lifts a failed or
 /// suppressed address.</item>
+/// <item><b>fallback</b>: an essential announcement's delivery on the other channel, opened with the send's decisions
+/// or in the transaction that records a later failure (<see cref="IFallbackPlanner"/>).</item>
 /// </list>
 /// </summary>
-public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions options)
+/// <param name="fallbacks">Plans the fallback of essential announcements (null: no fallback, as in ledger-only tests).</param>
+/// <param name="signal">Woken when a later failure opened a fallback delivery.</param>
+public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions options, IFallbackPlanner? fallbacks = null,
+    DispatchSignal? signal = null)
 {
     /// <summary>How long after a "delayed" report (or any soft bounce from feedback) a delivery settles on sent.</summary>
     private readonly TimeSpan _settleAfter = options.DelayedSettleAfter;
@@ -156,6 +161,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var counts = new List<(long, string, string, long)>();
         var update = new Rows(db, LedgerSql.CompleteColumns);
         var marks = new List<(Row Row, AddressState State, string? Why)>();
+        var failures = new List<FailedDelivery>();
         foreach (var done in group)
         {
             if (!rows.TryGetValue(done.Delivery.Id, out var row)) { results.Add(CompletionResult.UnknownDelivery); continue; }
@@ -188,6 +194,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
             {
                 counts.Add((row.announcement_id, row.channel, current.Name(), -1));
                 counts.Add((row.announcement_id, row.channel, status.Name(), +1));
+                failures.Add(Failed(row, status, done.Detail));
             }
             if (done.BlamesAddress && StatusPrecedence.AddressEffect(done.Status) is { } state && row.address is not null)
                 marks.Add((row, state, done.Reason ?? done.Detail));
@@ -199,6 +206,8 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         AddCounts(batch, counts);
         batch.Execute(tx);
         foreach (var (row, state, why) in marks) MarkAddress(c, tx, row.school_id, row.channel, row.address!, state, why, row.id, now, null);
+        var fellBack = false;
+        foreach (var f in failures) fellBack |= FallBack(c, tx, f, now, null);
         // Feedback the transport already knows (the sandbox's simulator) follows its answer, through precedence.
         var feedback = new List<(DeliveryEvent, RecordOutcome)>();
         for (var i = 0; i < group.Count; i++)
@@ -211,6 +220,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
                 HeraldMetrics.EventsRecorded.WithLabels(group[i].Status.Name(), group[i].Source.Name(),
                     results[i] == CompletionResult.Applied ? "true" : "false").Inc();
         foreach (var (e, o) in feedback) Count(e, o);
+        if (fellBack || feedback.Any(x => x.Item2.FellBack)) signal?.Wake();
         return results;
     }
 
@@ -224,6 +234,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var outcome = RecordIn(c, tx, e);
         tx.Commit();
         Count(e, outcome);
+        if (outcome.FellBack) signal?.Wake();
         return outcome;
     }
 
@@ -265,12 +276,16 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
             }, tx);
             AddCounts(c, tx, [(d.announcement_id, d.channel, current.Name(), -1), (d.announcement_id, d.channel, next.Name(), +1)]);
         }
+        // A later failure of an essential announcement falls back to the other channel here, in the transaction that
+        // records it: a crash cannot lose the fallback, and only the event that moved the status makes it (a duplicate,
+        // or the same status again, changes nothing; the unique delivery per channel holds across processes).
+        var fellBack = changed && FallBack(c, tx, Failed(d, e.Status!.Value, e.Detail ?? e.Reason), now, e.KeyId);
         // An earlier attempt may have gone to an address the contact has since corrected, so its hard bounce does not
         // fail today's address; a spam complaint still suppresses it: a person who complained is not mailed again.
         if (e.BlamesAddress && e.Status is { } s && StatusPrecedence.AddressEffect(s) is { } state && d.address is not null
             && (!earlier || state == AddressState.Suppressed))
             MarkAddress(c, tx, d.school_id, d.channel, d.address, state, e.Reason ?? e.Detail, d.id, now, e.KeyId);
-        return new(changed ? EventResult.Changed : EventResult.Logged, changed ? e.Status : current);
+        return new(changed ? EventResult.Changed : EventResult.Logged, changed ? e.Status : current) { FellBack = fellBack };
     }
 
     /// <summary>Counts a recorded event in the metrics.</summary>
@@ -281,6 +296,57 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         else if (outcome.Result != EventResult.UnknownDelivery)
             HeraldMetrics.EventsRecorded.WithLabels(e.Status?.Name() ?? "none", e.Source.Name(),
                 outcome.Result == EventResult.Changed ? "true" : "false").Inc();
+    }
+
+    // ============================================================================================== fallback
+
+    /// <summary>The send's fallbacks of one chunk (essential announcements), in the caller's transaction, after
+    /// <see cref="Open"/>: each opens a queued delivery on the other channel naming the one it replaces, or logs on the
+    /// failed delivery why there is none. Returns how many it opened, per channel and status (queued).</summary>
+    public Dictionary<(Channel, DeliveryStatus), int> OpenFallbacks(DbConnection c, DbTransaction tx, long schoolId, long announcementId,
+        IReadOnlyList<(long ContactId, Channel From, DeliveryStatus Status, PlannedFallback Plan)> fallbacks, long? keyId = null)
+    {
+        var tally = new Dictionary<(Channel, DeliveryStatus), int>();
+        if (fallbacks.Count == 0) return tally;
+        var now = DbTime.Ms(time.GetUtcNow());
+        var ids = fallbacks.Select(f => f.ContactId).Distinct().ToArray();
+        var failed = c.Query<(long Id, long ContactId, string Channel)>(LedgerSql.DeliveriesOfContacts.Replace("{ids}", Database.InList(c, "ids")),
+            new { announcementId, ids }, tx).ToDictionary(x => (x.ContactId, x.Channel), x => x.Id);
+        foreach (var (contactId, from, status, plan) in fallbacks)
+            if (failed.TryGetValue((contactId, from.Name()), out var id)
+                && Apply(c, tx, new FailedDelivery(id, schoolId, announcementId, contactId, from, status, null), plan, now, keyId))
+                tally[(plan.Channel, DeliveryStatus.Queued)] = tally.GetValueOrDefault((plan.Channel, DeliveryStatus.Queued)) + 1;
+        return tally;
+    }
+
+    private static FailedDelivery Failed(Row d, DeliveryStatus status, string? cause) =>
+        new(d.id, d.school_id, d.announcement_id, d.contact_id, Wire.ParseChannel(d.channel), status, Truncate(cause, 300));
+
+    /// <summary>Plans and applies the fallback of a delivery whose status just moved to <c>failed.Status</c>.</summary>
+    private bool FallBack(DbConnection c, DbTransaction tx, FailedDelivery failed, long now, long? keyId) =>
+        fallbacks is not null && FallbackPolicy.Target(true, failed.Channel, failed.Status) is not null
+        && fallbacks.Plan(c, tx, failed) is { } plan && Apply(c, tx, failed, plan, now, keyId);
+
+    /// <summary>Opens the fallback delivery (with its decision in the log and the counters) or logs why there is none.
+    /// True when a delivery was opened.</summary>
+    private bool Apply(DbConnection c, DbTransaction tx, FailedDelivery failed, PlannedFallback plan, long now, long? keyId)
+    {
+        if (!plan.Send)
+        {
+            InsertEvents(c, tx, [new(failed.SchoolId, failed.ContactId, failed.Id, failed.AnnouncementId, failed.Channel.Name(), null, null, false,
+                EventSource.Decision, plan.Detail, null, now, KeyId: keyId)]);
+            return false;
+        }
+        var id = c.QuerySingleOrDefault<long?>(LedgerSql.OpenFallback, new
+        {
+            schoolId = failed.SchoolId, announcementId = failed.AnnouncementId, contactId = failed.ContactId, channel = plan.Channel.Name(),
+            address = plan.Address, now, reason = Truncate(plan.Detail, 1000), failedId = failed.Id,
+        }, tx);
+        if (id is not { } created) return false;
+        InsertEvents(c, tx, [new(failed.SchoolId, failed.ContactId, created, failed.AnnouncementId, plan.Channel.Name(), 1, DeliveryStatus.Queued, true,
+            EventSource.Decision, plan.Detail, null, now, KeyId: keyId)]);
+        AddCounts(c, tx, [(failed.AnnouncementId, plan.Channel.Name(), DeliveryStatus.Queued.Name(), 1)]);
+        return true;
     }
 
     // ========================================================================================== mark address

@@ -93,6 +93,21 @@ internal static class LedgerSql
         WHERE id = @id
         """;
 
+    // ---- fallback: an essential announcement on the other channel ----------------------------------------------
+
+    /// <summary>A fallback delivery: queued on the other channel, naming the delivery it replaces. The unique key
+    /// (announcement, contact, channel) makes it once at most: the same failure recorded twice, or by two processes,
+    /// meets the row the first made and adds nothing.</summary>
+    public const string OpenFallback = """
+        INSERT INTO deliveries (school_id, announcement_id, contact_id, channel, address, status, status_at, reason, next_try_at, fallback_for)
+        VALUES (@schoolId, @announcementId, @contactId, @channel, @address, 'queued', @now, @reason, @now, @failedId)
+        ON CONFLICT (announcement_id, contact_id, channel) DO NOTHING
+        RETURNING id
+        """;
+
+    /// <summary>The deliveries of some contacts on one announcement (the send's fallbacks find what they replace).</summary>
+    public const string DeliveriesOfContacts = "SELECT id, contact_id, channel FROM deliveries WHERE announcement_id = @announcementId AND contact_id {ids}";
+
     // ---- the log and the counters, shared by every operation ----------------------------------------------------
 
     /// <summary>The full log: every operation appends here, one multi-row statement per group. <c>key_id</c>: the API key

@@ -11,7 +11,9 @@ namespace Herald.Reports;
 /// <summary>One recipient's line in an announcement's report.</summary>
 public sealed record RecipientLine(long DeliveryId, long ContactId, string? ContactName, string Channel, string? Address,
     string Status, DateTimeOffset At, string? Reason, string Explanation, string? Action, bool QueuedTooLong, int Attempt,
-    DateTimeOffset? ResentAt, string? ResentBy);
+    DateTimeOffset? ResentAt, string? ResentBy, bool Fallback = false, long? FallbackFor = null, long? FallbackDelivery = null);
+// Fallback: this delivery reached (or tries to reach) the recipient by fallback, replacing delivery FallbackFor on the
+// other channel; FallbackDelivery, on the replaced delivery's line: the fallback that replaced it (delivery-model.md).
 
 /// <summary>The statistics report of one announcement.</summary>
 public sealed record AnnouncementReport(long AnnouncementId, string Subject, string State, DateTimeOffset? SentAt,
@@ -49,6 +51,11 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
         public long attempt { get; set; }
         public long? resent_at { get; set; }
         public string? resent_by { get; set; }
+        public long? fallback_for { get; set; }
+        public string? for_channel { get; set; }
+        public string? for_status { get; set; }
+        public long? fallback_id { get; set; }
+        public string? fallback_channel { get; set; }
     }
 
     /// <summary>The report, or null when the announcement is not this school's.</summary>
@@ -81,8 +88,11 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
             : stored.Where(kv => (status is null || kv.Key.St == status.Value.Name()) && (channel is null || kv.Key.Ch == channel.Value.Name())).Sum(kv => kv.Value);
         var rows = c.Query<LineRow>(
             $"""
-            SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt, d.resent_at, d.resent_by
+            SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt, d.resent_at, d.resent_by,
+                d.fallback_for, o.channel AS for_channel, o.status AS for_status, f.id AS fallback_id, f.channel AS fallback_channel
             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
+                LEFT JOIN deliveries o ON o.id = d.fallback_for
+                LEFT JOIN deliveries f ON f.fallback_for = d.id
             WHERE {where} ORDER BY d.id LIMIT @pageSize OFFSET @offset
             """, args, tx);
         var lines = rows.Select(r =>
@@ -90,11 +100,16 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
             var st = Wire.ParseStatus(r.status);
             var tooLong = st == DeliveryStatus.Queued && r.status_at < cutoff;
             var g = tooLong ? StaffGuidance.StuckInQueue : StaffGuidance.For(st);
+            var explanation = g.Explanation
+                + (r.fallback_for is not null ? $" Reached by fallback: sent by {Said(r.channel)} because the {Said(r.for_channel)} was {r.for_status}." : "")
+                + (r.fallback_id is not null ? $" Sent by {Said(r.fallback_channel)} instead (fallback)." : "");
             return new RecipientLine(r.id, r.contact_id, r.name, r.channel, r.address, r.status, DbTime.At(r.status_at), r.reason,
-                g.Explanation, g.Action, tooLong, (int)r.attempt, DbTime.At(r.resent_at), r.resent_by);
+                explanation, g.Action, tooLong, (int)r.attempt, DbTime.At(r.resent_at), r.resent_by, r.fallback_for is not null, r.fallback_for, r.fallback_id);
         }).ToList();
         return new(announcementId, a.Subject, a.State, DbTime.At(a.SentAt), counts, stuck, new(page, pageSize, total, lines));
     }
+
+    private static string Said(string? channel) => channel == "sms" ? "SMS" : "email";
 
     private sealed class EventRow
     {

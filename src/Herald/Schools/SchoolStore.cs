@@ -48,6 +48,10 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
         return new School(id, slug, name, fromAddress, fromName, replyTo, region);
     }
 
+    /// <summary>The school, read in the caller's transaction (the ledger's fallback planning).</summary>
+    internal static School? GetWith(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, long id) =>
+        c.QuerySingleOrDefault<SchoolRow>("SELECT * FROM schools WHERE id = @id", new { id }, tx)?.ToSchool();
+
     public School? Get(long id)
     {
         using var c = db.Open();

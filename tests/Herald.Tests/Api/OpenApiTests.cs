@@ -14,7 +14,7 @@ public class OpenApiTests
         foreach (var expected in new[]
                  {
                      "/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/import", "/api/v1/contacts/{id}/log",
-                     "/api/v1/announcements", "/api/v1/announcements/{id}/send", "/api/v1/announcements/{id}/report",
+                     "/api/v1/announcements", "/api/v1/announcements/{id}/send", "/api/v1/announcements/{id}/report", "/api/v1/announcements/{id}/reach",
                      "/api/v1/events", "/api/v1/addresses/reset", "/health",
                  })
             Assert.True(paths.Contains(expected), $"{expected} is not in the OpenAPI document; it lists: {string.Join(", ", paths)}");

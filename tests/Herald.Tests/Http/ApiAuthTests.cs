@@ -37,6 +37,7 @@ public class ApiAuthTests
         ["POST /api/v1/announcements/{id}/send"] = HttpStatusCode.NotFound,
         ["POST /api/v1/announcements/{id}/resend"] = HttpStatusCode.NotFound,
         ["GET /api/v1/announcements/{id}/report"] = HttpStatusCode.NotFound,
+        ["GET /api/v1/announcements/{id}/reach"] = HttpStatusCode.NotFound,
         ["POST /api/v1/events"] = HttpStatusCode.NotFound,
         ["POST /api/v1/addresses/reset"] = HttpStatusCode.Forbidden,
         ["GET /health/details"] = HttpStatusCode.Forbidden,
