@@ -282,6 +282,49 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
                 outcome.Result == EventResult.Changed ? "true" : "false").Inc();
     }
 
+    // ================================================================================================= track
+
+    /// <summary>
+    /// An open (pixel) or a click, in one transaction: one upsert of the attempt's counters
+    /// (<see cref="LedgerSql.TrackHit"/>); only the first of its kind goes on through <see cref="RecordIn"/> into the
+    /// full log and the precedence table: a person's first open (<c>opened</c>), each link's first click by a person
+    /// (<c>clicked</c>, the link in the detail), the first open and each link's first click the heuristics call
+    /// automated (logged without a status: they never move a delivery). Repeats only count.
+    /// </summary>
+    public RecordOutcome Track(TrackingHit hit)
+    {
+        var at = DbTime.Ms(hit.At);
+        var person = hit.MachineRule is null;
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var n = c.QuerySingleOrDefault<(long Opens, long MachineOpens, long Clicks, long MachineClicks)?>(LedgerSql.TrackHit, new
+        {
+            id = hit.DeliveryId, attempt = hit.Attempt,
+            o = hit.IsOpen && person ? 1 : 0, mo = hit.IsOpen && !person ? 1 : 0, c = !hit.IsOpen && person ? 1 : 0, mc = !hit.IsOpen && !person ? 1 : 0,
+            personAt = person ? at : (long?)null, machineAt = person ? (long?)null : at,
+        }, tx);
+        if (n is not { } counts) return new(EventResult.UnknownDelivery, null);
+        var agent = string.IsNullOrEmpty(hit.UserAgent) ? "no User-Agent" : $"User-Agent: {Truncate(hit.UserAgent, 300)}";
+        DeliveryEvent? e = (hit.IsOpen, person) switch
+        {
+            (true, true) when counts.Opens == 1 => new(hit.DeliveryId, DeliveryStatus.Opened, EventSource.Tracking,
+                $"opened (open pixel fetched; {agent})", $"tracking:open:{hit.Attempt}", hit.At, Attempt: hit.Attempt),
+            (true, false) when counts.MachineOpens == 1 => new(hit.DeliveryId, null, EventSource.Tracking,
+                $"open likely automated ({hit.MachineRule}; {agent}); counted apart, the status stays", $"tracking:machine-open:{hit.Attempt}", hit.At,
+                Attempt: hit.Attempt),
+            (false, true) => new(hit.DeliveryId, DeliveryStatus.Clicked, EventSource.Tracking,
+                $"clicked link {hit.Link}: {hit.Url} ({agent})", $"tracking:click:{hit.Attempt}:{hit.Link}", hit.At, Attempt: hit.Attempt),
+            (false, false) => new(hit.DeliveryId, null, EventSource.Tracking,
+                $"click likely automated ({hit.MachineRule}) on link {hit.Link}: {hit.Url} ({agent}); counted apart, the status stays",
+                $"tracking:machine-click:{hit.Attempt}:{hit.Link}", hit.At, Attempt: hit.Attempt),
+            _ => null,
+        };
+        var outcome = e is null ? new RecordOutcome(EventResult.Duplicate, null) : RecordIn(c, tx, e);
+        tx.Commit();
+        if (e is not null) Count(e, outcome);
+        return outcome;
+    }
+
     // ========================================================================================== mark address
 
     /// <param name="keyId">The API key whose event marked it (null for Herald's own feedback).</param>

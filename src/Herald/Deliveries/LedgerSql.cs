@@ -1,7 +1,7 @@
 namespace Herald.Deliveries;
 
 /// <summary>
-/// Every statement that writes the ledger's five tables (deliveries, events, announcement_counts, address_states,
+/// Every statement that writes the ledger's tables (deliveries, events, announcement_counts, address_states, delivery_tracking,
 /// address_history), by name: read top to bottom, this is the spec of what a delivery's state can do. Placeholders
 /// in braces are filled by <see cref="DeliveryLedger"/>: <c>{db_now}</c> the database's clock in Unix ms,
 /// <c>{for_update}</c> / <c>{skip_locked}</c> row locks (PostgreSQL; SQLite's write transaction is already
@@ -91,6 +91,26 @@ internal static class LedgerSql
     public const string RecordStatus = """
         UPDATE deliveries SET status = @status, status_at = @at, reason = @reason, next_try_at = @next, settles = @settles
         WHERE id = @id
+        """;
+
+    // ---- track: opens and clicks (src/Herald/Tracking) -------------------------------------------------------------
+
+    /// <summary>One open or click of one attempt, counted in a single upsert keyed by the primary key (the announcement
+    /// is read from the delivery by its primary key in the same statement; an unknown or non-email delivery inserts
+    /// nothing). Returns the counters after it, from which the ledger tells the first of each kind.</summary>
+    public const string TrackHit = """
+        INSERT INTO delivery_tracking (delivery_id, attempt, announcement_id, opens, machine_opens, clicks, machine_clicks,
+            first_open_at, last_open_at, last_machine_at)
+        SELECT id, CAST(@attempt AS INTEGER), announcement_id, CAST(@o AS BIGINT), CAST(@mo AS BIGINT), CAST(@c AS BIGINT), CAST(@mc AS BIGINT),
+            CAST(@personAt AS BIGINT), CAST(@personAt AS BIGINT), CAST(@machineAt AS BIGINT)
+        FROM deliveries WHERE id = @id AND channel = 'email'
+        ON CONFLICT (delivery_id, attempt) DO UPDATE SET opens = delivery_tracking.opens + excluded.opens,
+            machine_opens = delivery_tracking.machine_opens + excluded.machine_opens, clicks = delivery_tracking.clicks + excluded.clicks,
+            machine_clicks = delivery_tracking.machine_clicks + excluded.machine_clicks,
+            first_open_at = COALESCE(delivery_tracking.first_open_at, excluded.first_open_at),
+            last_open_at = COALESCE(excluded.last_open_at, delivery_tracking.last_open_at),
+            last_machine_at = COALESCE(excluded.last_machine_at, delivery_tracking.last_machine_at)
+        RETURNING opens, machine_opens, clicks, machine_clicks
         """;
 
     // ---- the log and the counters, shared by every operation ----------------------------------------------------

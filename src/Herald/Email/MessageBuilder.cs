@@ -6,7 +6,7 @@ namespace Herald.Email;
 
 /// <summary>Builds the MIME message of one delivery: sender identity, alternatives, a unique Message-ID, and the
 /// RFC 2369 / RFC 8058 unsubscribe headers.</summary>
-public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
+public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, MessageTracking tracking)
 {
     /// <summary>Signs unsubscribe tokens. A secret derived from the bounce token secret, so an unsubscribe link can never
     /// be replayed as a bounce return path or the other way round. Null without a token secret (sandbox).</summary>
@@ -30,7 +30,7 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
         // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
         // stored with the send's transport event.
         m.MessageId = MessageIds.New(sender.MessageIdDomain);
-        var body = new BodyBuilder { TextBody = a.Text, HtmlBody = a.Html };
+        var body = new BodyBuilder { TextBody = a.Text, HtmlBody = tracking.Html(school, a, deliveryId, attempt) };
         m.Body = body.ToMessageBody();
         AddUnsubscribe(m, deliveryId, attempt);
         return m;

@@ -15,6 +15,7 @@ using Herald.Sandbox;
 using Herald.Schools;
 using Herald.Sms;
 using Herald.Storage;
+using Herald.Tracking;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -70,6 +71,7 @@ public static class HeraldApp
         var callbacks = app.MapGroup("").AllowAnonymous();
         callbacks.MapKannelDlr();
         callbacks.MapTwilioStatus();
+        callbacks.MapTracking();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
         api.MapAnnouncements();
@@ -101,6 +103,7 @@ public static class HeraldApp
         results.AddRange(o.ManagementProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.Api.RateLimit.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.LeaseProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Email.TrackingProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.Email.Bounces.LimitProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == EmailTransportMode.Smtp)
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
@@ -131,6 +134,7 @@ public static class HeraldApp
         services.AddDeliveries(new LedgerOptions(options.Email.DelayedSettleAfter));
         services.AddReports();
         services.AddAddresses();
+        services.AddSingleton<MessageTracking>();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
         services.AddEmailTransport(options);
