@@ -95,22 +95,26 @@ internal static class LedgerSql
 
     // ---- track: opens and clicks (src/Herald/Tracking) -------------------------------------------------------------
 
-    /// <summary>One open or click of one attempt, counted in a single upsert keyed by the primary key (the announcement
-    /// is read from the delivery by its primary key in the same statement; an unknown or non-email delivery inserts
-    /// nothing). Returns the counters after it, from which the ledger tells the first of each kind.</summary>
-    public const string TrackHit = """
+    /// <summary>A group of opens and clicks counted in one upsert, one row per attempt (the ledger sums a group's hits
+    /// per attempt first: PostgreSQL refuses a key twice in one upsert). The announcement is read from the delivery by
+    /// its primary key in the same statement; an unknown or non-email delivery inserts nothing. Returns each attempt's
+    /// counters after it, from which the ledger tells the first of each kind.</summary>
+    public static readonly (string Name, string Type)[] TrackColumns =
+        [("id", "BIGINT"), ("attempt", "BIGINT"), ("o", "BIGINT"), ("mo", "BIGINT"), ("c", "BIGINT"), ("mc", "BIGINT"),
+         ("first_at", "BIGINT"), ("last_at", "BIGINT"), ("machine_at", "BIGINT")];
+
+    public const string TrackHits = """
         INSERT INTO delivery_tracking (delivery_id, attempt, announcement_id, opens, machine_opens, clicks, machine_clicks,
             first_open_at, last_open_at, last_machine_at)
-        SELECT id, CAST(@attempt AS INTEGER), announcement_id, CAST(@o AS BIGINT), CAST(@mo AS BIGINT), CAST(@c AS BIGINT), CAST(@mc AS BIGINT),
-            CAST(@personAt AS BIGINT), CAST(@personAt AS BIGINT), CAST(@machineAt AS BIGINT)
-        FROM deliveries WHERE id = @id AND channel = 'email'
+        SELECT d.id, v.attempt, d.announcement_id, v.o, v.mo, v.c, v.mc, v.first_at, v.last_at, v.machine_at
+        FROM {rows} JOIN deliveries d ON d.id = v.id WHERE d.channel = 'email' AND d.id {ids}
         ON CONFLICT (delivery_id, attempt) DO UPDATE SET opens = delivery_tracking.opens + excluded.opens,
             machine_opens = delivery_tracking.machine_opens + excluded.machine_opens, clicks = delivery_tracking.clicks + excluded.clicks,
             machine_clicks = delivery_tracking.machine_clicks + excluded.machine_clicks,
             first_open_at = COALESCE(delivery_tracking.first_open_at, excluded.first_open_at),
             last_open_at = COALESCE(excluded.last_open_at, delivery_tracking.last_open_at),
             last_machine_at = COALESCE(excluded.last_machine_at, delivery_tracking.last_machine_at)
-        RETURNING opens, machine_opens, clicks, machine_clicks
+        RETURNING delivery_id, attempt, opens, machine_opens, clicks, machine_clicks
         """;
 
     // ---- the log and the counters, shared by every operation ----------------------------------------------------

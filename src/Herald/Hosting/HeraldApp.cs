@@ -41,6 +41,7 @@ public static class HeraldApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
         builder.Services.AddDispatchWorker();
+        builder.Services.AddTracking();
         builder.Services.AddBounceMailbox(options.Email);
         builder.Services.AddApiAuthentication(management.Select(u => u.Port).ToList());
         builder.Services.AddApiRateLimit(options.Api.RateLimit);

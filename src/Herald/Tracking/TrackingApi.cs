@@ -12,8 +12,9 @@ namespace Herald.Tracking;
 /// <c>GET /o/{token}</c> (the open pixel) and <c>GET /c/{token}</c> (a tracked link): public, no API key (recipients'
 /// mail clients fetch them), GET only and no body. Each checks its token before anything else; a token that is not
 /// one of Herald's, whole and unchanged, is a bare 404, the same for forged, mangled, truncated and foreign ones.
-/// Each answers first (the GIF, or the redirect) and then records once through <see cref="DeliveryLedger.Track"/>:
-/// one upsert of the attempt's counters, plus the log and status for the first of its kind.
+/// Each answers first (the GIF, or the redirect) and then records once through <see cref="DeliveryLedger.Track(TrackingHit)"/>:
+/// one upsert of the attempt's counters, plus the log and status for the first of its kind, committed in groups by
+/// <see cref="TrackingWriter"/> (the request ends when its hit is committed).
 /// </summary>
 public static partial class TrackingApi
 {
@@ -26,7 +27,7 @@ public static partial class TrackingApi
 
     public static void MapTracking(this IEndpointRouteBuilder app)
     {
-        app.MapGet(MessageTracking.OpenPath + "{token}", async (string token, HttpContext http, MessageTracking tracking, DeliveryLedger ledger,
+        app.MapGet(MessageTracking.OpenPath + "{token}", async (string token, HttpContext http, MessageTracking tracking, TrackingWriter ledger,
             TimeProvider time, ILoggerFactory logs) =>
         {
             if (tracking.Parse(token) is not { IsOpen: true } t)
@@ -42,11 +43,11 @@ public static partial class TrackingApi
             r.Headers.Pragma = "no-cache";
             await r.Body.WriteAsync(Pixel);
             await r.CompleteAsync();
-            Record(ledger, time, logs, t, null, http.Request.Headers.UserAgent.ToString());
+            await Record(ledger, time, logs, t, null, http.Request.Headers.UserAgent.ToString());
         }).WithTags("Tracking").WithSummary("Open pixel (signed token, no API key): a 43-byte GIF, then the open is recorded")
           .WithBodyLimit(0);
 
-        app.MapGet(MessageTracking.ClickPath + "{token}", async (string token, HttpContext http, MessageTracking tracking, DeliveryLedger ledger,
+        app.MapGet(MessageTracking.ClickPath + "{token}", async (string token, HttpContext http, MessageTracking tracking, TrackingWriter ledger,
             Database db, TimeProvider time, ILoggerFactory logs) =>
         {
             // The destination is the link of that number in the announcement's own HTML: nothing in the request names it.
@@ -61,7 +62,7 @@ public static partial class TrackingApi
             http.Response.Headers.CacheControl = "no-store, private";
             http.Response.ContentLength = 0;
             await http.Response.CompleteAsync();
-            Record(ledger, time, logs, t, url, http.Request.Headers.UserAgent.ToString());
+            await Record(ledger, time, logs, t, url, http.Request.Headers.UserAgent.ToString());
         }).WithTags("Tracking").WithSummary("Tracked link (signed token, no API key): 302 to the message's own link, then the click is recorded")
           .WithBodyLimit(0);
     }
@@ -84,14 +85,14 @@ public static partial class TrackingApi
         return TrackedHtml.Link(html, t.Link, tracking.Untouched);
     }
 
-    private static void Record(DeliveryLedger ledger, TimeProvider time, ILoggerFactory logs, TrackingTarget t, string? url, string? userAgent)
+    private static async Task Record(TrackingWriter ledger, TimeProvider time, ILoggerFactory logs, TrackingTarget t, string? url, string? userAgent)
     {
         var kind = t.IsOpen ? "open" : "click";
         var now = time.GetUtcNow();
         var rule = MachineOpens.Match(t.IsOpen ? TrackingKind.Open : TrackingKind.Click, userAgent, now - DateTimeOffset.FromUnixTimeSeconds(t.BuiltAt));
         try
         {
-            var outcome = ledger.Track(new TrackingHit(t.DeliveryId, t.Attempt, t.Link, url, rule?.Name, userAgent, now));
+            var outcome = await ledger.WriteAsync(new TrackingHit(t.DeliveryId, t.Attempt, t.Link, url, rule?.Name, userAgent, now));
             Hits.WithLabels(kind, outcome.Result == EventResult.UnknownDelivery ? "unknown_delivery" : rule is null ? "person" : "automated").Inc();
         }
         catch (Exception e)
