@@ -311,9 +311,11 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         }
         using var c = db.Open();
         using var tx = c.BeginTransaction();
+        var postgres = db.Provider == DatabaseProvider.Postgres;
         var ids = keys.Select(k => k.DeliveryId).Distinct().Order().ToArray();
         var after = c.Query<(long DeliveryId, long Attempt, long Opens, long MachineOpens, long Clicks, long MachineClicks)>(
-                values.Fill(LedgerSql.TrackHits).Replace("{ids}", Database.InList(c, "ids")), new { rows = values.Json, ids }, tx)
+                values.Fill(LedgerSql.TrackHits).Replace("{pg_ids}", postgres ? " AND d.id " + Database.InList(c, "ids") : ""),
+                postgres ? new { rows = values.Json, ids } : values.Parameters, tx)
             .ToDictionary(r => (r.DeliveryId, (int)r.Attempt));
         // The counters before the group: what came back less what the group added. A hit is the first of its kind
         // when nothing of that kind was counted before it.

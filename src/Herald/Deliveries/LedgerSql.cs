@@ -98,7 +98,9 @@ internal static class LedgerSql
     /// <summary>A group of opens and clicks counted in one upsert, one row per attempt (the ledger sums a group's hits
     /// per attempt first: PostgreSQL refuses a key twice in one upsert). The announcement is read from the delivery by
     /// its primary key in the same statement; an unknown or non-email delivery inserts nothing. Returns each attempt's
-    /// counters after it, from which the ledger tells the first of each kind.</summary>
+    /// counters after it, from which the ledger tells the first of each kind. <c>{pg_ids}</c>: on PostgreSQL the id list
+    /// again (<c>AND d.id = ANY(@ids)</c>), which cannot estimate the JSON's rows; on SQLite nothing, so the statement's
+    /// text is the same for every group.</summary>
     public static readonly (string Name, string Type)[] TrackColumns =
         [("id", "BIGINT"), ("attempt", "BIGINT"), ("o", "BIGINT"), ("mo", "BIGINT"), ("c", "BIGINT"), ("mc", "BIGINT"),
          ("first_at", "BIGINT"), ("last_at", "BIGINT"), ("machine_at", "BIGINT")];
@@ -107,7 +109,7 @@ internal static class LedgerSql
         INSERT INTO delivery_tracking (delivery_id, attempt, announcement_id, opens, machine_opens, clicks, machine_clicks,
             first_open_at, last_open_at, last_machine_at)
         SELECT d.id, v.attempt, d.announcement_id, v.o, v.mo, v.c, v.mc, v.first_at, v.last_at, v.machine_at
-        FROM {rows} JOIN deliveries d ON d.id = v.id WHERE d.channel = 'email' AND d.id {ids}
+        FROM {rows} JOIN deliveries d ON d.id = v.id WHERE d.channel = 'email'{pg_ids}
         ON CONFLICT (delivery_id, attempt) DO UPDATE SET opens = delivery_tracking.opens + excluded.opens,
             machine_opens = delivery_tracking.machine_opens + excluded.machine_opens, clicks = delivery_tracking.clicks + excluded.clicks,
             machine_clicks = delivery_tracking.machine_clicks + excluded.machine_clicks,

@@ -278,6 +278,32 @@ public class TrackingTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_cli_switches_a_schools_tracking_off_and_on_again(string provider)
+    {
+        await using var h = await StartAsync(provider, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        await Herald.Tests.Cli.CliSteps.RunOk(h.Storage, "schools", "tracking", h.School.Slug, "off");
+        Assert.Null((await h.MessageAsync((await h.SendHtmlAsync()).Delivery)).PixelPath());
+        await Herald.Tests.Cli.CliSteps.RunOk(h.Storage, "schools", "tracking", h.School.Slug, "on");
+        Assert.NotNull((await h.MessageAsync((await h.SendHtmlAsync()).Delivery)).PixelPath());
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task Simultaneous_opens_are_all_counted_and_the_first_is_logged_once(string provider)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var h = await StartAsync(provider, time);
+        var s = await h.SendHtmlAsync();
+        var pixel = (await h.MessageAsync(s.Delivery)).PixelPath()!;
+        time.Advance(Later);
+        using var mail = h.Recipient();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => mail.FetchAsync(pixel)));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        var report = await h.Client.WaitForTrackingAsync(s, t => t.N("opens") == 20, "twenty opens counted");
+        Assert.Equal("opened", report.StatusOf(s.Contact));
+        Assert.Single(await h.Client.TrackingLogAsync(s.Contact));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task An_announcement_posted_with_track_false_sends_no_pixel_and_its_links_as_written(string provider)
     {
         await using var h = await StartAsync(provider, new FakeTimeProvider(DateTimeOffset.UtcNow));
