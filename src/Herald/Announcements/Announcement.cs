@@ -18,13 +18,15 @@ public sealed record Audience(bool? All = null, IReadOnlyList<string>? Groups = 
 /// <param name="Essential">Essential announcements ignore opt-outs and digests (never a failed address).</param>
 /// <param name="Audience">Who receives it.</param>
 /// <param name="Sender"><c>school</c> (the school's white-labelled From/Reply-To) or <c>default</c> (the operator's no-reply address).</param>
+/// <param name="Track">False: no open pixel and no tracked links in this announcement's HTML email (default true; the
+/// school's switch and the operator's <c>Herald:Email:Tracking:BaseUrl</c> must allow it too).</param>
 public sealed record AnnouncementInput(string? Subject, string? Text, string? Html, string? SmsText, IReadOnlyList<string>? Channels,
-    string? Category, bool? Essential, Audience? Audience, string? Sender);
+    string? Category, bool? Essential, Audience? Audience, string? Sender, bool? Track = null);
 
 /// <summary>A validated announcement.</summary>
 public sealed record Announcement(long Id, long SchoolId, string Subject, string? Text, string? Html, string? SmsText,
     IReadOnlyList<Channel> Channels, string Category, bool Essential, Audience Audience, string Sender, string State,
-    DateTimeOffset CreatedAt, DateTimeOffset? SentAt);
+    DateTimeOffset CreatedAt, DateTimeOffset? SentAt, bool Track = true);
 
 public static class AnnouncementRules
 {

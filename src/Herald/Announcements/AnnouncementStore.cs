@@ -23,6 +23,7 @@ public sealed class AnnouncementStore(Database db, TimeProvider time)
         public string state { get; set; } = "";
         public long created_at { get; set; }
         public long? sent_at { get; set; }
+        public long track { get; set; } = 1;
     }
 
     /// <param name="keyId">The API key that creates it (null from the CLI), kept as <c>created_key_id</c>.</param>
@@ -33,8 +34,8 @@ public sealed class AnnouncementStore(Database db, TimeProvider time)
         var id = c.ExecuteScalar<long>(
             """
             INSERT INTO announcements (school_id, subject, text_body, html_body, sms_text, channels, category, essential, audience, sender, state,
-                created_at, created_key_id)
-            VALUES (@schoolId, @subject, @text, @html, @sms, @channels, @category, @essential, @audience, @sender, 'draft', @now, @keyId) RETURNING id
+                created_at, created_key_id, track)
+            VALUES (@schoolId, @subject, @text, @html, @sms, @channels, @category, @essential, @audience, @sender, 'draft', @now, @keyId, @track) RETURNING id
             """,
             new
             {
@@ -42,6 +43,7 @@ public sealed class AnnouncementStore(Database db, TimeProvider time)
                 channels = string.Join(",", channels.Select(x => x.Name())), category = a.Category!.Trim().ToLowerInvariant(),
                 essential = a.Essential == true ? 1 : 0, audience = AnnouncementRules.AudienceJson(a.Audience!),
                 sender = a.Sender ?? "school", now = DbTime.Ms(time.GetUtcNow()), keyId,
+                track = a.Track == false ? 0 : 1,
             });
         return Get(schoolId, id)!;
     }
@@ -73,5 +75,5 @@ public sealed class AnnouncementStore(Database db, TimeProvider time)
 
     private static Announcement ToAnnouncement(Row r) => new(r.id, r.school_id, r.subject, r.text_body, r.html_body, r.sms_text,
         r.channels.Split(',').Select(Wire.ParseChannel).ToList(), r.category, r.essential == 1, AnnouncementRules.ParseAudience(r.audience),
-        r.sender, r.state, DbTime.At(r.created_at), DbTime.At(r.sent_at));
+        r.sender, r.state, DbTime.At(r.created_at), DbTime.At(r.sent_at), r.track != 0);
 }

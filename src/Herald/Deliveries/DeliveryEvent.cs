@@ -26,6 +26,15 @@ public sealed record DeliveryEvent(
     DateTimeOffset OccurredAt, string? Reason = null, DateTimeOffset? NextTryAt = null, bool BlamesAddress = true,
     int? Attempt = null, string? Actor = null, string? MessageId = null, long? KeyId = null);
 
+/// <summary>One request to the open pixel or a tracked link, for <see cref="DeliveryLedger.Track(TrackingHit)"/>.</summary>
+/// <param name="Link">0 for the open pixel, n for the message's n-th tracked link.</param>
+/// <param name="Url">The link's URL (clicks), for the log.</param>
+/// <param name="MachineRule">The machine-open rule it matched (Herald.Core.Tracking.MachineOpens), or null for a person.</param>
+public sealed record TrackingHit(long DeliveryId, int Attempt, int Link, string? Url, string? MachineRule, string? UserAgent, DateTimeOffset At)
+{
+    public bool IsOpen => Link == 0;
+}
+
 /// <summary>What recording an event did.</summary>
 public enum EventResult
 {

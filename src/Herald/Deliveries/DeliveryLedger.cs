@@ -349,6 +349,86 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         return true;
     }
 
+    // ================================================================================================= track
+
+    /// <summary>
+    /// An open (pixel) or a click, in one transaction: one upsert of the attempt's counters
+    /// (<see cref="LedgerSql.TrackHits"/>); only the first of its kind goes on through <see cref="RecordIn"/> into the
+    /// full log and the precedence table: a person's first open (<c>opened</c>), each link's first click by a person
+    /// (<c>clicked</c>, the link in the detail), the first open and each link's first click the heuristics call
+    /// automated (logged without a status: they never move a delivery). Repeats only count.
+    /// </summary>
+    public RecordOutcome Track(TrackingHit hit) => Track([hit])[0];
+
+    /// <summary>A group of opens and clicks (the group commit of <c>TrackingWriter</c>) in one transaction: one upsert
+    /// for the whole group, then a record for each hit that is the first of its kind.</summary>
+    public IReadOnlyList<RecordOutcome> Track(IReadOnlyList<TrackingHit> hits)
+    {
+        if (hits.Count == 0) return [];
+        var keys = hits.Select(h => (h.DeliveryId, h.Attempt)).Distinct().ToList();
+        var values = new Rows(db, LedgerSql.TrackColumns);
+        foreach (var key in keys)
+        {
+            var mine = hits.Where(h => (h.DeliveryId, h.Attempt) == key).ToList();
+            var people = mine.Where(h => h.MachineRule is null).Select(h => DbTime.Ms(h.At)).ToList();
+            var machines = mine.Where(h => h.MachineRule is not null).Select(h => DbTime.Ms(h.At)).ToList();
+            values.Add(key.DeliveryId, key.Attempt, mine.Count(h => h.IsOpen && h.MachineRule is null), mine.Count(h => h.IsOpen && h.MachineRule is not null),
+                mine.Count(h => !h.IsOpen && h.MachineRule is null), mine.Count(h => !h.IsOpen && h.MachineRule is not null),
+                people.Count > 0 ? people.Min() : null, people.Count > 0 ? people.Max() : null, machines.Count > 0 ? machines.Max() : null);
+        }
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var postgres = db.Provider == DatabaseProvider.Postgres;
+        var ids = keys.Select(k => k.DeliveryId).Distinct().Order().ToArray();
+        var after = c.Query<(long DeliveryId, long Attempt, long Opens, long MachineOpens, long Clicks, long MachineClicks)>(
+                values.Fill(LedgerSql.TrackHits).Replace("{pg_ids}", postgres ? " AND d.id " + Database.InList(c, "ids") : ""),
+                postgres ? new { rows = values.Json, ids } : values.Parameters, tx)
+            .ToDictionary(r => (r.DeliveryId, (int)r.Attempt));
+        // The counters before the group: what came back less what the group added. A hit is the first of its kind
+        // when nothing of that kind was counted before it.
+        var before = after.ToDictionary(kv => kv.Key, kv =>
+        {
+            var mine = hits.Where(h => (h.DeliveryId, h.Attempt) == kv.Key).ToList();
+            return (Opens: kv.Value.Opens - mine.Count(h => h.IsOpen && h.MachineRule is null),
+                MachineOpens: kv.Value.MachineOpens - mine.Count(h => h.IsOpen && h.MachineRule is not null));
+        });
+        var done = new List<(DeliveryEvent? Event, RecordOutcome Outcome)>(hits.Count);
+        foreach (var hit in hits)
+        {
+            var key = (hit.DeliveryId, hit.Attempt);
+            if (!before.TryGetValue(key, out var seen)) { done.Add((null, new(EventResult.UnknownDelivery, null))); continue; }
+            var first = hit.MachineRule is null ? hit.IsOpen && seen.Opens++ == 0 : hit.IsOpen && seen.MachineOpens++ == 0;
+            before[key] = seen;
+            var e = TrackingEvent(hit, first);
+            done.Add(e is null ? (null, new RecordOutcome(EventResult.Duplicate, null)) : (e, RecordIn(c, tx, e)));
+        }
+        tx.Commit();
+        foreach (var (e, outcome) in done)
+            if (e is not null) Count(e, outcome);
+        return done.Select(d => d.Outcome).ToList();
+    }
+
+    /// <summary>The log's event for a hit: a person's first open, the first automated open, and every click (the
+    /// record dedups clicks per link by their provider event id). Null for a repeated open: it only counts.</summary>
+    private static DeliveryEvent? TrackingEvent(TrackingHit hit, bool firstOpen)
+    {
+        var agent = string.IsNullOrEmpty(hit.UserAgent) ? "no User-Agent" : $"User-Agent: {Truncate(hit.UserAgent, 300)}";
+        return (hit.IsOpen, hit.MachineRule is null) switch
+        {
+            (true, true) when firstOpen => new(hit.DeliveryId, DeliveryStatus.Opened, EventSource.Tracking,
+                $"opened (open pixel fetched; {agent})", $"tracking:open:{hit.Attempt}", hit.At, Attempt: hit.Attempt),
+            (true, false) when firstOpen => new(hit.DeliveryId, null, EventSource.Tracking,
+                $"open likely automated ({hit.MachineRule}; {agent}); counted apart, the status stays", $"tracking:machine-open:{hit.Attempt}", hit.At,
+                Attempt: hit.Attempt),
+            (false, true) => new(hit.DeliveryId, DeliveryStatus.Clicked, EventSource.Tracking,
+                $"clicked link {hit.Link}: {hit.Url} ({agent})", $"tracking:click:{hit.Attempt}:{hit.Link}", hit.At, Attempt: hit.Attempt),
+            (false, false) => new(hit.DeliveryId, null, EventSource.Tracking,
+                $"click likely automated ({hit.MachineRule}) on link {hit.Link}: {hit.Url} ({agent}); counted apart, the status stays",
+                $"tracking:machine-click:{hit.Attempt}:{hit.Link}", hit.At, Attempt: hit.Attempt),
+            _ => null,
+        };
+    }
+
     // ========================================================================================== mark address
 
     /// <param name="keyId">The API key whose event marked it (null for Herald's own feedback).</param>

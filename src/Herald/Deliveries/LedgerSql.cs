@@ -1,7 +1,7 @@
 namespace Herald.Deliveries;
 
 /// <summary>
-/// Every statement that writes the ledger's five tables (deliveries, events, announcement_counts, address_states,
+/// Every statement that writes the ledger's tables (deliveries, events, announcement_counts, address_states, delivery_tracking,
 /// address_history), by name: read top to bottom, this is the spec of what a delivery's state can do. Placeholders
 /// in braces are filled by <see cref="DeliveryLedger"/>: <c>{db_now}</c> the database's clock in Unix ms,
 /// <c>{for_update}</c> / <c>{skip_locked}</c> row locks (PostgreSQL; SQLite's write transaction is already
@@ -107,6 +107,32 @@ internal static class LedgerSql
 
     /// <summary>The deliveries of some contacts on one announcement (the send's fallbacks find what they replace).</summary>
     public const string DeliveriesOfContacts = "SELECT id, contact_id, channel FROM deliveries WHERE announcement_id = @announcementId AND contact_id {ids}";
+
+    // ---- track: opens and clicks (src/Herald/Tracking) -------------------------------------------------------------
+
+    /// <summary>A group of opens and clicks counted in one upsert, one row per attempt (the ledger sums a group's hits
+    /// per attempt first: PostgreSQL refuses a key twice in one upsert). The announcement is read from the delivery by
+    /// its primary key in the same statement; an unknown or non-email delivery inserts nothing. Returns each attempt's
+    /// counters after it, from which the ledger tells the first of each kind. <c>{pg_ids}</c>: on PostgreSQL the id list
+    /// again (<c>AND d.id = ANY(@ids)</c>), which cannot estimate the JSON's rows; on SQLite nothing, so the statement's
+    /// text is the same for every group.</summary>
+    public static readonly (string Name, string Type)[] TrackColumns =
+        [("id", "BIGINT"), ("attempt", "BIGINT"), ("o", "BIGINT"), ("mo", "BIGINT"), ("c", "BIGINT"), ("mc", "BIGINT"),
+         ("first_at", "BIGINT"), ("last_at", "BIGINT"), ("machine_at", "BIGINT")];
+
+    public const string TrackHits = """
+        INSERT INTO delivery_tracking (delivery_id, attempt, announcement_id, opens, machine_opens, clicks, machine_clicks,
+            first_open_at, last_open_at, last_machine_at)
+        SELECT d.id, v.attempt, d.announcement_id, v.o, v.mo, v.c, v.mc, v.first_at, v.last_at, v.machine_at
+        FROM {rows} JOIN deliveries d ON d.id = v.id WHERE d.channel = 'email'{pg_ids}
+        ON CONFLICT (delivery_id, attempt) DO UPDATE SET opens = delivery_tracking.opens + excluded.opens,
+            machine_opens = delivery_tracking.machine_opens + excluded.machine_opens, clicks = delivery_tracking.clicks + excluded.clicks,
+            machine_clicks = delivery_tracking.machine_clicks + excluded.machine_clicks,
+            first_open_at = COALESCE(delivery_tracking.first_open_at, excluded.first_open_at),
+            last_open_at = COALESCE(excluded.last_open_at, delivery_tracking.last_open_at),
+            last_machine_at = COALESCE(excluded.last_machine_at, delivery_tracking.last_machine_at)
+        RETURNING delivery_id, attempt, opens, machine_opens, clicks, machine_clicks
+        """;
 
     // ---- the log and the counters, shared by every operation ----------------------------------------------------
 

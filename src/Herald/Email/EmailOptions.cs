@@ -24,6 +24,29 @@ public sealed class EmailOptions
     /// only the mailto form (to the bounce domain).</summary>
     public string? UnsubscribeBaseUrl { get; set; }
 
+    /// <summary>Opens and clicks (<c>Herald:Email:Tracking</c>); off unless its public base URL is set.</summary>
+    public TrackingOptions Tracking { get; set; } = new();
+
+    /// <summary>Problems of the tracking settings, whatever the transport (the sandbox tracks too).</summary>
+    public IEnumerable<string> TrackingProblems()
+    {
+        if (string.IsNullOrWhiteSpace(Tracking.BaseUrl)) yield break;
+        if (!Uri.TryCreate(Tracking.BaseUrl, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+            yield return "Herald:Email:Tracking:BaseUrl: not an absolute http(s) URL";
+        if (TrackingSecret is null)
+            yield return "Herald:Email:Tracking:Secret: required when Tracking:BaseUrl is set (or set Herald:Email:Bounces:TokenSecret, from which it is derived)";
+        else if (TrackingSecret.Length < 16)
+            yield return "Herald:Email:Tracking:Secret: at least 16 characters";
+    }
+
+    /// <summary>The secret tracking tokens are signed with: its own, or one derived from the bounce token secret (a
+    /// different key, so a tracking token is never valid as a return path or an unsubscribe link).</summary>
+    public string? TrackingSecret => !string.IsNullOrWhiteSpace(Tracking.Secret) ? Tracking.Secret
+        : !string.IsNullOrWhiteSpace(Bounces.TokenSecret) ? Bounces.TokenSecret + "\0tracking" : null;
+
+    /// <summary>True when HTML emails get the open pixel and tracked links (a school or an announcement can still say no).</summary>
+    public bool TrackingEnabled => !string.IsNullOrWhiteSpace(Tracking.BaseUrl) && TrackingSecret is not null;
+
     /// <summary>After a relay's "delayed" report (or a soft bounce posted as feedback), how long Herald waits for a
     /// failure before the delivery settles on <c>sent</c>: the relay keeps retrying and reports only if it gives up.
     /// Default 5 days, Postfix's <c>maximal_queue_lifetime</c>.</summary>
@@ -54,6 +77,18 @@ public sealed class EmailOptions
         if (!string.IsNullOrWhiteSpace(UnsubscribeBaseUrl) && !Uri.TryCreate(UnsubscribeBaseUrl, UriKind.Absolute, out _))
             yield return "Herald:Email:UnsubscribeBaseUrl: not an absolute URL";
     }
+}
+
+/// <summary>Opens and clicks (<c>Herald:Email:Tracking</c>, docs/preferences.md (opens and clicks)).</summary>
+public sealed class TrackingOptions
+{
+    /// <summary>Herald's public base URL as recipients reach it (e.g. <c>https://herald.example.org</c>): the pixel is
+    /// <c>BASE/o/TOKEN</c>, links <c>BASE/c/TOKEN</c>. Empty (the default): nothing is tracked.</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>The secret tokens are signed with; default: derived from <c>Herald:Email:Bounces:TokenSecret</c>.
+    /// Changing it makes the links of mail already sent answer 404.</summary>
+    public string? Secret { get; set; }
 }
 
 /// <summary>The relay Herald submits to (<c>Herald:Email:Smtp</c>).</summary>

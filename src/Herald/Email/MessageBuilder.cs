@@ -6,7 +6,7 @@ namespace Herald.Email;
 
 /// <summary>Builds the MIME message of one delivery: sender identity, alternatives, a unique Message-ID, and the
 /// RFC 2369 / RFC 8058 unsubscribe headers.</summary>
-public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
+public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, MessageTracking tracking)
 {
     /// <summary>Signs unsubscribe tokens (inactive without a token secret, as in the sandbox by default).</summary>
     private readonly UnsubscribeTokens _unsubscribe = new(email);
@@ -29,7 +29,8 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email)
         // stored with the send's transport event.
         m.MessageId = MessageIds.New(sender.MessageIdDomain);
         var footer = Footer(school, a, deliveryId, attempt);
-        var body = new BodyBuilder { TextBody = footer.AddTo(a.Text), HtmlBody = footer.AddToHtml(a.Html) };
+        // The footer goes on after the tracking rewrite: its unsubscribe link is never a tracked redirect.
+        var body = new BodyBuilder { TextBody = footer.AddTo(a.Text), HtmlBody = footer.AddToHtml(tracking.Html(school, a, deliveryId, attempt)) };
         m.Body = body.ToMessageBody();
         // Essential announcements cannot be left: no unsubscribe header (their footer says why).
         if (!a.Essential) AddUnsubscribe(m, deliveryId, attempt);

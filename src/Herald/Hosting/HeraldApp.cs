@@ -16,6 +16,7 @@ using Herald.Schools;
 using Herald.Sms;
 using Herald.Staff;
 using Herald.Storage;
+using Herald.Tracking;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -41,6 +42,7 @@ public static class HeraldApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Dispatch.ShutdownTimeout);
         builder.Services.AddHeraldCore(builder.Configuration, time);
         builder.Services.AddDispatchWorker();
+        builder.Services.AddTracking();
         builder.Services.AddBounceMailbox(options.Email);
         builder.Services.AddApiAuthentication(management.Select(u => u.Port).ToList());
         builder.Services.AddApiRateLimit(options.Api.RateLimit);
@@ -78,6 +80,7 @@ public static class HeraldApp
         callbacks.MapTwilioStatus();
         // Recipients' unsubscribe link: the signed token in the URL is the credential (RFC 8058 one-click, and its page).
         callbacks.MapUnsubscribe();
+        callbacks.MapTracking();
         app.MapStaffSignIn();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
@@ -110,6 +113,7 @@ public static class HeraldApp
         results.AddRange(o.ManagementProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.Api.RateLimit.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.LeaseProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
+        results.AddRange(o.Email.TrackingProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         results.AddRange(o.Email.Bounces.LimitProblems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
         if (o.Transport.Email == EmailTransportMode.Smtp)
             results.AddRange(o.Email.Problems().Select(p => new System.ComponentModel.DataAnnotations.ValidationResult(p)));
@@ -141,6 +145,7 @@ public static class HeraldApp
         services.AddDeliveries(new LedgerOptions(options.Email.DelayedSettleAfter));
         services.AddReports();
         services.AddAddresses();
+        services.AddSingleton<MessageTracking>();
         services.AddSingleton<MessageBuilder>();
         services.AddSingleton(new SandboxTransport(options.DataDirectory));
         services.AddEmailTransport(options);

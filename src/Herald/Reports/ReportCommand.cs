@@ -33,6 +33,9 @@ public static class ReportCommand
             {
                 var t = new Table().Title(channel).AddColumns("status", "count");
                 foreach (var (k, v) in counts) t.AddRow(k, v.ToString());
+                // Apart from the statuses: recipients whose message only machines opened (docs/preferences.md (opens and clicks)).
+                if (channel == "email" && r.Tracking is { OpenedLikelyAutomated: > 0 } tracking)
+                    t.AddRow("opened (likely automated)", tracking.OpenedLikelyAutomated.ToString());
                 console.Write(t);
             }
             var lines = new Table().AddColumns("contact", "channel", "address", "status", "when", "reason", "what to do");

@@ -9,15 +9,35 @@ using Microsoft.Extensions.Options;
 namespace Herald.Reports;
 
 /// <summary>One recipient's line in an announcement's report.</summary>
+/// <param name="Tracking">Opens and clicks of the current attempt (email only; null when nothing was seen).</param>
 public sealed record RecipientLine(long DeliveryId, long ContactId, string? ContactName, string Channel, string? Address,
     string Status, DateTimeOffset At, string? Reason, string Explanation, string? Action, bool QueuedTooLong, int Attempt,
-    DateTimeOffset? ResentAt, string? ResentBy, bool Fallback = false, long? FallbackFor = null, long? FallbackDelivery = null);
+    DateTimeOffset? ResentAt, string? ResentBy, bool Fallback = false, long? FallbackFor = null, long? FallbackDelivery = null,
+    RecipientTracking? Tracking = null);
 // Fallback: this delivery reached (or tries to reach) the recipient by fallback, replacing delivery FallbackFor on the
 // other channel; FallbackDelivery, on the replaced delivery's line: the fallback that replaced it (delivery-model.md).
 
+/// <summary>What the open pixel and tracked links of a delivery's current attempt saw.</summary>
+/// <param name="Opens">Opens by a person (pixel fetches the machine-open heuristics did not flag).</param>
+/// <param name="MachineOpens">Opens flagged as likely automated (image proxies that prefetch, security scanners).</param>
+/// <param name="Clicks">Clicks by a person, on any of its links.</param>
+/// <param name="MachineClicks">Clicks flagged as likely automated.</param>
+/// <param name="FirstOpenedAt">A person's first open (or first click, which implies one).</param>
+/// <param name="LastOpenedAt">A person's last open or click.</param>
+/// <param name="LikelyAutomatedOnly">True when only machines opened or clicked it: counted as "opened (likely automated)".</param>
+public sealed record RecipientTracking(long Opens, long MachineOpens, long Clicks, long MachineClicks, DateTimeOffset? FirstOpenedAt,
+    DateTimeOffset? LastOpenedAt, bool LikelyAutomatedOnly);
+
+/// <summary>Opens and clicks across an announcement's email deliveries (current attempts).</summary>
+/// <param name="OpenedLikelyAutomated">Deliveries that only machines opened or clicked: not in the <c>opened</c> count,
+/// whose status stays <c>sent</c> or <c>delivered</c>.</param>
+public sealed record ReportTracking(long OpenedLikelyAutomated);
+
 /// <summary>The statistics report of one announcement.</summary>
+/// <param name="Tracking">Opens and clicks: the "opened (likely automated)" count, apart from the <c>opened</c> status.</param>
 public sealed record AnnouncementReport(long AnnouncementId, string Subject, string State, DateTimeOffset? SentAt,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Counts, long QueuedTooLong, PagedList<RecipientLine> Recipients);
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Counts, long QueuedTooLong, PagedList<RecipientLine> Recipients,
+    ReportTracking? Tracking = null);
 
 /// <summary>One entry of a contact's full log.</summary>
 /// <param name="Detail">Raw detail: for feedback, the provider's or the remote server's own text. Untrusted: escape it
@@ -56,6 +76,12 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
         public string? for_status { get; set; }
         public long? fallback_id { get; set; }
         public string? fallback_channel { get; set; }
+        public long? t_opens { get; set; }
+        public long? t_machine_opens { get; set; }
+        public long? t_clicks { get; set; }
+        public long? t_machine_clicks { get; set; }
+        public long? t_first_open_at { get; set; }
+        public long? t_last_open_at { get; set; }
     }
 
     /// <summary>The report, or null when the announcement is not this school's.</summary>
@@ -89,10 +115,13 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
         var rows = c.Query<LineRow>(
             $"""
             SELECT d.id, d.contact_id, c.name, d.channel, d.address, d.status, d.status_at, d.reason, d.attempt, d.resent_at, d.resent_by,
-                d.fallback_for, o.channel AS for_channel, o.status AS for_status, f.id AS fallback_id, f.channel AS fallback_channel
+                d.fallback_for, o.channel AS for_channel, o.status AS for_status, f.id AS fallback_id, f.channel AS fallback_channel,
+                t.opens AS t_opens, t.machine_opens AS t_machine_opens, t.clicks AS t_clicks, t.machine_clicks AS t_machine_clicks,
+                t.first_open_at AS t_first_open_at, t.last_open_at AS t_last_open_at
             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
                 LEFT JOIN deliveries o ON o.id = d.fallback_for
                 LEFT JOIN deliveries f ON f.fallback_for = d.id
+                LEFT JOIN delivery_tracking t ON t.delivery_id = d.id AND t.attempt = d.attempt
             WHERE {where} ORDER BY d.id LIMIT @pageSize OFFSET @offset
             """, args, tx);
         var lines = rows.Select(r =>
@@ -104,9 +133,18 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
                 + (r.fallback_for is not null ? $" Reached by fallback: sent by {Said(r.channel)} because the {Said(r.for_channel)} was {r.for_status}." : "")
                 + (r.fallback_id is not null ? $" Sent by {Said(r.fallback_channel)} instead (fallback)." : "");
             return new RecipientLine(r.id, r.contact_id, r.name, r.channel, r.address, r.status, DbTime.At(r.status_at), r.reason,
-                explanation, g.Action, tooLong, (int)r.attempt, DbTime.At(r.resent_at), r.resent_by, r.fallback_for is not null, r.fallback_for, r.fallback_id);
+                explanation, g.Action, tooLong, (int)r.attempt, DbTime.At(r.resent_at), r.resent_by, r.fallback_for is not null, r.fallback_for, r.fallback_id,
+                r.t_opens is null ? null : new RecipientTracking(r.t_opens.Value, r.t_machine_opens ?? 0, r.t_clicks ?? 0, r.t_machine_clicks ?? 0,
+                    DbTime.At(r.t_first_open_at), DbTime.At(r.t_last_open_at), r.t_opens == 0 && r.t_clicks == 0));
+
         }).ToList();
-        return new(announcementId, a.Subject, a.State, DbTime.At(a.SentAt), counts, stuck, new(page, pageSize, total, lines));
+        // Only machines opened or clicked the current attempt: counted apart from the opened status (docs/preferences.md (opens and clicks)).
+        var automated = c.ExecuteScalar<long>(
+            """
+            SELECT COUNT(*) FROM delivery_tracking t JOIN deliveries d ON d.id = t.delivery_id AND d.attempt = t.attempt
+            WHERE t.announcement_id = @announcementId AND t.opens = 0 AND t.clicks = 0
+            """, new { announcementId }, tx);
+        return new(announcementId, a.Subject, a.State, DbTime.At(a.SentAt), counts, stuck, new(page, pageSize, total, lines), new(automated));
     }
 
     private static string Said(string? channel) => channel == "sms" ? "SMS" : "email";

@@ -6,7 +6,9 @@ using Herald.Storage;
 namespace Herald.Schools;
 
 /// <summary>A tenant: one school, with its own contacts, announcements and sender identity.</summary>
-public sealed record School(long Id, string Slug, string Name, string? FromAddress, string? FromName, string? ReplyTo, string DefaultRegion);
+/// <param name="Tracking">False: the school's emails carry no open pixel and no tracked links (<c>herald schools tracking</c>).</param>
+public sealed record School(long Id, string Slug, string Name, string? FromAddress, string? FromName, string? ReplyTo, string DefaultRegion,
+    bool Tracking = true);
 
 /// <summary>Who is calling the API: a school's key, or an operator key that sees every school.</summary>
 /// <param name="KeyId">The key's id (<c>herald keys list</c>): recorded on every write the key makes.</param>
@@ -32,20 +34,28 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
         public string? from_name { get; set; }
         public string? reply_to { get; set; }
         public string default_region { get; set; } = "GB";
-        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region);
+        public long tracking { get; set; } = 1;
+        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region, tracking != 0);
     }
 
-    public School Add(string slug, string name, string? fromAddress, string? fromName, string? replyTo, string region)
+    public School Add(string slug, string name, string? fromAddress, string? fromName, string? replyTo, string region, bool tracking = true)
     {
         using var c = db.Open();
         if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM schools WHERE slug = @slug", new { slug }) > 0)
             throw new InvalidOperationException($"a school with slug '{slug}' already exists");
         var id = c.ExecuteScalar<long>(
             """
-            INSERT INTO schools (slug, name, from_address, from_name, reply_to, default_region, created_at)
-            VALUES (@slug, @name, @fromAddress, @fromName, @replyTo, @region, @now) RETURNING id
-            """, new { slug, name, fromAddress, fromName, replyTo, region, now = DbTime.Ms(time.GetUtcNow()) });
-        return new School(id, slug, name, fromAddress, fromName, replyTo, region);
+            INSERT INTO schools (slug, name, from_address, from_name, reply_to, default_region, created_at, tracking)
+            VALUES (@slug, @name, @fromAddress, @fromName, @replyTo, @region, @now, @tracking) RETURNING id
+            """, new { slug, name, fromAddress, fromName, replyTo, region, now = DbTime.Ms(time.GetUtcNow()), tracking = tracking ? 1 : 0 });
+        return new School(id, slug, name, fromAddress, fromName, replyTo, region, tracking);
+    }
+
+    /// <summary>Switches opens-and-clicks tracking on or off for the school's emails sent from now on.</summary>
+    public void SetTracking(long id, bool on)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE schools SET tracking = @on WHERE id = @id", new { id, on = on ? 1 : 0 });
     }
 
     /// <summary>The school, read in the caller's transaction (the ledger's fallback planning).</summary>

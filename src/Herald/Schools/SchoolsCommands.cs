@@ -16,8 +16,10 @@ public static partial class SchoolsCommands
         var fromName = new Option<string?>("--from-name") { Description = "Display name for From" };
         var replyTo = new Option<string?>("--reply-to") { Description = "Reply-To address" };
         var region = new Option<string>("--region") { Description = "Default region for national phone numbers (ISO 3166, e.g. GB)", DefaultValueFactory = _ => "GB" };
+        var tracking = new Option<string>("--tracking") { Description = "Opens and clicks in HTML emails: on (default) or off", DefaultValueFactory = _ => "on" };
+        tracking.AcceptOnlyFromAmong("on", "off");
         add.Arguments.Add(slug);
-        foreach (var o in new Option[] { name, from, fromName, replyTo, region }) add.Options.Add(o);
+        foreach (var o in new Option[] { name, from, fromName, replyTo, region, tracking }) add.Options.Add(o);
         add.SetAction(p => cli.Run(p, (sp, output) =>
         {
             var s = p.GetValue(slug)!.Trim().ToLowerInvariant();
@@ -26,7 +28,8 @@ public static partial class SchoolsCommands
                 if (v is not null && Core.Sending.EmailAddress.Normalise(v, out var problem) is null) throw new ArgumentException($"{what} '{v}': {problem}");
             var r = p.GetValue(region)!.Trim().ToUpperInvariant();
             if (PhoneNumbers.PhoneNumberUtil.GetInstance().GetCountryCodeForRegion(r) == 0) throw new ArgumentException($"--region '{r}' is not a region code like GB or US");
-            var school = sp.GetRequiredService<SchoolStore>().Add(s, p.GetValue(name)!, p.GetValue(from), p.GetValue(fromName), p.GetValue(replyTo), r);
+            var school = sp.GetRequiredService<SchoolStore>().Add(s, p.GetValue(name)!, p.GetValue(from), p.GetValue(fromName), p.GetValue(replyTo), r,
+                p.GetValue(tracking) != "off");
             output.WriteLine($"school {school.Id} '{school.Slug}' added");
             return 0;
         }));
@@ -38,6 +41,27 @@ public static partial class SchoolsCommands
         }));
         schools.Subcommands.Add(add);
         schools.Subcommands.Add(list);
+        schools.Subcommands.Add(Tracking(cli));
         return schools;
+    }
+
+    /// <summary><c>herald schools tracking SCHOOL on|off</c>: opens and clicks for the school's emails sent from now on.</summary>
+    private static Command Tracking(CommandContext cli)
+    {
+        var cmd = new Command("tracking", "Switch opens-and-clicks tracking on or off for a school's emails (from the next message built).");
+        var school = new Argument<string>("school") { Description = "The school's slug or id" };
+        var state = new Argument<string>("state") { Description = "on or off" };
+        state.AcceptOnlyFromAmong("on", "off");
+        cmd.Arguments.Add(school);
+        cmd.Arguments.Add(state);
+        cmd.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            var store = sp.GetRequiredService<SchoolStore>();
+            var s = store.Require(p.GetValue(school)!);
+            store.SetTracking(s.Id, p.GetValue(state) == "on");
+            output.WriteLine($"school {s.Id} '{s.Slug}': tracking {p.GetValue(state)}");
+            return 0;
+        }));
+        return cmd;
     }
 }
