@@ -11,6 +11,7 @@ using Herald.Events;
 using Herald.Http;
 using Herald.Observability;
 using Herald.Reports;
+using Herald.Reports.Pages;
 using Herald.Sandbox;
 using Herald.Schools;
 using Herald.Sms;
@@ -82,6 +83,7 @@ public static class HeraldApp
         callbacks.MapUnsubscribe();
         callbacks.MapTracking();
         app.MapStaffSignIn();
+        app.MapReportPages();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
         api.MapAnnouncements();

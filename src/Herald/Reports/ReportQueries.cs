@@ -39,6 +39,12 @@ public sealed record AnnouncementReport(long AnnouncementId, string Subject, str
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Counts, long QueuedTooLong, PagedList<RecipientLine> Recipients,
     ReportTracking? Tracking = null);
 
+/// <summary>One announcement in a school's list.</summary>
+/// <param name="Counts">Deliveries per status, both channels together; statuses with none are left out.</param>
+/// <param name="QueuedTooLong">Deliveries queued longer than the alert threshold (30 minutes by default).</param>
+public sealed record AnnouncementSummary(long Id, string Subject, string State, DateTimeOffset CreatedAt, DateTimeOffset? SentAt,
+    IReadOnlyDictionary<string, long> Counts, long QueuedTooLong);
+
 /// <summary>One entry of a contact's full log.</summary>
 /// <param name="Detail">Raw detail: for feedback, the provider's or the remote server's own text. Untrusted: escape it
 /// wherever it is shown as HTML.</param>
@@ -85,7 +91,9 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
     }
 
     /// <summary>The report, or null when the announcement is not this school's.</summary>
-    public AnnouncementReport? Report(long schoolId, long announcementId, DeliveryStatus? status, Channel? channel, int page, int pageSize)
+    /// <param name="search">Part of the recipient's name or address (case-insensitive); null or empty: everyone.</param>
+    public AnnouncementReport? Report(long schoolId, long announcementId, DeliveryStatus? status, Channel? channel, int page, int pageSize,
+        string? search = null)
     {
         using var c = db.Open();
         using var tx = db.BeginSnapshot(c);
@@ -106,9 +114,13 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
         var stuck = c.ExecuteScalar<long>("SELECT COUNT(*) FROM deliveries WHERE announcement_id = @announcementId AND status = 'queued' AND status_at < @cutoff",
             new { announcementId, cutoff }, tx);
 
-        var where = "d.announcement_id = @announcementId" + (status is null ? "" : " AND d.status = @st") + (channel is null ? "" : " AND d.channel = @ch");
-        var args = new { announcementId, st = status?.Name(), ch = channel?.Name(), pageSize, offset = (long)(page - 1) * pageSize };
-        long total = status is null && channel is null
+        var q = Pattern(search);
+        var where = "d.announcement_id = @announcementId" + (status is null ? "" : " AND d.status = @st") + (channel is null ? "" : " AND d.channel = @ch")
+            + (q is null ? "" : " AND (LOWER(c.name) LIKE @q ESCAPE '\\' OR LOWER(d.address) LIKE @q ESCAPE '\\')");
+        var args = new { announcementId, st = status?.Name(), ch = channel?.Name(), q, pageSize, offset = (long)(page - 1) * pageSize };
+        long total = q is not null
+            ? c.ExecuteScalar<long>($"SELECT COUNT(*) FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id WHERE {where}", args, tx)
+            : status is null && channel is null
             ? stored.Values.Sum()
             : status is not null && channel is not null ? stored.GetValueOrDefault((channel.Value.Name(), status.Value.Name()))
             : stored.Where(kv => (status is null || kv.Key.St == status.Value.Name()) && (channel is null || kv.Key.Ch == channel.Value.Name())).Sum(kv => kv.Value);
@@ -145,6 +157,54 @@ public sealed class ReportQueries(Database db, TimeProvider time, DispatchOption
             WHERE t.announcement_id = @announcementId AND t.opens = 0 AND t.clicks = 0
             """, new { announcementId }, tx);
         return new(announcementId, a.Subject, a.State, DbTime.At(a.SentAt), counts, stuck, new(page, pageSize, total, lines), new(automated));
+    }
+
+    /// <summary>A LIKE pattern for "contains this text", lower-cased, with LIKE's own wildcards escaped; null for no search.</summary>
+    private static string? Pattern(string? search) => string.IsNullOrWhiteSpace(search) ? null
+        : "%" + search.Trim().ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
+            .Replace("_", "\\_", StringComparison.Ordinal) + "%";
+
+    private sealed class SummaryRow
+    {
+        public long id { get; set; }
+        public string subject { get; set; } = "";
+        public string state { get; set; } = "";
+        public long created_at { get; set; }
+        public long? sent_at { get; set; }
+    }
+
+    /// <summary>A school's announcements, newest first, each with its counts per status (both channels together) and how
+    /// many deliveries are queued longer than the alert threshold: what the announcements page shows in one line.</summary>
+    /// <param name="search">Part of the subject (case-insensitive); null or empty: all.</param>
+    public PagedList<AnnouncementSummary> Announcements(long schoolId, string? search, int page, int pageSize)
+    {
+        using var c = db.Open();
+        using var tx = db.BeginSnapshot(c);
+        var q = Pattern(search);
+        var where = "school_id = @schoolId" + (q is null ? "" : " AND LOWER(subject) LIKE @q ESCAPE '\\'");
+        var args = new { schoolId, q, pageSize, offset = (long)(page - 1) * pageSize };
+        var total = c.ExecuteScalar<long>($"SELECT COUNT(*) FROM announcements WHERE {where}", args, tx);
+        var rows = c.Query<SummaryRow>(
+            $"""
+            SELECT id, subject, CASE WHEN fanout_done = 0 THEN 'sending' ELSE state END AS state, created_at, sent_at
+            FROM announcements WHERE {where} ORDER BY id DESC LIMIT @pageSize OFFSET @offset
+            """, args, tx).ToList();
+        var ids = rows.Select(r => r.id).ToArray();
+        List<(long A, string St, long N)> counts = ids.Length == 0 ? [] : c.Query<(long A, string St, long N)>(
+            $"SELECT announcement_id, status, CAST(SUM(n) AS BIGINT) FROM announcement_counts WHERE announcement_id {Database.InList(c, "ids")} GROUP BY announcement_id, status",
+            new { ids }, tx).ToList();
+        Dictionary<long, long> stuck = ids.Length == 0 ? [] : c.Query<(long A, long N)>(
+            $"SELECT announcement_id, COUNT(*) FROM deliveries WHERE announcement_id {Database.InList(c, "ids")} AND status = 'queued' AND status_at < @cutoff GROUP BY announcement_id",
+            new { ids, cutoff = QueuedCutoff }, tx).ToDictionary(x => x.A, x => x.N);
+        return new(page, pageSize, total, rows.Select(r => new AnnouncementSummary(r.id, r.subject, r.state, DbTime.At(r.created_at),
+            DbTime.At(r.sent_at), counts.Where(x => x.A == r.id && x.N > 0).ToDictionary(x => x.St, x => x.N), stuck.GetValueOrDefault(r.id))).ToList());
+    }
+
+    /// <summary>The school an announcement belongs to, or null: for support, who sees every school.</summary>
+    public long? SchoolOf(long announcementId)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<long?>("SELECT school_id FROM announcements WHERE id = @announcementId", new { announcementId });
     }
 
     private static string Said(string? channel) => channel == "sms" ? "SMS" : "email";
