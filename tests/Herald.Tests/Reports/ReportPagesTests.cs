@@ -6,6 +6,7 @@ using Herald.Core.Reports;
 using Herald.Reports.Pages;
 using Herald.Tests.Api;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Herald.Tests.Reports;
 
@@ -128,6 +129,23 @@ public class ReportPagesTests
         var filtered = (await v.Http.GetStringAsync($"announcements/{id}/report.csv?status=email_missing")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, filtered.Length);
         Assert.StartsWith("Dan Nomail,email,,email_missing,", filtered[1]);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_delivery_queued_for_more_than_30_minutes_is_flagged_with_contact_support(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, new FakeTimeProvider(DateTimeOffset.UtcNow), dispatcher: false);
+        var c = await h.Client.AddContactAsync("ann@school.example", name: "Ann Waiting");
+        var id = await h.Client.SendToAsync([c]);
+        var v = await StaffVisitor.SignInAsync(h, h.School.Id);
+        Assert.DoesNotContain("Queued for more than 30 minutes", RecipientsTable(await v.PageAsync($"announcements/{id}")));
+        h.Time!.Advance(TimeSpan.FromMinutes(31));
+
+        Assert.Contains("1 queued, 1 queued > 30 min", Text(await v.PageAsync("announcements")));
+        var report = await v.PageAsync($"announcements/{id}");
+        Assert.Contains("1 deliveries have been queued for more than 30 minutes: contact support.", Text(report));
+        Assert.Matches(@"Ann Waiting Email ann@school\.example queued ⚠ Queued for more than 30 minutes: contact support\. .* Still waiting for the provider after 30 minutes\. Contact support: the queue may be stuck\.",
+            RecipientsTable(report));
     }
 
     [Fact]
