@@ -91,6 +91,40 @@ public sealed class Unsubscriber(Database db, DeliveryLedger ledger, Unsubscribe
             new { t.ContactId, t.Category }) > 0;
     }
 
+    /// <summary>The categories the page lists: the distinct categories of the school's announcements, and any the contact
+    /// has opted out of; never <c>essential</c>, which nobody can leave.</summary>
+    public IReadOnlyList<string> CategoriesOf(UnsubscribeTarget t)
+    {
+        using var c = db.Open();
+        return c.Query<string>(
+            """
+            SELECT category FROM announcements WHERE school_id = @SchoolId AND essential = 0 AND category <> 'essential'
+            UNION
+            SELECT category FROM contact_opt_outs WHERE contact_id = @ContactId AND category <> 'essential'
+            """, new { t.SchoolId, t.ContactId }).Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Whether the contact receives each category on each channel now (false when opted out on it, or on every channel).</summary>
+    public IReadOnlyDictionary<(string Category, Channel Channel), bool> Receiving(UnsubscribeTarget t, IEnumerable<string> categories)
+    {
+        using var c = db.Open();
+        var outs = c.Query<(string Category, string? Channel)>("SELECT category, channel FROM contact_opt_outs WHERE contact_id = @ContactId",
+            new { t.ContactId }).ToList();
+        var map = new Dictionary<(string, Channel), bool>();
+        foreach (var category in categories)
+            foreach (var channel in Enum.GetValues<Channel>())
+                map[(category, channel)] = !outs.Any(o => o.Category == category && (o.Channel is null || o.Channel == channel.Name()));
+        return map;
+    }
+
+    /// <summary>The page's "choose categories and channels" form (and its undo): every choice that differs from now is one
+    /// change, recorded by the ledger with source <c>page</c> in one transaction. Answers the changes made.</summary>
+    public IReadOnlyList<(string Category, Channel Channel, bool Receive)> Choose(UnsubscribeTarget t,
+        IReadOnlyCollection<(string Category, Channel Channel, bool Receive)> choices) =>
+        !t.ContactExists ? []
+            : ledger.RecordPreferenceChoices(t.SchoolId, t.ContactId, choices.Where(x => x.Category != "essential").ToList(), EventSource.Page,
+                t.AnnouncementId, $"choices on the preference page of announcement {t.AnnouncementId}");
+
     private static string How(EventSource source) => source switch
     {
         EventSource.Link => "one-click unsubscribe link",

@@ -1,18 +1,23 @@
-using System.Net;
+using Herald.Contacts.Pages;
 using Herald.Core.Deliveries;
 using Herald.Http;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Herald.Contacts;
 
 /// <summary>
 /// <c>/unsubscribe/{token}</c>, the URL in every non-essential email's <c>List-Unsubscribe</c> header and footer
-/// (docs/preferences.md). Anonymous: the signed token is the only credential, no cookie is set or read.
+/// (docs/preferences.md). Anonymous: the signed token is the credential.
 /// <list type="bullet">
 /// <item><b>POST</b> with the form body <c>List-Unsubscribe=One-Click</c> (RFC 8058): opts the contact out of the
-/// announcement's category by email, at once; a repeat changes nothing and answers 200 again. No page: mail clients
-/// send it in the background. The page's own buttons post here too (with <c>page=1</c>, answered with the page; or
-/// <c>undo=1</c>, opting back in).</item>
-/// <item><b>GET</b>: a minimal server-rendered page in the school's name with one button that unsubscribes.</item>
+/// announcement's category by email, at once; a repeat changes nothing and answers 200 again. No page, no cookie, no
+/// anti-forgery token: mail clients send it in the background.</item>
+/// <item><b>GET</b>: the preference page (<see cref="PreferencesPage"/>) in the school's name: one button that
+/// unsubscribes from the category by email, and a form to choose categories and channels.</item>
+/// <item>The page's own forms post here too, each with an anti-forgery token (a cookie and a hidden field, checked
+/// before anything changes): <c>page=1</c> (the unsubscribe button), <c>undo=1</c> (back in), <c>save=1</c> (choices,
+/// and the undo of a save).</item>
 /// </list>
 /// A forged or mangled token is 404 and changes nothing; the answer says nothing of why.
 /// </summary>
@@ -22,23 +27,33 @@ public static class UnsubscribeApi
 
     public static void MapUnsubscribe(this RouteGroupBuilder callbacks)
     {
-        callbacks.MapPost(Route, async (HttpContext http, Unsubscriber unsubscriber, string token) =>
+        callbacks.MapPost(Route, async (HttpContext http, Unsubscriber unsubscriber, IAntiforgery antiforgery, string token) =>
         {
             NoStore(http);
             if (unsubscriber.Find(token) is not { } target) return NotFound();
             IFormCollection form;
             try { form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : FormCollection.Empty; }
             catch (Exception e) when (e is InvalidDataException or IOException) { form = FormCollection.Empty; }
-            if (form["undo"] == "1")
+            var fromPage = form["page"] == "1" || form["undo"] == "1" || form["save"] == "1";
+            if (fromPage)
             {
-                unsubscriber.OptBackIn(target);
-                return Page(target, unsubscriber.IsOut(target), token, HttpStatusCode.OK);
+                // The page's forms: a cross-site form must not change a parent's choices (the one-click POST below is
+                // the one exception RFC 8058 asks for, and it can only ever unsubscribe).
+                if (!await IsValidAsync(antiforgery, http))
+                    return Page(http, antiforgery, unsubscriber, target, StatusCodes.Status400BadRequest, refused: true);
+                if (form["save"] == "1")
+                    return Page(http, antiforgery, unsubscriber, target, saved: unsubscriber.Choose(target, Choices(form, unsubscriber.CategoriesOf(target))));
+                if (form["undo"] == "1")
+                {
+                    unsubscriber.OptBackIn(target);
+                    return Page(http, antiforgery, unsubscriber, target);
+                }
+                unsubscriber.OptOut(target, EventSource.Page);
+                return Page(http, antiforgery, unsubscriber, target, justUnsubscribed: true);
             }
             if (!string.Equals(form["List-Unsubscribe"], "One-Click", StringComparison.OrdinalIgnoreCase))
                 return Problems.Invalid("List-Unsubscribe", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)");
-            var fromPage = form["page"] == "1";
-            var outcome = unsubscriber.OptOut(target, fromPage ? EventSource.Page : EventSource.Link);
-            if (fromPage) return Page(target, unsubscriber.IsOut(target), token, HttpStatusCode.OK);
+            var outcome = unsubscriber.OptOut(target, EventSource.Link);
             return TypedResults.Text(outcome switch
             {
                 UnsubscribeOutcome.Essential => "essential messages cannot be unsubscribed from; nothing changed\n",
@@ -48,15 +63,41 @@ public static class UnsubscribeApi
         }).WithBodyLimit(BodyLimits.Callback).WithTags("Unsubscribe")
             .WithSummary("One-click unsubscribe (RFC 8058): body List-Unsubscribe=One-Click; opts out of the announcement's category by email");
 
-        callbacks.MapGet(Route, (HttpContext http, Unsubscriber unsubscriber, string token) =>
+        callbacks.MapGet(Route, (HttpContext http, Unsubscriber unsubscriber, IAntiforgery antiforgery, string token) =>
         {
             NoStore(http);
             return unsubscriber.Find(token) is { } target
-                ? Page(target, unsubscriber.IsOut(target), token, HttpStatusCode.OK)
-                : Html(HttpStatusCode.NotFound, "Unsubscribe", "This link is not valid",
-                    "<p>This unsubscribe link is not valid (it may have been cut short when it was copied). Nothing was changed. " +
-                    "Use the link in the email itself, or contact the school.</p>");
-        }).WithTags("Unsubscribe").WithSummary("The unsubscribe page (HTML): one button that unsubscribes, and undo");
+                ? Page(http, antiforgery, unsubscriber, target)
+                : new RazorComponentResult<PreferencesPage>(new Dictionary<string, object?> { [nameof(PreferencesPage.Invalid)] = true })
+                    { StatusCode = StatusCodes.Status404NotFound };
+        }).WithTags("Unsubscribe").WithSummary("The preference page (HTML): unsubscribe from the category by email, undo, choose categories and channels");
+    }
+
+    private static async Task<bool> IsValidAsync(IAntiforgery antiforgery, HttpContext http)
+    {
+        try { return await antiforgery.IsRequestValidAsync(http); }
+        catch (AntiforgeryValidationException) { return false; }
+    }
+
+    /// <summary>The (category, channel) pairs a form decided: each <c>shown</c> pair, received when it is among the ticked
+    /// <c>receive</c> pairs. Only the categories the page lists count; anything else in the form is ignored.</summary>
+    internal static List<(string Category, Channel Channel, bool Receive)> Choices(IFormCollection form, IReadOnlyList<string> categories)
+    {
+        var known = categories.ToHashSet(StringComparer.Ordinal);
+        var ticked = form["receive"].Select(Parse).OfType<(string, Channel)>().ToHashSet();
+        return form["shown"].Select(Parse).OfType<(string Category, Channel Channel)>()
+            .Where(p => known.Contains(p.Category)).Distinct()
+            .Select(p => (p.Category, p.Channel, ticked.Contains(p))).ToList();
+    }
+
+    private static (string Category, Channel Channel)? Parse(string? wire)
+    {
+        var colon = wire?.IndexOf(':') ?? -1;
+        if (colon <= 0) return null;
+        var name = wire![..colon];
+        foreach (var channel in Enum.GetValues<Channel>())
+            if (channel.Name() == name) return (wire[(colon + 1)..], channel);
+        return null;
     }
 
     private static IResult NotFound() => TypedResults.Problem("no such unsubscribe link", statusCode: 404, title: "Not found");
@@ -69,53 +110,28 @@ public static class UnsubscribeApi
         http.Response.Headers["X-Robots-Tag"] = "noindex";
     }
 
-    private static IResult Page(UnsubscribeTarget t, bool isOut, string token, HttpStatusCode status)
+    private static IResult Page(HttpContext http, IAntiforgery antiforgery, Unsubscriber unsubscriber, UnsubscribeTarget t,
+        int status = StatusCodes.Status200OK, bool refused = false, bool justUnsubscribed = false,
+        IReadOnlyList<(string Category, Channel Channel, bool Receive)>? saved = null)
     {
-        var school = E(t.SchoolName);
-        var category = E(t.Category);
-        string body;
-        if (t.Essential)
-            body = $"<p>This was an essential message from {school}. Essential messages go to every family and cannot be unsubscribed from.</p>";
-        else if (!t.ContactExists)
-            body = $"<p>You are no longer on {school}'s contact list: there is nothing to unsubscribe from.</p>";
-        else if (isOut)
-            body = $"""
-                <p role="status">You are unsubscribed from {category} emails from {school}.</p>
-                <form method="post">
-                  <input type="hidden" name="undo" value="1">
-                  <button type="submit">Undo: receive {category} emails again</button>
-                </form>
-                """;
-        else
-            body = $"""
-                <p>You receive {category} emails from {school}.</p>
-                <form method="post">
-                  <input type="hidden" name="List-Unsubscribe" value="One-Click">
-                  <input type="hidden" name="page" value="1">
-                  <button type="submit">Unsubscribe from {category} emails</button>
-                </form>
-                """;
-        return Html(status, t.SchoolName, $"{t.SchoolName}: email preferences", body);
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        // GetAndStoreTokens sets its own Cache-Control; the page keeps no-store.
+        NoStore(http);
+        var categories = t.ContactExists ? unsubscriber.CategoriesOf(t) : [];
+        return new RazorComponentResult<PreferencesPage>(new Dictionary<string, object?>
+        {
+            [nameof(PreferencesPage.Refused)] = refused,
+            [nameof(PreferencesPage.SchoolName)] = t.SchoolName,
+            [nameof(PreferencesPage.Category)] = t.Category,
+            [nameof(PreferencesPage.Essential)] = t.Essential,
+            [nameof(PreferencesPage.ContactExists)] = t.ContactExists,
+            [nameof(PreferencesPage.IsOut)] = t.ContactExists && unsubscriber.IsOut(t),
+            [nameof(PreferencesPage.JustUnsubscribed)] = justUnsubscribed,
+            [nameof(PreferencesPage.Categories)] = categories,
+            [nameof(PreferencesPage.Receiving)] = unsubscriber.Receiving(t, categories),
+            [nameof(PreferencesPage.Saved)] = saved,
+            [nameof(PreferencesPage.Token)] = tokens.RequestToken,
+            [nameof(PreferencesPage.TokenField)] = tokens.FormFieldName,
+        }) { StatusCode = status };
     }
-
-    /// <summary>A whole page: no script, no external resource, system colours with a high contrast.</summary>
-    private static IResult Html(HttpStatusCode status, string title, string heading, string body) => TypedResults.Content($$"""
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{E(title)}}</title>
-        <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111;background:#fff}button{font-size:1rem;padding:.5rem 1rem}button:focus{outline:3px solid #0b57d0}</style>
-        </head>
-        <body>
-        <main>
-        <h1>{{E(heading)}}</h1>
-        {{body}}
-        </main>
-        </body>
-        </html>
-        """, "text/html; charset=utf-8", System.Text.Encoding.UTF8, (int)status);
-
-    private static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -549,6 +549,57 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         return true;
     }
 
+    /// <summary>
+    /// A recipient's choices on the preference page, in one transaction: for each (category, channel) whether the
+    /// contact receives it. Each choice that differs from the contact's opt-outs now is one change and one event in the
+    /// full log; a choice already in place writes nothing (a repeated post changes nothing). An opt-out of every channel
+    /// that is opted back in on one channel stays out on the others. Answers the changes made, in order; none for a
+    /// contact that no longer exists.
+    /// </summary>
+    public IReadOnlyList<(string Category, Channel Channel, bool Receive)> RecordPreferenceChoices(long schoolId, long contactId,
+        IReadOnlyCollection<(string Category, Channel Channel, bool Receive)> choices, EventSource source, long? announcementId, string why)
+    {
+        var now = DbTime.Ms(time.GetUtcNow());
+        var made = new List<(string Category, Channel Channel, bool Receive)>();
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        if (c.QuerySingleOrDefault<long?>(Fill(LedgerSql.LockContact), new { schoolId, contactId }, tx) is null) return made;
+        var current = OptOutsOf(c, tx, contactId);
+        var events = new List<EventRow>();
+        foreach (var (category, channel, receive) in choices.Distinct()
+                     .OrderBy(x => x.Category, StringComparer.Ordinal).ThenBy(x => x.Channel))
+        {
+            var all = new OptOut(category, null);
+            var one = new OptOut(category, channel);
+            var isOut = current.Contains(all) || current.Contains(one);
+            if (isOut != receive) continue;
+            if (!receive)
+            {
+                c.Execute(LedgerSql.InsertOptOut, new { contactId, category, channel = channel.Name() }, tx);
+                current.Add(one);
+            }
+            else
+            {
+                if (current.Remove(one)) DeleteOptOut(c, tx, contactId, one);
+                if (current.Remove(all))
+                {
+                    DeleteOptOut(c, tx, contactId, all);
+                    foreach (var other in Enum.GetValues<Channel>().Where(x => x != channel))
+                        if (current.Add(new OptOut(category, other)))
+                            c.Execute(LedgerSql.InsertOptOut, new { contactId, category, channel = other.Name() }, tx);
+                }
+            }
+            made.Add((category, channel, receive));
+            var detail = receive ? $"opted back in to '{category}' {On(channel)} ({why})" : $"opted out of '{category}' {On(channel)} ({why})";
+            events.Add(PreferenceEvent(schoolId, contactId, announcementId, channel, source, detail, now, null, null));
+        }
+        if (events.Count == 0) return made;
+        InsertEvents(c, tx, events);
+        tx.Commit();
+        HeraldMetrics.EventsRecorded.WithLabels("none", source.Name(), "false").Inc(events.Count);
+        return made;
+    }
+
     private static HashSet<OptOut> OptOutsOf(DbConnection c, DbTransaction tx, long contactId) =>
         c.Query<(string Category, string? Channel)>(LedgerSql.OptOutsOf, new { contactId }, tx)
             .Select(x => new OptOut(x.Category, x.Channel is null ? null : Wire.ParseChannel(x.Channel))).ToHashSet();

@@ -77,8 +77,20 @@ public static class StaffSignIn
     public static IApplicationBuilder UsePageLanguage(this IApplicationBuilder app) => app.UseRequestLocalization(o =>
     {
         o.SetDefaultCulture(Languages[0]).AddSupportedCultures(Languages).AddSupportedUICultures(Languages);
-        o.RequestCultureProviders = [new CookieRequestCultureProvider { CookieName = "herald.language" }, new AcceptLanguageHeaderRequestCultureProvider()];
+        o.RequestCultureProviders = [new CookieRequestCultureProvider { CookieName = "herald.language" }, new CustomRequestCultureProvider(AcceptLanguage)];
     });
+
+    /// <summary>Accept-Language, each tag followed by its language alone (<c>es-ES</c>, then <c>es</c>): with invariant
+    /// globalization a culture has no parent, so the middleware's own fallback from <c>es-ES</c> to <c>es</c> never happens.</summary>
+    private static Task<ProviderCultureResult?> AcceptLanguage(HttpContext http)
+    {
+        var tags = http.Request.GetTypedHeaders().AcceptLanguage
+            .Where(v => v.Quality is not 0).OrderByDescending(v => v.Quality ?? 1).Take(3)
+            .SelectMany(v => v.Value.Value is { } tag ? new[] { tag, tag.Split('-')[0] } : [])
+            .Where(t => t.Length > 0 && t != "*").Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(t => new Microsoft.Extensions.Primitives.StringSegment(t)).ToList();
+        return Task.FromResult(tags.Count == 0 ? null : new ProviderCultureResult(tags));
+    }
 
     public static void MapStaffSignIn(this IEndpointRouteBuilder app)
     {
