@@ -4,6 +4,7 @@ using Herald.Addresses;
 using Herald.Announcements;
 using Herald.Bounces;
 using Herald.Contacts;
+using Herald.Contacts.Pages;
 using Herald.Dispatch;
 using Herald.Email;
 using Herald.Deliveries;
@@ -84,6 +85,7 @@ public static class HeraldApp
         callbacks.MapTracking();
         app.MapStaffSignIn();
         app.MapReportPages();
+        app.MapContactPages();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
         api.MapAnnouncements();
