@@ -113,4 +113,22 @@ public class ContactPagesTests
         Assert.Contains("rebote permanente", text);
         Assert.Contains("Contactos", ReportPagesTests.Text(await v.PageAsync("contacts")));
     }
+
+    [Fact]
+    public async Task Log_pages_newest_first_cover_the_whole_log_once_in_reverse()
+    {
+        await using var h = await HeraldHost.StartAsync("sqlite");
+        var (_, alice, _, _) = await BouncedAsync(h);
+        var reports = h.Service<Herald.Reports.ReportQueries>();
+        var all = reports.Log(h.School.Id, alice, 1, 1000)!.Items.Select(e => e.Id).Reverse().ToList();
+        Assert.True(all.Count >= 3, $"{all.Count} entries");
+        foreach (var size in new[] { 1, 2, all.Count - 1, all.Count, all.Count + 1 })
+        {
+            var pages = (all.Count + size - 1) / size;
+            var seen = Enumerable.Range(1, pages).SelectMany(p => Herald.Contacts.Pages.ContactPages.NewestFirst(reports, h.School.Id, alice, p, size).Items)
+                .Select(e => e.Id).ToList();
+            Assert.Equal(all, seen);
+            Assert.Equal(Math.Min(size, all.Count), Herald.Contacts.Pages.ContactPages.NewestFirst(reports, h.School.Id, alice, 1, size).Items.Count);
+        }
+    }
 }
