@@ -102,6 +102,22 @@ public class SupportConsoleTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task The_console_speaks_spanish_and_finds_a_number(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
+        var c = await h.Client.AddContactAsync(null, mobile: "+447700900123", name: "Dan Mobile");
+        var v = await StaffVisitor.SignInAsync(h, null, "es-ES");
+        Assert.Contains("Consola de soporte: buscar y restablecer una dirección", Text(await v.PageAsync("")));
+        var html = await v.PageAsync("support?q=%2B44+7700+900123&channel=sms");
+        var text = Text(html);
+        Assert.Contains("Consola de soporte", text);
+        Assert.True(text.Contains("+447700900123 en todos los centros"), text[text.IndexOf("Buscar")..]);
+        Assert.Contains("✓ utilizable", text);
+        Assert.Contains($"href=\"/contacts/{c}?school={h.School.Id}\"", html);
+        Assert.Contains("Monitor de la cola", Text(await v.PageAsync("support/queue")));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task Staff_get_403_and_strangers_the_sign_in(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);

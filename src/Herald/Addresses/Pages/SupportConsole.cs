@@ -70,7 +70,10 @@ public static class SupportConsole
         long? errorSchool, string? done, string? error, int status = StatusCodes.Status200OK, bool allSchools = false)
     {
         var ch = Wire.TryParseChannel(channel, out var c) ? c : (q is { } t && !t.Contains('@') && t.Any(char.IsDigit) ? Channel.Sms : Channel.Email);
-        var address = string.IsNullOrWhiteSpace(q) ? null : AddressReset.Normalise(q.Trim(), ch);
+        // A number as people type it ("+44 7700 900123", "(0)"-less): spaces, dashes, dots and brackets go first, since a
+        // number without a region is otherwise kept as typed and would match nothing.
+        var typed = ch == Channel.Sms && q is not null ? System.Text.RegularExpressions.Regex.Replace(q, @"[\s\-.()]", "") : q?.Trim();
+        var address = string.IsNullOrWhiteSpace(typed) ? null : AddressReset.Normalise(typed, ch);
         var tokens = antiforgery.GetAndStoreTokens(http);
         return new RazorComponentResult<SupportPage>(new Dictionary<string, object?>
         {
