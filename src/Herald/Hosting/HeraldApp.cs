@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Herald.Addresses.Pages;
 using Herald.Addresses;
 using Herald.Announcements;
 using Herald.Bounces;
@@ -86,6 +87,7 @@ public static class HeraldApp
         app.MapStaffSignIn();
         app.MapReportPages();
         app.MapContactPages();
+        app.MapSupportConsole();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);
         api.MapContacts();
         api.MapAnnouncements();

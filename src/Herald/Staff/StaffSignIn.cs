@@ -130,6 +130,7 @@ public static class StaffSignIn
             {
                 [nameof(HomePage.Name)] = http.User.FindFirstValue(ClaimTypes.Name),
                 [nameof(HomePage.Role)] = role == "support" ? t["support"].Value : t["staff of {0}", school ?? ""].Value,
+                [nameof(HomePage.Support)] = role == "support",
                 [nameof(HomePage.Token)] = tokens.RequestToken,
                 [nameof(HomePage.TokenField)] = tokens.FormFieldName,
             });
