@@ -3,7 +3,7 @@ using Herald.Core.Deliveries;
 namespace Herald.Sms;
 
 /// <summary>An SMS ready to go.</summary>
-/// <param name="SendBy">As for <see cref="OutgoingEmail"/>: a send still waiting (for the throughput limit) after this
+/// <param name="SendBy">As for an outgoing email (Email/EmailTransport.cs): a send still waiting (for the throughput limit) after this
 /// must be given back untried, because the dispatcher's claim may lapse and another worker send it too.</param>
 public sealed record OutgoingSms(long DeliveryId, int Attempt, int Try, string Number, string Text, string? Sender, DateTimeOffset? SendBy = null);
 
