@@ -21,6 +21,9 @@ public static class StaffSignIn
 {
     public const string Scheme = "staff";
     public const string Policy = "staff";
+
+    /// <summary>The operator's support team only: a school's staff get 403 (with the route's <see cref="ForbiddenPage"/>).</summary>
+    public const string SupportPolicy = "support";
     private const string StampClaim = "herald:stamp";
 
     public static IServiceCollection AddStaffSignIn(this IServiceCollection services)
@@ -50,8 +53,20 @@ public static class StaffSignIn
             o.LogoutPath = "/sign-out";
             o.AccessDeniedPath = "/sign-in";
             o.Events.OnValidatePrincipal = ValidateAsync;
+            // Signed in but not allowed (a school's staff on a support page): answer 403 with the page's own explanation
+            // (ForbiddenPage metadata) rather than the cookie handler's redirect, before anything of the request is bound.
+            o.Events.OnRedirectToAccessDenied = async ctx =>
+            {
+                var page = ctx.HttpContext.GetEndpoint()?.Metadata.GetMetadata<ForbiddenPage>();
+                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+                if (page is not null)
+                    await new RazorComponentResult(page.Component, new Dictionary<string, object?>()) { StatusCode = StatusCodes.Status403Forbidden }
+                        .ExecuteAsync(ctx.HttpContext);
+            };
         });
-        services.AddAuthorizationBuilder().AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser())
+            .AddPolicy(SupportPolicy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireRole("support"));
         return services;
     }
 
@@ -165,3 +180,6 @@ public static class StaffSignIn
         new Claim(StampClaim, user.SecurityStamp),
     ], Scheme));
 }
+
+/// <summary>The page a signed-in person who may not use a route sees with its 403 (endpoint metadata).</summary>
+public sealed record ForbiddenPage(Type Component);

@@ -20,10 +20,9 @@ public static class SupportConsole
 {
     public static void MapSupportConsole(this IEndpointRouteBuilder app)
     {
-        var pages = app.MapGroup("/support").ExcludeFromDescription().RequireAuthorization(StaffSignIn.Policy)
-            .AddEndpointFilter(async (ctx, next) => IsSupport(ctx.HttpContext)
-                ? await next(ctx)
-                : new RazorComponentResult<SupportForbiddenPage>(new Dictionary<string, object?>()) { StatusCode = StatusCodes.Status403Forbidden });
+        // The policy checks the role before anything of the request is bound (a staff member's POST is refused unread).
+        var pages = app.MapGroup("/support").ExcludeFromDescription().RequireAuthorization(StaffSignIn.SupportPolicy)
+            .WithMetadata(new ForbiddenPage(typeof(SupportForbiddenPage)));
 
         pages.MapGet("", (HttpContext http, IAntiforgery antiforgery, AddressReset reset, SupportQueries queries, string? q, string? channel) =>
             Search(http, antiforgery, reset, queries, q, channel, null, null, null));
