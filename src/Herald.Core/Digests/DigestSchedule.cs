@@ -96,9 +96,13 @@ public sealed record DigestChoice(DigestSchedule? Own, bool SchoolDefault)
         problem = null;
         switch ((text ?? "").Trim().ToLowerInvariant())
         {
-            case "" or "no" or "false" or "0": return None;
-            case "yes" or "true" or "1": return Default;
+            case "" or "no" or "n" or "false" or "0": return None;
+            case "yes" or "y" or "true" or "1": return Default;
         }
-        return DigestSchedule.TryParse(text, out problem) is { } s ? new DigestChoice(s, false) : null;
+        if (DigestSchedule.TryParse(text, out problem) is { } s) return new DigestChoice(s, false);
+        // A schedule with a bad time or day keeps its precise message; anything else is told every choice.
+        if (problem!.Contains("is not a digest schedule", StringComparison.Ordinal))
+            problem = $"'{text}' is not a digest choice: use no, yes (the school's default), daily@18:00 or weekly:fri@17:00";
+        return null;
     }
 }

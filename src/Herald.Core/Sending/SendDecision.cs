@@ -28,9 +28,11 @@ public static class SendDecision
             ? new(DeliveryStatus.EmailMissing, "no usable primary email")
             : new(DeliveryStatus.MobileMissing, "no usable mobile number")),
         new(f => f.OptedOut && !f.Essential, _ => new(DeliveryStatus.OptedOut, "opted out of this category")),
+        // A failed or suppressed address is dropped before the digest would hold it: staff see it at once, not when
+        // the digest falls due.
+        new(f => f.AddressBlocked, _ => new(DeliveryStatus.Dropped, "address marked failed or suppressed")),
         new(f => f.Channel == Channel.Email && f.WantsDigest && !f.Essential,
             _ => new(DeliveryStatus.PendingDigest, "held for the contact's digest")),
-        new(f => f.AddressBlocked, _ => new(DeliveryStatus.Dropped, "address marked failed or suppressed")),
         new(_ => true, f => new(DeliveryStatus.Queued, f.Essential ? "queued (essential)" : "queued")),
     ];
 

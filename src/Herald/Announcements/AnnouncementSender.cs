@@ -32,6 +32,7 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
         public string? email { get; set; }
         public string? mobile { get; set; }
         public long digest { get; set; }
+        public string? digest_schedule { get; set; }
     }
 
     /// <summary>Thrown when the announcement was already sent.</summary>
@@ -78,7 +79,9 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
                 foreach (var (channel, (decision, address)) in plan.Decisions)
                 {
                     var raw = channel == Channel.Email ? r.email : r.mobile;
-                    rows.Add(new(r.id, channel, address, decision.Status, decision.Reason, $"{decision.Reason}{(raw is null ? "" : $" ({raw})")}"));
+                    var due = decision.Status == DeliveryStatus.PendingDigest ? (DateTimeOffset?)DigestDue.Of(school, r.digest, r.digest_schedule, time.GetUtcNow()) : null;
+                    rows.Add(new(r.id, channel, address, decision.Status, decision.Reason,
+                        $"{decision.Reason}{DigestDue.Said(school, due)}{(raw is null ? "" : $" ({raw})")}", due));
                 }
                 // An essential announcement's delivery that cannot start falls back to the other channel (FallbackPolicy).
                 foreach (var f in plan.Fallbacks)
@@ -104,7 +107,7 @@ public sealed class AnnouncementSender(Database db, TimeProvider time, DeliveryL
     /// <summary>The contacts an audience names, in id order (the send and the reach check).</summary>
     internal static List<Recipient> Audience(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, long s, Audience audience)
     {
-        const string cols = "SELECT id, name, external_id, email, mobile, digest FROM contacts WHERE school_id = @s";
+        const string cols = "SELECT id, name, external_id, email, mobile, digest, digest_schedule FROM contacts WHERE school_id = @s";
         if (audience.All == true) return c.Query<Recipient>(cols + " ORDER BY id", new { s }, tx).ToList();
         if (audience.Groups is { Count: > 0 } groups)
             return c.Query<Recipient>(cols + $" AND id IN (SELECT contact_id FROM contact_groups WHERE school_id = @s AND group_name {Database.InList(c, "groups")}) ORDER BY id",

@@ -50,6 +50,7 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         public string? email { get; set; }
         public string? mobile { get; set; }
         public long? digest { get; set; }
+        public string? digest_schedule { get; set; }
     }
 
     public sealed class Invalid(string field, string message) : Exception(message)
@@ -120,7 +121,7 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
         if (channels.Count > 0) where += $" AND d.channel {Database.InList(c, "chs")}";
         var candidates = c.Query<Candidate>(
             $"""
-            SELECT d.id, d.contact_id, d.channel, d.status, d.attempt, c.email, c.mobile, c.digest
+            SELECT d.id, d.contact_id, d.channel, d.status, d.attempt, c.email, c.mobile, c.digest, c.digest_schedule
             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
             WHERE d.announcement_id = @a AND d.school_id = @s AND {where} ORDER BY d.id{db.ForUpdate.Replace("FOR UPDATE", "FOR UPDATE OF d")}
             """,
@@ -149,8 +150,10 @@ public sealed class Resender(Database db, TimeProvider time, DeliveryLedger ledg
             var forced = ResendPolicy.For(current, false) == ResendVerdict.AlreadyReached;
             var by = input.By!.Trim();
             var attempt = (int)d.attempt + 1;
+            var due = decision.Status == DeliveryStatus.PendingDigest ? (DateTimeOffset?)DigestDue.Of(school, d.digest.Value, d.digest_schedule, time.GetUtcNow()) : null;
             restarts.Add(new RestartedDelivery(d.id, a.Id, Wire.ParseChannel(d.channel), current, attempt, address, decision.Status, decision.Reason,
-                $"{(forced ? "forced resend" : "resend")} by {by} (attempt {attempt}, was {d.status}): {decision.Reason}{(address is null ? "" : $" ({address})")}", by));
+                $"{(forced ? "forced resend" : "resend")} by {by} (attempt {attempt}, was {d.status}): {decision.Reason}{DigestDue.Said(school, due)}{(address is null ? "" : $" ({address})")}",
+                by, due));
             outcomes[(d.channel, decision.Status.Name())] = outcomes.GetValueOrDefault((d.channel, decision.Status.Name())) + 1;
             resent++;
         }

@@ -207,8 +207,8 @@ public sealed class BounceMailProcessor
             if (_unsubscriber.FindAddress(candidate) is not { } target) continue;
             var said = _unsubscriber.OptOut(target, EventSource.Reply) switch
             {
-                Herald.Contacts.UnsubscribeOutcome.Unsubscribed => $"opted out of '{target.Category}' by email",
-                Herald.Contacts.UnsubscribeOutcome.AlreadyOut => $"already opted out of '{target.Category}' by email; nothing changed",
+                Herald.Contacts.UnsubscribeOutcome.Unsubscribed => $"opted out of '{target.Named}' by email",
+                Herald.Contacts.UnsubscribeOutcome.AlreadyOut => $"already opted out of '{target.Named}' by email; nothing changed",
                 Herald.Contacts.UnsubscribeOutcome.Essential => "the announcement is essential and cannot be left; nothing changed",
                 _ => "the contact was deleted; nothing changed",
             };

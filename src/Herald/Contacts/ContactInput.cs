@@ -1,4 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Herald.Core.Digests;
 using Herald.Core.Deliveries;
 using Herald.Core.Sending;
 using Herald.Http;
@@ -14,10 +17,27 @@ namespace Herald.Contacts;
 /// <param name="Mobile">Mobile number, international or in the school's national format.</param>
 /// <param name="Groups">Groups for audiences (e.g. <c>year-7</c>).</param>
 /// <param name="OptOuts">Categories opted out of: <c>trips</c> (every channel) or <c>sms:trips</c> / <c>email:trips</c>.</param>
-/// <param name="Digest">Receives non-essential emails as a digest.</param>
+/// <param name="Digest">Non-essential emails as a digest: <c>no</c>, <c>yes</c> (the school's default schedule),
+/// <c>daily@18:00</c>, <c>weekly:fri@17:00</c>. JSON also takes <c>true</c>/<c>false</c> (yes/no).</param>
 public sealed record ContactInput(
     string? ExternalId, string? Role, string? Name, string? Email = null, string? Mobile = null,
-    IReadOnlyList<string>? Groups = null, IReadOnlyList<string>? OptOuts = null, bool? Digest = null);
+    IReadOnlyList<string>? Groups = null, IReadOnlyList<string>? OptOuts = null,
+    [property: JsonConverter(typeof(DigestJson))] string? Digest = null);
+
+/// <summary>Reads the <c>digest</c> field as text: a schedule, yes/no, or a JSON boolean (the field's first form).</summary>
+public sealed class DigestJson : JsonConverter<string?>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.True => "yes",
+        JsonTokenType.False => "no",
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Null => null,
+        _ => throw new JsonException("digest must be no, yes, a schedule such as daily@18:00 or weekly:fri@17:00, or true/false"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
 
 
 /// <summary>An opt-out of a category, on one channel or (Channel null) on all.</summary>
@@ -28,7 +48,7 @@ public sealed record OptOut(string Category, Channel? Channel)
 
 /// <summary>A contact that passed validation.</summary>
 public sealed record ValidContact(string ExternalId, string Role, string Name, string? Email, string? Mobile,
-    IReadOnlyList<string> Groups, IReadOnlyList<OptOut> OptOuts, bool Digest);
+    IReadOnlyList<string> Groups, IReadOnlyList<OptOut> OptOuts, DigestChoice Digest);
 
 /// <summary>Validation shared by the API and the CSV import, so both say the same thing about the same data.</summary>
 public static partial class ContactRules
@@ -79,8 +99,11 @@ public static partial class ContactRules
             if (ParseOptOut(o) is { } parsed) { if (!optOuts.Contains(parsed)) optOuts.Add(parsed); }
             else errors.Add(new("optOuts", $"'{o}' is not a category, or channel:category (e.g. 'trips' or 'sms:trips')"));
 
+        var digest = DigestChoice.TryParse(input.Digest, out var digestProblem);
+        if (digest is null) errors.Add(new("digest", digestProblem!));
+
         if (errors.Count > before) return null;
-        return new ValidContact(externalId!, role!, name!, email, mobile, groups, optOuts, input.Digest ?? false);
+        return new ValidContact(externalId!, role!, name!, email, mobile, groups, optOuts, digest!);
     }
 
     public static OptOut? ParseOptOut(string? text)

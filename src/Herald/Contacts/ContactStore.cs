@@ -1,15 +1,18 @@
 using System.Data.Common;
 using Dapper;
 using Herald.Core.Deliveries;
+using Herald.Core.Digests;
 using Herald.Deliveries;
 using Herald.Http;
+using Herald.Schools;
 using Herald.Storage;
 
 namespace Herald.Contacts;
 
 /// <summary>A contact as the API returns it.</summary>
+/// <param name="Digest"><c>no</c>, <c>yes</c> (the school's default schedule) or the contact's own schedule.</param>
 public sealed record ContactView(long Id, string ExternalId, string Role, string Name, string? Email, string? Mobile,
-    IReadOnlyList<string> Groups, IReadOnlyList<string> OptOuts, bool Digest, DateTimeOffset UpdatedAt);
+    IReadOnlyList<string> Groups, IReadOnlyList<string> OptOuts, string Digest, DateTimeOffset UpdatedAt);
 
 
 /// <summary>Contacts of one school. Every query carries the school id: no school sees another's contacts. Their opt-outs
@@ -25,6 +28,7 @@ public sealed class ContactStore(Database db, TimeProvider time, DeliveryLedger 
         public string? email { get; set; }
         public string? mobile { get; set; }
         public long digest { get; set; }
+        public string? digest_schedule { get; set; }
         public long updated_at { get; set; }
     }
 
@@ -34,19 +38,50 @@ public sealed class ContactStore(Database db, TimeProvider time, DeliveryLedger 
     public long Upsert(DbConnection c, DbTransaction tx, long schoolId, ValidContact v, long? keyId = null, EventSource source = EventSource.Api)
     {
         var now = DbTime.Ms(time.GetUtcNow());
+        var before = c.QuerySingleOrDefault<(long Id, long Digest, string? Schedule)?>(
+            $"SELECT id, digest, digest_schedule FROM contacts WHERE school_id = @schoolId AND external_id = @externalId{db.ForUpdate}",
+            new { schoolId, externalId = v.ExternalId }, tx);
         var id = c.ExecuteScalar<long>(
             """
-            INSERT INTO contacts (school_id, external_id, role, name, email, mobile, digest, created_at, updated_at, created_key_id, updated_key_id)
-            VALUES (@schoolId, @ExternalId, @Role, @Name, @Email, @Mobile, @digest, @now, @now, @keyId, @keyId)
+            INSERT INTO contacts (school_id, external_id, role, name, email, mobile, digest, digest_schedule, created_at, updated_at, created_key_id, updated_key_id)
+            VALUES (@schoolId, @ExternalId, @Role, @Name, @Email, @Mobile, @digest, @schedule, @now, @now, @keyId, @keyId)
             ON CONFLICT (school_id, external_id) DO UPDATE SET role = excluded.role, name = excluded.name, email = excluded.email,
-                mobile = excluded.mobile, digest = excluded.digest, updated_at = excluded.updated_at, updated_key_id = excluded.updated_key_id
+                mobile = excluded.mobile, digest = excluded.digest, digest_schedule = excluded.digest_schedule, updated_at = excluded.updated_at,
+                updated_key_id = excluded.updated_key_id
             RETURNING id
-            """, new { schoolId, v.ExternalId, v.Role, v.Name, v.Email, v.Mobile, digest = v.Digest ? 1 : 0, now, keyId }, tx);
+            """, new { schoolId, v.ExternalId, v.Role, v.Name, v.Email, v.Mobile, digest = v.Digest.Wanted ? 1 : 0, schedule = v.Digest.Own?.ToString(), now, keyId }, tx);
+        if (before is { } b && DigestDue.Choice(b.Digest, b.Schedule).ToString() != v.Digest.ToString())
+            DigestChanged(c, tx, schoolId, id, DigestDue.Choice(b.Digest, b.Schedule), v.Digest, source,
+                source == EventSource.Import ? "by a contact import" : "through the contacts API", keyId);
         c.Execute("DELETE FROM contact_groups WHERE contact_id = @id", new { id }, tx);
         foreach (var g in v.Groups)
             c.Execute("INSERT INTO contact_groups (contact_id, school_id, group_name) VALUES (@id, @schoolId, @g)", new { id, schoolId, g }, tx);
         ledger.ReplaceOptOuts(c, tx, schoolId, id, v.OptOuts.ToHashSet(), source, keyId);
         return id;
+    }
+
+    /// <summary>A recipient's own digest choice (the preference page), in its own transaction; false when nothing changed
+    /// or the contact is gone.</summary>
+    public bool SetDigest(long schoolId, long contactId, DigestChoice choice, EventSource source, string how)
+    {
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var before = c.QuerySingleOrDefault<(long Digest, string? Schedule)?>(
+            $"SELECT digest, digest_schedule FROM contacts WHERE school_id = @schoolId AND id = @contactId{db.ForUpdate}", new { schoolId, contactId }, tx);
+        if (before is not { } b || DigestDue.Choice(b.Digest, b.Schedule).ToString() == choice.ToString()) return false;
+        c.Execute("UPDATE contacts SET digest = @digest, digest_schedule = @schedule, updated_at = @now WHERE id = @contactId",
+            new { contactId, digest = choice.Wanted ? 1 : 0, schedule = choice.Own?.ToString(), now = DbTime.Ms(time.GetUtcNow()) }, tx);
+        DigestChanged(c, tx, schoolId, contactId, DigestDue.Choice(b.Digest, b.Schedule), choice, source, how, null);
+        tx.Commit();
+        return true;
+    }
+
+    /// <summary>The log's event and the held deliveries following the new choice (the ledger's).</summary>
+    private void DigestChanged(DbConnection c, DbTransaction tx, long schoolId, long contactId, DigestChoice from, DigestChoice to, EventSource source,
+        string how, long? keyId)
+    {
+        var school = SchoolStore.GetWith(c, tx, schoolId)!;
+        ledger.ChangeDigest(c, tx, schoolId, contactId, from.ToString(), to.ToString(), school.DigestDue(to, time.GetUtcNow()), source, how, keyId);
     }
 
     public bool ExternalIdTaken(long schoolId, string externalId, long? exceptId = null)
@@ -125,6 +160,6 @@ public sealed class ContactStore(Database db, TimeProvider time, DeliveryLedger 
         var opts = c.Query<(long Id, string Cat, string? Ch)>($"SELECT contact_id, category, channel FROM contact_opt_outs WHERE contact_id {Database.InList(c, "ids")} ORDER BY category", new { ids })
             .ToLookup(x => x.Id, x => x.Ch is null ? x.Cat : $"{x.Ch}:{x.Cat}");
         return rows.Select(r => new ContactView(r.id, r.external_id, r.role, r.name, r.email, r.mobile,
-            groups[r.id].ToList(), opts[r.id].ToList(), r.digest == 1, DbTime.At(r.updated_at))).ToList();
+            groups[r.id].ToList(), opts[r.id].ToList(), DigestDue.Choice(r.digest, r.digest_schedule).ToString(), DbTime.At(r.updated_at))).ToList();
     }
 }

@@ -17,7 +17,8 @@ public sealed record ImportResult(int Imported, int Rejected, IReadOnlyList<RowP
 /// CSV import of contacts: every row is validated, the valid ones are imported in chunks of 500 rows per transaction,
 /// and re-importing the same file changes nothing (idempotent by external id).
 /// Header: <c>external_id,role,name,email,mobile,groups,opt_outs,digest</c> (the first three required;
-/// groups and opt_outs separated by <c>;</c>; digest yes/no).
+/// groups and opt_outs separated by <c>;</c>; digest <c>no</c>, <c>yes</c> (the school's default), <c>daily@18:00</c>
+/// or <c>weekly:fri@17:00</c>).
 /// </summary>
 public sealed class CsvImport(Database db, ContactStore contacts)
 {
@@ -82,15 +83,8 @@ public sealed class CsvImport(Database db, ContactStore contacts)
             string? Field(string name) { var i = Array.IndexOf(header, name); return i >= 0 && i < record.Length ? record[i] : null; }
             var rowErrors = new List<FieldProblem>();
             var rowWarnings = new List<FieldProblem>();
-            bool? digest = null;
-            var digestText = Field("digest")?.Trim().ToLowerInvariant();
-            if (!string.IsNullOrEmpty(digestText))
-            {
-                digest = digestText switch { "yes" or "true" or "1" or "y" => true, "no" or "false" or "0" or "n" => false, _ => null };
-                if (digest is null) rowErrors.Add(new("digest", $"'{Field("digest")}' is not yes or no"));
-            }
             var input = new ContactInput(Field("external_id"), Field("role"), Field("name"), Field("email"), Field("mobile"),
-                Split(Field("groups")), Split(Field("opt_outs")), digest);
+                Split(Field("groups")), Split(Field("opt_outs")), Field("digest"));
             var v = ContactRules.Validate(input, region, rowErrors, rowWarnings);
             if (v is not null && seen.TryGetValue(v.ExternalId, out var firstLine))
             {

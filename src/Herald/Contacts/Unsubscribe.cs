@@ -8,8 +8,14 @@ namespace Herald.Contacts;
 
 /// <summary>What an unsubscribe token names: the delivery it was made for, and the school, contact and category behind it.</summary>
 /// <param name="ContactExists">False when the contact has been deleted since (its delivery stays in the reports).</param>
+/// <param name="Categories">What the link leaves: the announcement's category, or for a digest's link every category the
+/// digest carried (one button in the mail client stands for the whole email).</param>
 public sealed record UnsubscribeTarget(long DeliveryId, long SchoolId, string SchoolName, long ContactId, bool ContactExists,
-    long AnnouncementId, string Category, bool Essential);
+    long AnnouncementId, string Category, bool Essential, IReadOnlyList<string> Categories)
+{
+    /// <summary>The categories as the page names them.</summary>
+    public string Named => string.Join(", ", Categories);
+}
 
 /// <summary>What an unsubscribe did.</summary>
 public enum UnsubscribeOutcome
@@ -42,6 +48,7 @@ public sealed class Unsubscriber(Database db, DeliveryLedger ledger, Unsubscribe
         public long announcement_id { get; set; }
         public string category { get; set; } = "";
         public long essential { get; set; }
+        public long? digest_id { get; set; }
     }
 
     /// <summary>The target of a token from a URL, or null when the token is forged, mangled, or names no email delivery.</summary>
@@ -60,11 +67,17 @@ public sealed class Unsubscriber(Database db, DeliveryLedger ledger, Unsubscribe
             """
             SELECT d.id, d.school_id, s.name AS school_name, d.contact_id,
                    (SELECT COUNT(*) FROM contacts k WHERE k.id = d.contact_id AND k.school_id = d.school_id) AS contact_exists,
-                   d.announcement_id, a.category, a.essential
+                   d.announcement_id, a.category, a.essential, d.digest_id
             FROM deliveries d JOIN announcements a ON a.id = d.announcement_id JOIN schools s ON s.id = d.school_id
             WHERE d.id = @deliveryId AND d.channel = 'email'
             """, new { deliveryId });
-        return r is null ? null : new(r.id, r.school_id, r.school_name, r.contact_id, r.contact_exists > 0, r.announcement_id, r.category, r.essential == 1);
+        if (r is null) return null;
+        var categories = r.digest_id is { } digestId
+            ? c.Query<string>("SELECT DISTINCT a.category FROM deliveries d JOIN announcements a ON a.id = d.announcement_id WHERE d.digest_id = @digestId",
+                new { digestId }).Order(StringComparer.Ordinal).ToList()
+            : [r.category];
+        if (categories.Count == 0) categories = [r.category];
+        return new(r.id, r.school_id, r.school_name, r.contact_id, r.contact_exists > 0, r.announcement_id, r.category, r.essential == 1, categories);
     }
 
     /// <summary>Opts the contact out of the category's emails, at once and idempotently.</summary>
@@ -73,22 +86,43 @@ public sealed class Unsubscriber(Database db, DeliveryLedger ledger, Unsubscribe
     {
         if (t.Essential) return UnsubscribeOutcome.Essential;
         if (!t.ContactExists) return UnsubscribeOutcome.ContactGone;
-        return ledger.RecordPreferenceChange(t.SchoolId, t.ContactId, t.Category, Channel.Email, optOut: true, source, t.AnnouncementId,
-            $"{How(source)} of announcement {t.AnnouncementId}")
-            ? UnsubscribeOutcome.Unsubscribed : UnsubscribeOutcome.AlreadyOut;
+        var changed = false;
+        foreach (var category in t.Categories)
+            changed |= ledger.RecordPreferenceChange(t.SchoolId, t.ContactId, category, Channel.Email, optOut: true, source, t.AnnouncementId,
+                $"{How(source)} of announcement {t.AnnouncementId}");
+        return changed ? UnsubscribeOutcome.Unsubscribed : UnsubscribeOutcome.AlreadyOut;
     }
 
     /// <summary>The page's undo: back in to the category's emails. False when nothing changed.</summary>
-    public bool OptBackIn(UnsubscribeTarget t) =>
-        !t.Essential && t.ContactExists && ledger.RecordPreferenceChange(t.SchoolId, t.ContactId, t.Category, Channel.Email, optOut: false,
-            EventSource.Page, t.AnnouncementId, $"undo on the unsubscribe page of announcement {t.AnnouncementId}");
+    public bool OptBackIn(UnsubscribeTarget t)
+    {
+        if (t.Essential || !t.ContactExists) return false;
+        var changed = false;
+        foreach (var category in t.Categories)
+            changed |= ledger.RecordPreferenceChange(t.SchoolId, t.ContactId, category, Channel.Email, optOut: false,
+                EventSource.Page, t.AnnouncementId, $"undo on the unsubscribe page of announcement {t.AnnouncementId}");
+        return changed;
+    }
 
-    /// <summary>Whether the contact is opted out of the category's emails now (by email, or on every channel).</summary>
+    /// <summary>Whether the contact is opted out of the link's categories' emails now (by email, or on every channel).</summary>
     public bool IsOut(UnsubscribeTarget t)
     {
         using var c = db.Open();
-        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM contact_opt_outs WHERE contact_id = @ContactId AND category = @Category AND (channel IS NULL OR channel = 'email')",
-            new { t.ContactId, t.Category }) > 0;
+        var categories = t.Categories.ToArray();
+        return c.ExecuteScalar<long>($"SELECT COUNT(DISTINCT category) FROM contact_opt_outs WHERE contact_id = @contactId AND category {Database.InList(c, "categories")} AND (channel IS NULL OR channel = 'email')",
+            new { contactId = t.ContactId, categories }) == categories.Length;
+    }
+
+    /// <summary>The contact's digest choice (<c>no</c>, <c>yes</c> or a schedule), the school's default digest and its time zone.</summary>
+    public (string Choice, string SchoolDigest, string TimeZone) DigestOf(UnsubscribeTarget t)
+    {
+        using var c = db.Open();
+        var r = c.QuerySingle<(long? Digest, string? Schedule, string SchoolDigest, string TimeZone)>(
+            """
+            SELECT k.digest, k.digest_schedule, s.digest_schedule, s.time_zone
+            FROM schools s LEFT JOIN contacts k ON k.id = @contactId AND k.school_id = s.id WHERE s.id = @schoolId
+            """, new { contactId = t.ContactId, schoolId = t.SchoolId });
+        return (Schools.DigestDue.Choice(r.Digest ?? 0, r.Schedule).ToString(), r.SchoolDigest, r.TimeZone);
     }
 
     /// <summary>The categories the page lists: the distinct categories of the school's announcements, and any the contact

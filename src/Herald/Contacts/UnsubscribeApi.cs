@@ -27,20 +27,21 @@ public static class UnsubscribeApi
 
     public static void MapUnsubscribe(this RouteGroupBuilder callbacks)
     {
-        callbacks.MapPost(Route, async (HttpContext http, Unsubscriber unsubscriber, IAntiforgery antiforgery, string token) =>
+        callbacks.MapPost(Route, async (HttpContext http, Unsubscriber unsubscriber, ContactStore contacts, IAntiforgery antiforgery, string token) =>
         {
             NoStore(http);
             if (unsubscriber.Find(token) is not { } target) return NotFound();
             IFormCollection form;
             try { form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : FormCollection.Empty; }
             catch (Exception e) when (e is InvalidDataException or IOException) { form = FormCollection.Empty; }
-            var fromPage = form["page"] == "1" || form["undo"] == "1" || form["save"] == "1";
+            var fromPage = form["page"] == "1" || form["undo"] == "1" || form["save"] == "1" || form["digest"] == "1";
             if (fromPage)
             {
                 // The page's forms: a cross-site form must not change a parent's choices (the one-click POST below is
                 // the one exception RFC 8058 asks for, and it can only ever unsubscribe).
                 if (!await IsValidAsync(antiforgery, http))
                     return Page(http, antiforgery, unsubscriber, target, StatusCodes.Status400BadRequest, refused: true);
+                if (form["digest"] == "1") return SaveDigest(http, antiforgery, unsubscriber, contacts, target, form);
                 if (form["save"] == "1")
                     return Page(http, antiforgery, unsubscriber, target, saved: unsubscriber.Choose(target, Choices(form, unsubscriber.CategoriesOf(target))));
                 if (form["undo"] == "1")
@@ -72,6 +73,34 @@ public static class UnsubscribeApi
                     { StatusCode = StatusCodes.Status404NotFound };
         }).WithTags("Unsubscribe").WithSummary("The preference page (HTML): unsubscribe from the category by email, undo, choose categories and channels");
     }
+
+    /// <summary>The page's "how often" form: no digest, the school's, or a daily or weekly one at a time of the contact's
+    /// choosing. A time that is not one is shown next to the field, with what was typed, and nothing changes.</summary>
+    private static IResult SaveDigest(HttpContext http, IAntiforgery antiforgery, Unsubscriber unsubscriber, ContactStore contacts, UnsubscribeTarget t,
+        IFormCollection form)
+    {
+        if (!t.ContactExists) return Page(http, antiforgery, unsubscriber, t);
+        string frequency = form["frequency"].ToString(), day = form["day"].ToString(), at = form["at"].ToString().Trim();
+        var days = new[] { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+        var text = frequency switch
+        {
+            "no" or "yes" => frequency,
+            "daily" => $"daily@{at}",
+            "weekly" when int.TryParse(day, out var d) && d is >= 0 and <= 6 => $"weekly:{days[d]}@{at}",
+            _ => null,
+        };
+        if (text is null || Core.Digests.DigestChoice.TryParse(text, out _) is not { } choice)
+        {
+            var problem = text is null ? "Choose how often." : "Write the time as hours and minutes, such as 18:00.";
+            return Page(http, antiforgery, unsubscriber, t, StatusCodes.Status400BadRequest,
+                digest: new DigestForm(problem, frequency, day, at));
+        }
+        contacts.SetDigest(t.SchoolId, t.ContactId, choice, EventSource.Page, $"on the preference page of announcement {t.AnnouncementId}");
+        return Page(http, antiforgery, unsubscriber, t, digest: new DigestForm(null, null, null, null));
+    }
+
+    /// <summary>What the page says about its "how often" form after a post: the problem (and what was typed), or saved.</summary>
+    private sealed record DigestForm(string? Problem, string? Frequency, string? Day, string? At);
 
     private static async Task<bool> IsValidAsync(IAntiforgery antiforgery, HttpContext http)
     {
@@ -112,17 +141,18 @@ public static class UnsubscribeApi
 
     private static IResult Page(HttpContext http, IAntiforgery antiforgery, Unsubscriber unsubscriber, UnsubscribeTarget t,
         int status = StatusCodes.Status200OK, bool refused = false, bool justUnsubscribed = false,
-        IReadOnlyList<(string Category, Channel Channel, bool Receive)>? saved = null)
+        IReadOnlyList<(string Category, Channel Channel, bool Receive)>? saved = null, DigestForm? digest = null)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
         // GetAndStoreTokens sets its own Cache-Control; the page keeps no-store.
         NoStore(http);
         var categories = t.ContactExists ? unsubscriber.CategoriesOf(t) : [];
+        var clock = unsubscriber.DigestOf(t);
         return new RazorComponentResult<PreferencesPage>(new Dictionary<string, object?>
         {
             [nameof(PreferencesPage.Refused)] = refused,
             [nameof(PreferencesPage.SchoolName)] = t.SchoolName,
-            [nameof(PreferencesPage.Category)] = t.Category,
+            [nameof(PreferencesPage.Category)] = t.Named,
             [nameof(PreferencesPage.Essential)] = t.Essential,
             [nameof(PreferencesPage.ContactExists)] = t.ContactExists,
             [nameof(PreferencesPage.IsOut)] = t.ContactExists && unsubscriber.IsOut(t),
@@ -132,6 +162,14 @@ public static class UnsubscribeApi
             [nameof(PreferencesPage.Saved)] = saved,
             [nameof(PreferencesPage.Token)] = tokens.RequestToken,
             [nameof(PreferencesPage.TokenField)] = tokens.FormFieldName,
+            [nameof(PreferencesPage.Digest)] = clock.Choice,
+            [nameof(PreferencesPage.SchoolDigest)] = clock.SchoolDigest,
+            [nameof(PreferencesPage.TimeZone)] = clock.TimeZone,
+            [nameof(PreferencesPage.DigestSaved)] = digest is { Problem: null },
+            [nameof(PreferencesPage.DigestProblem)] = digest?.Problem,
+            [nameof(PreferencesPage.TypedFrequency)] = digest?.Frequency,
+            [nameof(PreferencesPage.TypedDay)] = digest?.Day,
+            [nameof(PreferencesPage.TypedAt)] = digest?.At,
         }) { StatusCode = status };
     }
 }

@@ -58,8 +58,10 @@ public sealed record RecordOutcome(EventResult Result, DeliveryStatus? Status)
 /// <summary>A delivery the dispatcher holds under a claim.</summary>
 /// <param name="Settles">True when this is not a send but a settle deadline: the relay said "delayed" and nothing
 /// failed since, so the delivery settles on <c>sent</c>.</param>
+/// <param name="DigestId">The digest whose message carries this delivery (the claim holds all of a digest's deliveries
+/// together); null for a delivery sent on its own.</param>
 public sealed record ClaimedDelivery(long Id, long SchoolId, long AnnouncementId, long ContactId, Channel Channel, string? Address,
-    int Attempt, int Tries, DateTimeOffset FirstTryAt, bool Settles);
+    int Attempt, int Tries, DateTimeOffset FirstTryAt, bool Settles, long? DigestId = null);
 
 /// <summary>One claim: its fencing token, when this process made it (its own clock, for deadlines it checks itself),
 /// and the deliveries it holds.</summary>
@@ -80,11 +82,14 @@ public enum CompletionResult { Applied, Lapsed, UnknownDelivery }
 
 /// <summary>The first decision of one recipient on one channel, for <see cref="DeliveryLedger.Open"/>.</summary>
 /// <param name="Detail">What the log says about the decision.</param>
-public sealed record NewDelivery(long ContactId, Channel Channel, string? Address, DeliveryStatus Status, string Reason, string Detail);
+/// <param name="DueAt">For a delivery held for the contact's digest: when that digest goes out.</param>
+public sealed record NewDelivery(long ContactId, Channel Channel, string? Address, DeliveryStatus Status, string Reason, string Detail,
+    DateTimeOffset? DueAt = null);
 
 /// <summary>A new attempt of an existing delivery (a resend), for <see cref="DeliveryLedger.Restart"/>.</summary>
+/// <param name="DueAt">For a new attempt held for the contact's digest: when that digest goes out.</param>
 public sealed record RestartedDelivery(long DeliveryId, long AnnouncementId, Channel Channel, DeliveryStatus From, int NewAttempt,
-    string? Address, DeliveryStatus Status, string Reason, string Detail, string By);
+    string? Address, DeliveryStatus Status, string Reason, string Detail, string By, DateTimeOffset? DueAt = null);
 
 /// <summary>What a reset did, per school.</summary>
 public sealed record ResetResult(string Address, string Channel, IReadOnlyList<long> Schools);

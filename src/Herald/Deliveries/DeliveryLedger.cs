@@ -6,6 +6,9 @@ using Herald.Core.Deliveries;
 using Herald.Core.Sending;
 using Herald.Observability;
 using Herald.Storage;
+// A claimed row as the claim statements return it (Dapper maps a tuple by position).
+using ClaimRow = (long Id, long SchoolId, long AnnouncementId, long ContactId, string Channel, string? Address, long Attempt, long Tries,
+    long FirstTryAt, long Settles, long? DigestId);
 
 namespace Herald.Deliveries;
 
@@ -24,7 +27,7 @@ namespace Herald.Deliveries;
 /// </summary>
 /// <param name="fallbacks">Plans the fallback of essential announcements (null: no fallback, as in ledger-only tests).</param>
 /// <param name="signal">Woken when a later failure opened a fallback delivery.</param>
-public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions options, IFallbackPlanner? fallbacks = null,
+public sealed partial class DeliveryLedger(Database db, TimeProvider time, LedgerOptions options, IFallbackPlanner? fallbacks = null,
     DispatchSignal? signal = null)
 {
     /// <summary>How long after a "delayed" report (or any soft bounce from feedback) a delivery settles on sent.</summary>
@@ -42,6 +45,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         public long status_at { get; set; }
         public long attempt { get; set; }
         public string? claim_token { get; set; }
+        public long? digest_id { get; set; }
     }
 
     /// <summary>One line of the full log, as the ledger writes it.</summary>
@@ -63,8 +67,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var now = DbTime.Ms(time.GetUtcNow());
         var values = new Rows(db, LedgerSql.OpenColumns);
         foreach (var d in chunk)
-            values.Add(schoolId, announcementId, d.ContactId, d.Channel.Name(), d.Address, d.Status.Name(), now, d.Reason,
-                d.Status == DeliveryStatus.Queued ? now : null);
+            values.Add(schoolId, announcementId, d.ContactId, d.Channel.Name(), d.Address, d.Status.Name(), now, d.Reason, NextLook(d.Status, d.DueAt, now));
         var created = c.Query<(long Id, long ContactId, string Channel)>(values.Fill(LedgerSql.OpenDeliveries), values.Parameters, tx)
             .ToDictionary(x => (x.ContactId, x.Channel), x => x.Id);
         var events = new List<EventRow>();
@@ -96,7 +99,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
             c.Execute(LedgerSql.RestartDelivery, new
             {
                 attempt = r.NewAttempt, address = r.Address, status = r.Status.Name(), now, reason = r.Reason, by = r.By, id = r.DeliveryId,
-                next = r.Status == DeliveryStatus.Queued ? now : (long?)null,
+                next = NextLook(r.Status, r.DueAt, now),
             }, tx);
             events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, r.NewAttempt, r.Status, true,
                 EventSource.Decision, r.Detail, null, now, KeyId: keyId));
@@ -106,6 +109,15 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         InsertEvents(c, tx, events);
         AddCounts(c, tx, counts);
     }
+
+    /// <summary>A new delivery's first look: a queued one is due now, a held one when its digest is (at once when the
+    /// caller knows no time), any other status is final.</summary>
+    private static long? NextLook(DeliveryStatus status, DateTimeOffset? dueAt, long now) => status switch
+    {
+        DeliveryStatus.Queued => now,
+        DeliveryStatus.PendingDigest => dueAt is { } due ? DbTime.Ms(due) : now,
+        _ => null,
+    };
 
     // ================================================================================================= claim
 
@@ -117,12 +129,16 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var claimedAt = time.GetUtcNow();
         using var c = db.Open();
         using var tx = c.BeginTransaction();
-        var rows = c.Query<(long Id, long SchoolId, long AnnouncementId, long ContactId, string Channel, string? Address, long Attempt,
-            long Tries, long FirstTryAt, long Settles)>(
-            Fill(LedgerSql.ClaimDue), new { now = DbTime.Ms(claimedAt), leaseMs = (long)lease.TotalMilliseconds, token, n = max }, tx).ToList();
+        var parameters = new { now = DbTime.Ms(claimedAt), leaseMs = (long)lease.TotalMilliseconds, token, n = max };
+        var rows = c.Query<ClaimRow>(Fill(LedgerSql.ClaimDue), parameters, tx).ToList();
+        // A digest's lead brings the deliveries its message carries.
+        var digests = rows.Where(r => r.DigestId is not null && r.Settles == 0).Select(r => r.DigestId!.Value).Distinct().ToArray();
+        if (digests.Length > 0)
+            rows.AddRange(c.Query<ClaimRow>(Fill(LedgerSql.ClaimDigestMembers).Replace("{ids}", Database.InList(c, "ids")),
+                new { parameters.now, parameters.leaseMs, token, ids = digests }, tx));
         tx.Commit();
         var claimed = rows.OrderBy(r => r.Id).Select(r => new ClaimedDelivery(r.Id, r.SchoolId, r.AnnouncementId, r.ContactId,
-            Wire.ParseChannel(r.Channel), r.Address, (int)r.Attempt, (int)r.Tries, DbTime.At(r.FirstTryAt), r.Settles == 1)).ToList();
+            Wire.ParseChannel(r.Channel), r.Address, (int)r.Attempt, (int)r.Tries, DbTime.At(r.FirstTryAt), r.Settles == 1, r.DigestId)).ToList();
         return new ClaimBatch(token, claimedAt, claimed);
     }
 
@@ -156,6 +172,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
         var ids = group.Select(x => x.Delivery.Id).Distinct().Order().ToArray();
         var rows = c.Query<Row>(Fill(LedgerSql.LockDeliveries).Replace("{ids}", Database.InList(c, "ids")), new { ids }, tx)
             .ToDictionary(r => r.id);
+        var carried = Carried(c, tx, rows.Values);
         var results = new List<CompletionResult>(group.Count);
         var events = new List<EventRow>();
         var counts = new List<(long, string, string, long)>();
@@ -186,7 +203,7 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
             var changed = status != current;
             update.Add(row.id, done.Token, status.Name(), applies ? DbTime.Ms(done.At) : row.status_at,
                 applies ? Truncate(done.Reason ?? done.Detail, 1000) : null,
-                applies && status == DeliveryStatus.SoftBounce ? DbTime.Ms(done.NextTryAt ?? nowAt) : null,
+                applies && status == DeliveryStatus.SoftBounce && !carried.Contains(row.id) ? DbTime.Ms(done.NextTryAt ?? nowAt) : null,
                 done.Untried ? 1 : 0, done.MessageId);
             events.Add(new(row.school_id, row.contact_id, row.id, row.announcement_id, row.channel, attempt, done.Status, changed,
                 done.Source, done.Detail, null, DbTime.Ms(done.At), done.MessageId));
@@ -226,12 +243,13 @@ public sealed class DeliveryLedger(Database db, TimeProvider time, LedgerOptions
 
     // ================================================================================================ record
 
-    /// <summary>Records one piece of feedback in its own transaction.</summary>
+    /// <summary>Records one piece of feedback in its own transaction. Bounce mail about a digest's message is about every
+    /// delivery the digest carries: each gets the event (<see cref="RecordForDigest"/>).</summary>
     public RecordOutcome Record(DeliveryEvent e)
     {
         using var c = db.Open();
         using var tx = c.BeginTransaction();
-        var outcome = RecordIn(c, tx, e);
+        var outcome = e.Source == EventSource.Bounce ? RecordForDigest(c, tx, e) : RecordIn(c, tx, e);
         tx.Commit();
         Count(e, outcome);
         if (outcome.FellBack) signal?.Wake();

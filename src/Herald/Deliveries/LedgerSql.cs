@@ -32,7 +32,7 @@ internal static class LedgerSql
     public const string RestartDelivery = """
         UPDATE deliveries SET attempt = @attempt, address = @address, status = @status, status_at = @now, reason = @reason,
             tries = 0, first_try_at = NULL, next_try_at = @next, claimed_until = NULL, claim_token = NULL, settles = 0,
-            message_id = NULL, resent_at = @now, resent_by = @by
+            message_id = NULL, resent_at = @now, resent_by = @by, digest_id = NULL
         WHERE id = @id
         """;
 
@@ -48,7 +48,7 @@ internal static class LedgerSql
                      WHERE status IN ('queued', 'soft_bounce') AND next_try_at <= @now
                        AND (claimed_until IS NULL OR claimed_until < {db_now})
                      ORDER BY next_try_at, id LIMIT @n{skip_locked})
-        RETURNING id, school_id, announcement_id, contact_id, channel, address, attempt, tries, first_try_at, settles
+        RETURNING id, school_id, announcement_id, contact_id, channel, address, attempt, tries, first_try_at, settles, digest_id
         """;
 
     // ---- complete: the transport's answers to a claim -----------------------------------------------------------
@@ -56,7 +56,7 @@ internal static class LedgerSql
     /// <summary>The deliveries of a group, locked in id order before anything else, so that a webhook recording
     /// feedback for one of them cannot deadlock with the group on PostgreSQL.</summary>
     public const string LockDeliveries = """
-        SELECT id, school_id, announcement_id, contact_id, channel, address, status, status_at, attempt, claim_token
+        SELECT id, school_id, announcement_id, contact_id, channel, address, status, status_at, attempt, claim_token, digest_id
         FROM deliveries WHERE id {ids} ORDER BY id{for_update}
         """;
 
@@ -80,7 +80,7 @@ internal static class LedgerSql
     // ---- record: feedback -----------------------------------------------------------------------------------------
 
     public const string LockDelivery = """
-        SELECT id, school_id, announcement_id, contact_id, channel, address, status, status_at, attempt, claim_token
+        SELECT id, school_id, announcement_id, contact_id, channel, address, status, status_at, attempt, claim_token, digest_id
         FROM deliveries WHERE id = @id{for_update}
         """;
 
@@ -107,6 +107,67 @@ internal static class LedgerSql
 
     /// <summary>The deliveries of some contacts on one announcement (the send's fallbacks find what they replace).</summary>
     public const string DeliveriesOfContacts = "SELECT id, contact_id, channel FROM deliveries WHERE announcement_id = @announcementId AND contact_id {ids}";
+
+    // ---- digests: held deliveries packed into one email per contact (docs/preferences.md, "Digests") ---------------
+
+    /// <summary>One packer at a time across processes (PostgreSQL; SQLite's write transaction is already exclusive): two
+    /// packers must not split one contact's due deliveries between two digests. A packer that does not get the lock
+    /// leaves the work to the one that has it.</summary>
+    public const string TryPackLock = "SELECT pg_try_advisory_xact_lock(5207016349174834503)";
+
+    /// <summary>Whether any digest is due: read before the pack takes the write lock (SQLite's is the whole file), so a
+    /// round with nothing to pack costs one indexed read.</summary>
+    public const string AnyDigestDue = "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending_digest' AND next_try_at <= @now LIMIT 1) due";
+
+    /// <summary>The contacts with held deliveries whose digest is due (through ix_deliveries_due).</summary>
+    public const string DueDigestContacts = """
+        SELECT DISTINCT contact_id FROM deliveries WHERE status = 'pending_digest' AND next_try_at <= @now ORDER BY contact_id LIMIT @n
+        """;
+
+    /// <summary>Those contacts' due held deliveries, locked (a resend or a preference change waits, then sees them packed).</summary>
+    public const string DueHeldOf = """
+        SELECT id, school_id, announcement_id, contact_id, address, attempt, next_try_at FROM deliveries
+        WHERE contact_id {ids} AND status = 'pending_digest' AND next_try_at <= @now ORDER BY contact_id, id{for_update}
+        """;
+
+    public const string InsertDigest = """
+        INSERT INTO digests (school_id, contact_id, address, due_at, packed_at, lead_delivery_id, size)
+        VALUES (@schoolId, @contactId, @address, @dueAt, @now, @lead, @size) RETURNING id
+        """;
+
+    /// <summary>A digest's deliveries become queued together. Only the lead is due: it is what the dispatcher claims,
+    /// sends and retries, and the others are claimed with it (<see cref="ClaimDigestMembers"/>) and never on their own.</summary>
+    public const string PackDigest = """
+        UPDATE deliveries SET status = 'queued', status_at = @now, reason = @reason, digest_id = @digestId,
+            next_try_at = CASE WHEN id = @lead THEN @now ELSE NULL END
+        WHERE id {ids} AND status = 'pending_digest'
+        """;
+
+    /// <summary>The other deliveries of the digests whose leads a claim just took, under the same token and lease: one
+    /// message carries them all, so they are claimed, answered and fenced together.</summary>
+    public const string ClaimDigestMembers = """
+        UPDATE deliveries SET claimed_until = {db_now} + @leaseMs, claim_token = @token, tries = tries + 1,
+            first_try_at = COALESCE(first_try_at, @now)
+        WHERE digest_id {ids} AND id NOT IN (SELECT lead_delivery_id FROM digests WHERE id {ids})
+          AND status IN ('queued', 'soft_bounce') AND settles = 0 AND (claimed_until IS NULL OR claimed_until < {db_now})
+        RETURNING id, school_id, announcement_id, contact_id, channel, address, attempt, tries, first_try_at, settles, digest_id
+        """;
+
+    /// <summary>The digests of some deliveries and their leads (the answer to a digest's lead decides the others' next try).</summary>
+    public const string DigestLeads = "SELECT id, lead_delivery_id FROM digests WHERE id {ids}";
+
+    /// <summary>The other deliveries a digest carries, for feedback about the digest's message (a bounce of it).</summary>
+    public const string DigestSiblings = "SELECT id, attempt FROM deliveries WHERE digest_id = @digestId AND id <> @id ORDER BY id";
+
+    /// <summary>A contact who left the digest: what was held is queued now, each on its own.</summary>
+    public const string ReleaseHeld = """
+        UPDATE deliveries SET status = 'queued', status_at = @now, reason = @reason, next_try_at = @now
+        WHERE contact_id = @contactId AND status = 'pending_digest'
+        RETURNING id, school_id, announcement_id, channel, attempt
+        """;
+
+    /// <summary>A contact whose schedule changed: what is held falls due on the new schedule.</summary>
+    public const string RescheduleHeld = "UPDATE deliveries SET next_try_at = @due WHERE contact_id = @contactId AND status = 'pending_digest'";
 
     // ---- track: opens and clicks (src/Herald/Tracking) -------------------------------------------------------------
 

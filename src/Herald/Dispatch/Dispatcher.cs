@@ -50,6 +50,8 @@ public sealed partial class Dispatcher(
     public async Task<int> RunOnceAsync(CancellationToken stop)
     {
         if (stop.IsCancellationRequested) return 0;
+        // Digests that fell due become queued first, so this round's claim can take them.
+        if (ledger.AnyDigestDue()) ledger.PackDigests(_o.BatchSize);
         var claim = ledger.Claim(_o.BatchSize, _o.ClaimTimeout);
         if (claim.Deliveries.Count == 0) return 0;
         var context = LoadContext(claim);
@@ -88,29 +90,52 @@ public sealed partial class Dispatcher(
         using var emailSlots = new SemaphoreSlim(Math.Min(email.MaxInFlight, n));
         using var smsSlots = new SemaphoreSlim(Math.Min(sms.MaxInFlight, n));
         var running = new List<Task>();
-        foreach (var d in claim.Deliveries)
+        foreach (var unit in Messages(claim))
         {
-            var slots = d.Channel == Channel.Email ? emailSlots : smsSlots;
+            var slots = unit[0].Channel == Channel.Email ? emailSlots : smsSlots;
             try { await slots.WaitAsync(stop); }
             catch (OperationCanceledException)
             {
-                writer.Add(Outcome(claim, d, TransportResult.NotAttempted("a slot before Herald shut down")));
+                foreach (var c in Spread(Outcome(claim, unit[0], TransportResult.NotAttempted("a slot before Herald shut down")), unit)) writer.Add(c);
                 continue;
             }
-            running.Add(SendAndReleaseAsync(claim, context, budget, d, writer, slots, stop));
+            running.Add(SendAndReleaseAsync(claim, context, budget, unit, writer, slots, stop));
         }
         await Task.WhenAll(running);
     }
 
-    private async Task SendAndReleaseAsync(ClaimBatch claim, BatchContext context, SendBudget budget, ClaimedDelivery d, CompletionWriter writer,
+    /// <summary>The messages of a claim: one per delivery, except that the deliveries a digest carries are one message
+    /// (its lead first). A settle deadline sends nothing, so it stays on its own.</summary>
+    private static List<List<ClaimedDelivery>> Messages(ClaimBatch claim) =>
+        claim.Deliveries.GroupBy(d => d.DigestId is { } digest && !d.Settles ? digest : -d.Id)
+            .Select(g => g.OrderBy(d => d.Id).ToList()).ToList();
+
+    /// <summary>The answer to a digest's message is the answer for each delivery it carries (the lead's next try is the
+    /// digest's; the ledger gives the others none of their own), with the same feedback.</summary>
+    private static IEnumerable<Completion> Spread(Completion answer, IReadOnlyList<ClaimedDelivery> unit)
+    {
+        if (unit.Count == 1 && unit[0].DigestId is null) return [answer];
+        var detail = $"{answer.Detail} (digest {unit[0].DigestId}: {unit.Count} announcement(s) in one message)";
+        return unit.Select(d => answer with
+        {
+            Delivery = d, Detail = detail,
+            Feedback = answer.Feedback?.Select(f => f with { DeliveryId = d.Id }).ToList(),
+        });
+    }
+
+    private async Task SendAndReleaseAsync(ClaimBatch claim, BatchContext context, SendBudget budget, List<ClaimedDelivery> unit, CompletionWriter writer,
         SemaphoreSlim slots, CancellationToken stop)
     {
-        try { writer.Add(await SendOneAsync(claim, context, budget, d, stop)); }
+        try
+        {
+            foreach (var c in Spread(await SendOneAsync(claim, context, budget, unit, stop), unit)) writer.Add(c);
+        }
         finally { slots.Release(); }
     }
 
-    private async Task<Completion> SendOneAsync(ClaimBatch claim, BatchContext context, SendBudget budget, ClaimedDelivery d, CancellationToken stop)
+    private async Task<Completion> SendOneAsync(ClaimBatch claim, BatchContext context, SendBudget budget, List<ClaimedDelivery> unit, CancellationToken stop)
     {
+        var d = unit[0];
         var now = time.GetUtcNow();
         if (d.Settles)
             return new Completion(d, claim.Token, DeliveryStatus.Sent, EventSource.Decision,
@@ -127,7 +152,7 @@ public sealed partial class Dispatcher(
         {
             if (d.Channel == Channel.Email)
             {
-                if (Build(claim, d, school, a, context) is not { } message)
+                if (Build(claim, unit, school, a, context) is not { } message)
                     return new Completion(d, claim.Token, DeliveryStatus.Rejected, EventSource.Decision,
                         "the message could not be built (Herald's error, logged; not the address's fault)", "systemerror", now, BlamesAddress: false);
                 messageId = message.MessageId;
@@ -158,9 +183,16 @@ public sealed partial class Dispatcher(
         return Outcome(claim, d, result, result.Untried ? null : messageId);
     }
 
-    private MimeKit.MimeMessage? Build(ClaimBatch claim, ClaimedDelivery d, School school, Announcement a, BatchContext context)
+    private MimeKit.MimeMessage? Build(ClaimBatch claim, List<ClaimedDelivery> unit, School school, Announcement a, BatchContext context)
     {
-        try { return builder.Build(school, a, d.Id, d.Attempt, d.Address!, context.Names.GetValueOrDefault(d.ContactId)); }
+        var d = unit[0];
+        try
+        {
+            return d.DigestId is null
+                ? builder.Build(school, a, d.Id, d.Attempt, d.Address!, context.Names.GetValueOrDefault(d.ContactId))
+                : builder.BuildDigest(school, unit.Select(x => new DigestItem(context.Announcements[x.AnnouncementId]!, x.Id, x.Attempt)).ToList(),
+                    d.Address!, context.Names.GetValueOrDefault(d.ContactId));
+        }
         catch (Exception e)
         {
             LogBuildFailed(e, d.Id, claim.Token);

@@ -4,6 +4,9 @@ using MimeKit;
 
 namespace Herald.Email;
 
+/// <summary>One announcement of a digest email, with the delivery (and attempt) it is sent for.</summary>
+public sealed record DigestItem(Announcement Announcement, long DeliveryId, int Attempt);
+
 /// <summary>Builds the MIME message of one delivery: sender identity, alternatives, a unique Message-ID, and the
 /// RFC 2369 / RFC 8058 unsubscribe headers.</summary>
 public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, MessageTracking tracking)
@@ -16,24 +19,60 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, Mes
 
     public MimeMessage Build(School school, Announcement a, long deliveryId, int attempt, string recipient, string? recipientName)
     {
-        var m = new MimeMessage();
-        var schoolFrom = a.Sender == "school" && !string.IsNullOrWhiteSpace(school.FromAddress) ? school.FromAddress : null;
-        var useSchool = schoolFrom is not null;
-        m.From.Add(schoolFrom is not null
-            ? new MailboxAddress(school.FromName ?? school.Name, schoolFrom)
-            : new MailboxAddress(sender.DefaultFromName, sender.DefaultFromAddress));
-        if (useSchool && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
-        m.To.Add(new MailboxAddress(recipientName ?? "", recipient));
+        var m = Envelope(school, a.Sender == "school", recipient, recipientName);
         m.Subject = a.Subject;
-        // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
-        // stored with the send's transport event.
-        m.MessageId = MessageIds.New(sender.MessageIdDomain);
         var footer = Footer(school, a, deliveryId, attempt);
         // The footer goes on after the tracking rewrite: its unsubscribe link is never a tracked redirect.
         var body = new BodyBuilder { TextBody = footer.AddTo(a.Text), HtmlBody = footer.AddToHtml(tracking.Html(school, a, deliveryId, attempt)) };
         m.Body = body.ToMessageBody();
         // Essential announcements cannot be left: no unsubscribe header (their footer says why).
         if (!a.Essential) AddUnsubscribe(m, deliveryId, attempt);
+        return m;
+    }
+
+    /// <summary>The sender identity (the school's when asked for and it has one, else the operator's), the recipient and
+    /// a new Message-ID.</summary>
+    private MimeMessage Envelope(School school, bool schoolSender, string recipient, string? recipientName)
+    {
+        var m = new MimeMessage();
+        var schoolFrom = schoolSender && !string.IsNullOrWhiteSpace(school.FromAddress) ? school.FromAddress : null;
+        m.From.Add(schoolFrom is not null
+            ? new MailboxAddress(school.FromName ?? school.Name, schoolFrom)
+            : new MailboxAddress(sender.DefaultFromName, sender.DefaultFromAddress));
+        if (schoolFrom is not null && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
+        m.To.Add(new MailboxAddress(recipientName ?? "", recipient));
+        // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
+        // stored with the send's transport event.
+        m.MessageId = MessageIds.New(sender.MessageIdDomain);
+        return m;
+    }
+
+    /// <summary>
+    /// One digest email for the deliveries a digest carries (docs/preferences.md, "Digests"): the list of subjects, then
+    /// each announcement under its subject, and one footer. The first item is the lead: its delivery's VERP return path
+    /// and unsubscribe token stand for the whole digest. Each announcement's HTML keeps its own tracking (its delivery's
+    /// pixel and links), so an open or a click counts for the announcement it belongs to. The school's identity is used
+    /// when every announcement asked for it.
+    /// </summary>
+    public MimeMessage BuildDigest(School school, IReadOnlyList<DigestItem> items, string recipient, string? recipientName)
+    {
+        var lead = items[0];
+        var m = Envelope(school, items.All(i => i.Announcement.Sender == "school"), recipient, recipientName);
+        m.Subject = DigestText.Subject(school.Name, items.Select(i => i.Announcement.Subject).ToList());
+        var footer = MessageFooter.Digest(school.Name, items.Select(i => i.Announcement.Category).Distinct().ToList(),
+            UnsubscribeUrl(lead.DeliveryId, lead.Attempt),
+            string.IsNullOrWhiteSpace(email.Bounces.Domain) ? null : _unsubscribe.AddressFor(lead.DeliveryId, lead.Attempt));
+        var html = items.Any(i => i.Announcement.Html is not null)
+            ? DigestText.Html(school.Name, items.Select(i => (i.Announcement.Subject, i.Announcement.Text,
+                tracking.Html(school, i.Announcement, i.DeliveryId, i.Attempt))).ToList())
+            : null;
+        var body = new BodyBuilder
+        {
+            TextBody = footer.AddTo(DigestText.Text(school.Name, items.Select(i => (i.Announcement.Subject, i.Announcement.Text)).ToList())),
+            HtmlBody = footer.AddToHtml(html),
+        };
+        m.Body = body.ToMessageBody();
+        AddUnsubscribe(m, lead.DeliveryId, lead.Attempt);
         return m;
     }
 

@@ -24,16 +24,28 @@ public sealed class MessageFooter
 
     /// <param name="url">The preference page (GET) and one-click (POST) URL; null without a public URL.</param>
     /// <param name="mailto">The <c>unsubscribe+TOKEN@</c> address; null without a bounce domain.</param>
-    public static MessageFooter Unsubscribe(string school, string category, string? url, string? mailto)
+    public static MessageFooter Unsubscribe(string school, string category, string? url, string? mailto) =>
+        Leave(school, $"You receive {category} messages from {school}.", url, $"To unsubscribe from {category} emails",
+            $"Unsubscribe from {category} emails", mailto, $"To unsubscribe from {category} emails", $"Unsubscribe from {category} emails");
+
+    /// <summary>A digest's footer: one link for everything it carries (the preference page lists each category, and the
+    /// one-click header leaves all of the digest's categories by email).</summary>
+    public static MessageFooter Digest(string school, IReadOnlyList<string> categories, string? url, string? mailto) =>
+        Leave(school, $"This is your digest of messages from {school} ({string.Join(", ", categories)}).", url,
+            "To choose what you receive and how often, or to unsubscribe", "Choose what you receive and how often, or unsubscribe",
+            mailto, "To unsubscribe from these emails", "Unsubscribe from these emails");
+
+    /// <summary>Why the recipient gets this, then the way out: the link when Herald has a public URL, else the mailto,
+    /// else "contact the school". Everything put into the HTML is encoded.</summary>
+    private static MessageFooter Leave(string school, string why, string? url, string urlSentence, string urlLink, string? mailto,
+        string mailtoSentence, string mailtoLink)
     {
-        var why = $"You receive {category} messages from {school}.";
         var h = WebUtility.HtmlEncode(why);
         if (url is not null)
-            return new($"{why} To unsubscribe from {category} emails: {url}",
-                $"{h} <a href=\"{WebUtility.HtmlEncode(url)}\">Unsubscribe from {WebUtility.HtmlEncode(category)} emails</a>");
+            return new($"{why} {urlSentence}: {url}", $"{h} <a href=\"{WebUtility.HtmlEncode(url)}\">{WebUtility.HtmlEncode(urlLink)}</a>");
         if (mailto is not null)
-            return new($"{why} To unsubscribe from {category} emails, send an email to {mailto} with the subject \"unsubscribe\".",
-                $"{h} <a href=\"mailto:{WebUtility.HtmlEncode(mailto)}?subject=unsubscribe\">Unsubscribe from {WebUtility.HtmlEncode(category)} emails</a>");
+            return new($"{why} {mailtoSentence}, send an email to {mailto} with the subject \"unsubscribe\".",
+                $"{h} <a href=\"mailto:{WebUtility.HtmlEncode(mailto)}?subject=unsubscribe\">{WebUtility.HtmlEncode(mailtoLink)}</a>");
         var contact = $"{why} To stop receiving them, contact {school}.";
         return new(contact, WebUtility.HtmlEncode(contact));
     }

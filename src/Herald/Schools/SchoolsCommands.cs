@@ -18,8 +18,10 @@ public static partial class SchoolsCommands
         var region = new Option<string>("--region") { Description = "Default region for national phone numbers (ISO 3166, e.g. GB)", DefaultValueFactory = _ => "GB" };
         var tracking = new Option<string>("--tracking") { Description = "Opens and clicks in HTML emails: on (default) or off", DefaultValueFactory = _ => "on" };
         tracking.AcceptOnlyFromAmong("on", "off");
+        var timeZone = TimeZoneOption(SchoolStore.DefaultTimeZone);
+        var digest = DigestOption(SchoolStore.DefaultDigest);
         add.Arguments.Add(slug);
-        foreach (var o in new Option[] { name, from, fromName, replyTo, region, tracking }) add.Options.Add(o);
+        foreach (var o in new Option[] { name, from, fromName, replyTo, region, tracking, timeZone, digest }) add.Options.Add(o);
         add.SetAction(p => cli.Run(p, (sp, output) =>
         {
             var s = p.GetValue(slug)!.Trim().ToLowerInvariant();
@@ -29,20 +31,57 @@ public static partial class SchoolsCommands
             var r = p.GetValue(region)!.Trim().ToUpperInvariant();
             if (PhoneNumbers.PhoneNumberUtil.GetInstance().GetCountryCodeForRegion(r) == 0) throw new ArgumentException($"--region '{r}' is not a region code like GB or US");
             var school = sp.GetRequiredService<SchoolStore>().Add(s, p.GetValue(name)!, p.GetValue(from), p.GetValue(fromName), p.GetValue(replyTo), r,
-                p.GetValue(tracking) != "off");
-            output.WriteLine($"school {school.Id} '{school.Slug}' added");
+                p.GetValue(tracking) != "off", p.GetValue(timeZone)!, p.GetValue(digest)!);
+            output.WriteLine($"school {school.Id} '{school.Slug}' added (time zone {school.TimeZone}, default digest {school.Digest})");
             return 0;
         }));
         var list = new Command("list", "List schools.");
         list.SetAction(p => cli.Run(p, (sp, output) =>
         {
-            foreach (var s in sp.GetRequiredService<SchoolStore>().List()) output.WriteLine($"{s.Id}\t{s.Slug}\t{s.Name}\t{s.FromAddress}");
+            foreach (var s in sp.GetRequiredService<SchoolStore>().List())
+                output.WriteLine($"{s.Id}\t{s.Slug}\t{s.Name}\t{s.FromAddress}\t{s.TimeZone}\t{s.Digest}");
             return 0;
         }));
         schools.Subcommands.Add(add);
         schools.Subcommands.Add(list);
         schools.Subcommands.Add(Tracking(cli));
+        schools.Subcommands.Add(Update(cli));
         return schools;
+    }
+
+    private static Option<string?> TimeZoneOption(string? fallback) => new("--timezone")
+    {
+        Description = "The school's time zone, an IANA name (e.g. Europe/London, America/New_York): digests go out at its local times",
+        DefaultValueFactory = _ => fallback,
+    };
+
+    private static Option<string?> DigestOption(string? fallback) => new("--digest")
+    {
+        Description = "The school's default digest, for contacts whose digest is 'yes': daily@HH:MM or weekly:DAY@HH:MM (e.g. weekly:fri@17:00)",
+        DefaultValueFactory = _ => fallback,
+    };
+
+    /// <summary><c>herald schools update SCHOOL --timezone … --digest …</c>: the school's clock and default digest.</summary>
+    private static Command Update(CommandContext cli)
+    {
+        var cmd = new Command("update", "Change a school's time zone or default digest (announcements held from now on follow them).");
+        var school = new Argument<string>("school") { Description = "The school's slug or id" };
+        var timeZone = TimeZoneOption(null);
+        var digest = DigestOption(null);
+        cmd.Arguments.Add(school);
+        cmd.Options.Add(timeZone);
+        cmd.Options.Add(digest);
+        cmd.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            var store = sp.GetRequiredService<SchoolStore>();
+            var s = store.Require(p.GetValue(school)!);
+            if (p.GetValue(timeZone) is null && p.GetValue(digest) is null) throw new ArgumentException("nothing to change: give --timezone, --digest or both");
+            store.SetDigestClock(s.Id, p.GetValue(timeZone), p.GetValue(digest));
+            var now = store.Get(s.Id)!;
+            output.WriteLine($"school {now.Id} '{now.Slug}': time zone {now.TimeZone}, default digest {now.Digest}");
+            return 0;
+        }));
+        return cmd;
     }
 
     /// <summary><c>herald schools tracking SCHOOL on|off</c>: opens and clicks for the school's emails sent from now on.</summary>

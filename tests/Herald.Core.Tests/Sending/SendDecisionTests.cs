@@ -40,6 +40,10 @@ public class SendDecisionTests
     public void A_blocked_address_is_dropped() => Assert.Equal(DeliveryStatus.Dropped, Decide(blocked: true));
 
     [Fact]
+    public void A_digest_contact_whose_address_failed_is_dropped_at_the_send_not_held() =>
+        Assert.Equal(DeliveryStatus.Dropped, Decide(blocked: true, digest: true));
+
+    [Fact]
     public void A_blocked_address_is_dropped_even_when_the_announcement_is_essential() =>
         Assert.Equal(DeliveryStatus.Dropped, Decide(blocked: true, essential: true));
 

@@ -150,9 +150,9 @@ public class PreferencesTests
         Assert.Equal("noindex", get.Headers.GetValues("X-Robots-Tag").Single());
         Assert.Contains("Essential messages go to every family and cannot be unsubscribed from.", page);
         Assert.Contains($"Essential messages from {h.School.Name} always arrive", page);
-        Assert.Equal(["clubs", "sports", "trips"], Regex.Matches(page, "<legend>([^<]+)</legend>").Select(m => m.Groups[1].Value));
+        // The categories' fieldsets, then the digest's ("how often").
+        Assert.Equal(["clubs", "sports", "trips", "Send me"], Regex.Matches(page, "<legend>([^<]+)</legend>").Select(m => m.Groups[1].Value));
         Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("digest", page, StringComparison.OrdinalIgnoreCase);
         // clubs is out on every channel: both its boxes unticked, the others ticked.
         Assert.Equal(4, Regex.Matches(page, "type=\"checkbox\"[^>]*checked").Count);
 
