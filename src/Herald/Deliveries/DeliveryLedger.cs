@@ -93,6 +93,7 @@ public sealed partial class DeliveryLedger(Database db, TimeProvider time, Ledge
         var now = DbTime.Ms(time.GetUtcNow());
         var events = new List<EventRow>();
         var counts = new List<(long, string, string, long)>();
+        var failures = new List<FailedDelivery>();
         foreach (var r in restarts)
         {
             var row = c.QuerySingle<Row>(Fill(LedgerSql.LockDelivery), new { id = r.DeliveryId }, tx);
@@ -105,9 +106,16 @@ public sealed partial class DeliveryLedger(Database db, TimeProvider time, Ledge
                 EventSource.Decision, r.Detail, null, now, KeyId: keyId));
             counts.Add((r.AnnouncementId, r.Channel.Name(), r.From.Name(), -1));
             counts.Add((r.AnnouncementId, r.Channel.Name(), r.Status.Name(), +1));
+            if (r.Status != DeliveryStatus.Queued)
+                failures.Add(new FailedDelivery(row.id, row.school_id, r.AnnouncementId, row.contact_id, r.Channel, r.Status, Truncate(r.Reason, 300)));
         }
         InsertEvents(c, tx, events);
         AddCounts(c, tx, counts);
+        // A resend of an essential announcement that cannot start on its channel (the address failed since, or is gone)
+        // falls back to the other channel, as the send would have (only when that channel has no delivery yet).
+        var fellBack = false;
+        foreach (var f in failures) fellBack |= FallBack(c, tx, f, now, keyId);
+        if (fellBack) signal?.Wake();
     }
 
     /// <summary>A new delivery's first look: a queued one is due now, a held one when its digest is (at once when the
@@ -397,6 +405,11 @@ public sealed partial class DeliveryLedger(Database db, TimeProvider time, Ledge
         using var c = db.Open();
         using var tx = c.BeginTransaction();
         var postgres = db.Provider == DatabaseProvider.Postgres;
+        // Opens and clicks are committed without waiting for PostgreSQL's WAL flush: the commit still orders them with
+        // every other write and survives Herald being killed; only a crash of the database server itself can lose the
+        // last fraction of a second of them. That is SQLite's synchronous=NORMAL guarantee in WAL mode, and the price
+        // of a counter is not an fsync per group (docs/preferences.md, "For operators: settings").
+        if (postgres) c.Execute("SET LOCAL synchronous_commit TO OFF", transaction: tx);
         var ids = keys.Select(k => k.DeliveryId).Distinct().Order().ToArray();
         var after = c.Query<(long DeliveryId, long Attempt, long Opens, long MachineOpens, long Clicks, long MachineClicks)>(
                 values.Fill(LedgerSql.TrackHits).Replace("{pg_ids}", postgres ? " AND d.id " + Database.InList(c, "ids") : ""),

@@ -45,6 +45,32 @@ public class FallbackTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_resend_after_the_school_adds_a_mobile_reaches_a_contact_without_email_by_sms(string provider)
+    {
+        await using var h = await HeraldHost.StartAsync(provider);
+        var external = "nomail-" + Guid.NewGuid().ToString("N")[..8];
+        var c = (await h.Client.PostJson("api/v1/contacts", new { externalId = external, role = "guardian", name = "Nia" })
+            .ExpectAsync(HttpStatusCode.Created))["contact"]!["id"]!.GetValue<long>();
+        var a = await EssentialAsync(h.Client, [c], ["email"]);
+        await h.Client.SendAsync(a);
+        var first = await h.Client.ReportAsync(a);
+        Assert.Equal("email_missing", first.StatusOf(c));
+        Assert.Empty(LinesOf(first, c, "sms"));
+
+        // The office finds a mobile number and resends to those without email: the email still cannot start, and this
+        // time there is a channel to fall back to.
+        await h.Client.PutAsync($"api/v1/contacts/{c}", System.Net.Http.Json.JsonContent.Create(new { externalId = external, role = "guardian", name = "Nia", mobile = "07400 123456" }))
+            .ExpectAsync(HttpStatusCode.OK);
+        await h.Client.PostJson($"api/v1/announcements/{a}/resend", new { statuses = new[] { "email_missing" }, by = "office" }).ExpectAsync(HttpStatusCode.OK);
+
+        var report = await h.Client.WaitForReportAsync(a, r => LinesOf(r, c, "sms").Any(l => l.Str("status") == "sent"), "the SMS fallback of the resend to be sent");
+        var sms = report.LineOf(c, "sms");
+        Assert.Equal(DeliveryOf(report, c, "email"), sms["fallbackFor"]!.GetValue<long>());
+        Assert.Equal(2, report.LineOf(c)["attempt"]!.GetValue<int>());
+        Assert.Contains((await h.Client.LogAsync(c)).Entries(), e => e.Str("detail")?.StartsWith("fallback: email email_missing", StringComparison.Ordinal) == true);
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task A_hard_bounce_posted_twice_queues_one_sms_fallback(string provider)
     {
         await using var h = await HeraldHost.StartAsync(provider, dispatcher: false);
