@@ -202,6 +202,41 @@ public class DigestTests
     }
 
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
+    public async Task A_digest_claimed_by_a_process_that_died_is_sent_once_after_its_lease_lapses(string provider)
+    {
+        var time = new FakeTimeProvider(Tuesday);
+        await using var h = await HeraldHost.StartAsync(provider, time, dispatcher: false);
+        var contact = await ContactAsync(h, "yes");
+        var address = await EmailOfAsync(h, contact);
+        var a = await SendAsync(h, contact, "Trip");
+        var b = await SendAsync(h, contact, "Club");
+        time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero));
+        var ledger = h.Service<DeliveryLedger>();
+        Assert.Equal(1, ledger.PackDigests(100));
+        Assert.Equal(0, ledger.PackDigests(100));
+
+        // A process claims the digest (its lead brings the other delivery under the same token) and is killed before it
+        // sends: nobody else may take it while the lease holds.
+        var dead = ledger.Claim(10, TimeSpan.FromMilliseconds(300));
+        Assert.Equal(2, dead.Deliveries.Count);
+        Assert.Single(dead.Deliveries.Select(d => d.DigestId).Distinct());
+        Assert.Empty(ledger.Claim(10, TimeSpan.FromMinutes(5)).Deliveries);
+
+        // The lease runs on the database's clock: once it lapses, the next dispatcher sends the digest, once.
+        var dispatcher = h.Service<Herald.Dispatch.Dispatcher>();
+        await Herald.Tests.Servers.ServerHelpers.WaitUntilAsync(async () => await dispatcher.RunOnceAsync(CancellationToken.None) > 0, HeraldHost.DispatchTimeout,
+            () => "the lapsed digest was never claimed again");
+        while (await dispatcher.RunOnceAsync(CancellationToken.None) > 0) { }
+        Assert.Single(MessagesTo(h, address));
+        Assert.Equal("sent", (await h.Client.ReportAsync(a)).StatusOf(contact));
+        Assert.Equal("sent", (await h.Client.ReportAsync(b)).StatusOf(contact));
+        // The dead claim's answer, were it to come now, is refused by the fence.
+        var late = ledger.Complete(dead.Deliveries.Select(d => new Completion(d, dead.Token, Herald.Core.Deliveries.DeliveryStatus.Rejected,
+            Herald.Core.Deliveries.EventSource.Transport, "late answer", null, time.GetUtcNow())).ToList());
+        Assert.All(late, r => Assert.Equal(CompletionResult.Lapsed, r));
+    }
+
+    [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task The_simulators_hard_bounce_of_a_digest_fails_every_announcement_it_carried(string provider)
     {
         var time = new FakeTimeProvider(Tuesday);
