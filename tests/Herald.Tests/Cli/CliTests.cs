@@ -32,6 +32,27 @@ public class CliTests
         Assert.Equal(1, list["total"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task A_schools_clock_and_default_digest_are_set_on_the_command_line_and_a_bad_one_is_named()
+    {
+        using var storage = await HeraldStorage.CreateAsync("sqlite");
+        var slug = Slug();
+        var added = await RunOk(storage, "schools", "add", slug, "--name", "Hillside", "--timezone", "America/New_York", "--digest", "weekly:Friday@16:30");
+        Assert.Contains("(time zone America/New_York, default digest weekly:fri@16:30)", added.Output);
+
+        var badZone = await CliSteps.Run(storage, "schools", "update", slug, "--timezone", "Mars/Olympus");
+        Assert.NotEqual(0, badZone.Exit);
+        Assert.Contains("time zone 'Mars/Olympus' is not an IANA time zone name", badZone.Error);
+        var badDigest = await CliSteps.Run(storage, "schools", "update", slug, "--digest", "daily@24:00");
+        Assert.NotEqual(0, badDigest.Exit);
+        Assert.Contains("24:00 is not a time of day", badDigest.Error);
+        Assert.NotEqual(0, (await CliSteps.Run(storage, "schools", "update", slug)).Exit);
+
+        Assert.Contains($"'{slug}': time zone Europe/Madrid, default digest daily@08:00",
+            (await RunOk(storage, "schools", "update", slug, "--timezone", "Europe/Madrid", "--digest", "daily@08:00")).Output);
+        Assert.Contains($"{slug}\tHillside\t\tEurope/Madrid\tdaily@08:00", (await RunOk(storage, "schools", "list")).Output);
+    }
+
     [Theory, MemberData(nameof(HeraldHost.Providers), MemberType = typeof(HeraldHost))]
     public async Task A_created_key_is_stored_only_as_a_hash(string provider)
     {
