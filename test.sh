@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the test fixtures start as private servers.
-DEB_PACKAGES=(postgresql postfix dovecot-imapd dovecot-lmtpd kannel chromium)
+DEB_PACKAGES=(postgresql postfix dovecot-imapd dovecot-lmtpd kannel chromium tzdata)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

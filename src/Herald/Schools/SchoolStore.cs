@@ -55,6 +55,9 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
                 return n;
             }
             catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException) { }
+        // No zone found at all: the machine has no time zone database (Debian's tzdata package, which .NET reads).
+        if (!TimeZoneInfo.GetSystemTimeZones().Any(z => z.Id.Contains('/')))
+            throw new ArgumentException($"time zone '{name}': this machine has no time zone database; install Debian's tzdata package");
         throw new ArgumentException($"time zone '{name}' is not an IANA time zone name like Europe/London, America/New_York or UTC");
     }
 
