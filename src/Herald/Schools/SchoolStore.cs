@@ -7,8 +7,10 @@ namespace Herald.Schools;
 
 /// <summary>A tenant: one school, with its own contacts, announcements and sender identity.</summary>
 /// <param name="Tracking">False: the school's emails carry no open pixel and no tracked links (<c>herald schools tracking</c>).</param>
+/// <param name="Language">The default language of its staff's pages (<c>en</c>, <c>es</c>), or null for the browser's
+/// (<c>herald schools update SLUG --language</c>).</param>
 public sealed record School(long Id, string Slug, string Name, string? FromAddress, string? FromName, string? ReplyTo, string DefaultRegion,
-    bool Tracking = true);
+    bool Tracking = true, string? Language = null);
 
 /// <summary>Who is calling the API: a school's key, or an operator key that sees every school.</summary>
 /// <param name="KeyId">The key's id (<c>herald keys list</c>): recorded on every write the key makes.</param>
@@ -35,7 +37,8 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
         public string? reply_to { get; set; }
         public string default_region { get; set; } = "GB";
         public long tracking { get; set; } = 1;
-        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region, tracking != 0);
+        public string? language { get; set; }
+        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region, tracking != 0, language);
     }
 
     public School Add(string slug, string name, string? fromAddress, string? fromName, string? replyTo, string region, bool tracking = true)
@@ -56,6 +59,20 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
     {
         using var c = db.Open();
         c.Execute("UPDATE schools SET tracking = @on WHERE id = @id", new { id, on = on ? 1 : 0 });
+    }
+
+    /// <summary>Sets the default language of the school's pages (null: the browser's).</summary>
+    public void SetLanguage(long id, string? language)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE schools SET language = @language WHERE id = @id", new { id, language });
+    }
+
+    /// <summary>The school's default page language alone (read on every page request of its staff).</summary>
+    public string? LanguageOf(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<string?>("SELECT language FROM schools WHERE id = @id", new { id });
     }
 
     /// <summary>The school, read in the caller's transaction (the ledger's fallback planning).</summary>

@@ -42,7 +42,30 @@ public static partial class SchoolsCommands
         schools.Subcommands.Add(add);
         schools.Subcommands.Add(list);
         schools.Subcommands.Add(Tracking(cli));
+        schools.Subcommands.Add(Update(cli));
         return schools;
+    }
+
+    /// <summary><c>herald schools update SCHOOL --language en|es|browser</c>: the default language of the school's pages,
+    /// used when a person has not chosen one; <c>browser</c> leaves it to each browser's Accept-Language.</summary>
+    private static Command Update(CommandContext cli)
+    {
+        var cmd = new Command("update", "Change a school's settings.");
+        var school = new Argument<string>("school") { Description = "The school's slug or id" };
+        var language = new Option<string?>("--language") { Description = $"Default language of its staff's pages: {string.Join(", ", Staff.StaffSignIn.Languages)}, or browser (the browser's choice)" };
+        language.AcceptOnlyFromAmong([.. Staff.StaffSignIn.Languages, "browser"]);
+        cmd.Arguments.Add(school);
+        cmd.Options.Add(language);
+        cmd.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            var store = sp.GetRequiredService<SchoolStore>();
+            var s = store.Require(p.GetValue(school)!);
+            if (p.GetValue(language) is not { } l) throw new ArgumentException("nothing to change: give --language");
+            store.SetLanguage(s.Id, l == "browser" ? null : l);
+            output.WriteLine($"school {s.Id} '{s.Slug}': language {l}");
+            return 0;
+        }));
+        return cmd;
     }
 
     /// <summary><c>herald schools tracking SCHOOL on|off</c>: opens and clicks for the school's emails sent from now on.</summary>
