@@ -52,7 +52,7 @@ public static class SupportConsole
 
         MapSchools(pages);
 
-        pages.MapGet("/queue", (SupportQueries queries, SchoolStore schools, string? school) =>
+        pages.MapGet("/queue", (HttpContext http, SupportQueries queries, SchoolStore schools, string? school) =>
         {
             var id = long.TryParse(school, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : (long?)null;
             var chosen = id is { } x ? schools.Get(x) : null;
@@ -61,6 +61,7 @@ public static class SupportConsole
                 [nameof(QueuePage.Schools)] = schools.List(),
                 [nameof(QueuePage.School)] = chosen,
                 [nameof(QueuePage.Monitor)] = queries.Queue(chosen?.Id),
+                [nameof(QueuePage.Bounces)] = BounceFigures.Read(http.RequestServices),
             });
         });
     }
