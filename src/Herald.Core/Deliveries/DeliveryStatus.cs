@@ -59,6 +59,8 @@ public enum EventSource
     Page,
     /// <summary>An opt-out change made by a CSV contact import.</summary>
     Import,
+    /// <summary>A school's staff (or support) on Herald's pages: an address fixed on the contact page, with who and why.</summary>
+    Staff,
 }
 
 /// <summary>Wire names (snake_case) for the enums, as used in the API, the CLI and the database.</summary>

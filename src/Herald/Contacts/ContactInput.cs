@@ -75,15 +75,8 @@ public static partial class ContactRules
         var name = input.Name?.Trim();
         if (string.IsNullOrEmpty(name)) errors.Add(new("name", "is required"));
         else if (name.Length > 200) errors.Add(new("name", "is longer than 200 characters"));
-        var email = string.IsNullOrWhiteSpace(input.Email) ? null : input.Email.Trim();
-        if (email is { Length: > 254 }) errors.Add(new("email", "is longer than 254 characters"));
-        else if (email is not null && EmailAddress.Normalise(email, out var ep) is null)
-            warnings.Add(new("email", $"'{email}' is not usable ({ep}); email announcements will record email_missing"));
-        var mobile = string.IsNullOrWhiteSpace(input.Mobile) ? null : input.Mobile.Trim();
-        if (mobile is { Length: > 40 }) errors.Add(new("mobile", "is longer than 40 characters"));
-        else if (mobile is not null && MobileNumbers.Normalise(mobile, region, out var mp) is null)
-            warnings.Add(new("mobile", $"'{mobile}' is not usable ({mp}); SMS will record mobile_missing"));
-        else if (mobile is not null) mobile = MobileNumbers.Normalise(mobile, region, out _);
+        var email = Address(Channel.Email, input.Email, region, errors, warnings);
+        var mobile = Address(Channel.Sms, input.Mobile, region, errors, warnings);
 
         var groups = new List<string>();
         if (input.Groups is { Count: > MaxGroups }) errors.Add(new("groups", $"has {input.Groups.Count} groups; the limit is {MaxGroups}"));
@@ -104,6 +97,27 @@ public static partial class ContactRules
 
         if (errors.Count > before) return null;
         return new ValidContact(externalId!, role!, name!, email, mobile, groups, optOuts, digest!);
+    }
+
+    /// <summary>An email address or mobile number as it is kept: trimmed, a number in E.164 through libphonenumber with the
+    /// school's <paramref name="region"/>; null when empty. Too long is an error; unusable is a warning (the contact is
+    /// kept, and the send records <c>email_missing</c> / <c>mobile_missing</c>). The API, the import and the contact
+    /// page's "fix address" all check addresses here.</summary>
+    public static string? Address(Channel channel, string? typed, string region, List<FieldProblem> errors, List<FieldProblem> warnings)
+    {
+        var value = string.IsNullOrWhiteSpace(typed) ? null : typed.Trim();
+        if (channel == Channel.Email)
+        {
+            if (value is { Length: > 254 }) errors.Add(new("email", "is longer than 254 characters"));
+            else if (value is not null && EmailAddress.Normalise(value, out var ep) is null)
+                warnings.Add(new("email", $"'{value}' is not usable ({ep}); email announcements will record email_missing"));
+            return value;
+        }
+        if (value is { Length: > 40 }) errors.Add(new("mobile", "is longer than 40 characters"));
+        else if (value is not null && MobileNumbers.Normalise(value, region, out var mp) is null)
+            warnings.Add(new("mobile", $"'{value}' is not usable ({mp}); SMS will record mobile_missing"));
+        else if (value is not null) value = MobileNumbers.Normalise(value, region, out _);
+        return value;
     }
 
     public static OptOut? ParseOptOut(string? text)

@@ -91,6 +91,26 @@ public sealed class ContactStore(Database db, TimeProvider time, DeliveryLedger 
             new { schoolId, externalId, except = exceptId ?? -1 }) > 0;
     }
 
+    /// <summary>
+    /// A staff member's fix of one address (the contact page): the contact's email or mobile becomes
+    /// <paramref name="value"/> (checked by <see cref="ContactRules.Address"/>), and the ledger logs the change with who
+    /// and why in the same transaction. Null when the contact is not the school's.
+    /// </summary>
+    public ContactView? FixAddress(long schoolId, long contactId, Channel channel, string value, string by, string why)
+    {
+        var column = channel == Channel.Email ? "email" : "mobile";
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var before = c.QuerySingleOrDefault<Row>("SELECT * FROM contacts WHERE school_id = @schoolId AND id = @contactId", new { schoolId, contactId }, tx);
+        if (before is null) return null;
+        c.Execute($"UPDATE contacts SET {column} = @value, updated_at = @now, updated_key_id = NULL WHERE id = @contactId",
+            new { value, now = DbTime.Ms(time.GetUtcNow()), contactId }, tx);
+        var old = (channel == Channel.Email ? before.email : before.mobile) ?? "(none)";
+        ledger.RecordProfileChange(c, tx, schoolId, contactId, channel, $"{column} changed from {old} to {value}", by, why);
+        tx.Commit();
+        return Get(schoolId, contactId);
+    }
+
     public ContactView Save(long schoolId, ValidContact v, long? keyId = null)
     {
         using var c = db.Open();

@@ -21,6 +21,7 @@ namespace Herald.Deliveries;
 /// <item><b>claim</b>: a lease with a fencing token; <b>complete</b>: the transport's answers under that token;</item>
 /// <item><b>record</b>: feedback, through the precedence table; <b>reset address</b>: support lifts a failed or
 /// suppressed address.</item>
+/// <item><b>profile changed by staff</b>: an address fixed on the contact page (DeliveryLedger.Staff.cs).</item>
 /// <item><b>fallback</b>: an essential announcement's delivery on the other channel, opened with the send's decisions
 /// or in the transaction that records a later failure (<see cref="IFallbackPlanner"/>).</item>
 /// </list>

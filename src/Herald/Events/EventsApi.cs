@@ -57,7 +57,7 @@ public static class EventsApi
             if (input.Source is not null)
             {
                 if (!Wire.TryParseSource(input.Source, out var named) || named is EventSource.Decision or EventSource.Transport
-                    or EventSource.Link or EventSource.Reply or EventSource.Page or EventSource.Import)
+                    or EventSource.Link or EventSource.Reply or EventSource.Page or EventSource.Import or EventSource.Staff)
                     problems.Add(new("source", $"'{input.Source}' is not one of webhook, bounce, support, tracking, simulator, api"));
                 else if (!caller.IsOperator && named != EventSource.Api)
                     problems.Add(new("source", $"a school key's events are recorded as 'api'; only an operator key may name the source '{input.Source}'"));

@@ -85,6 +85,7 @@ public static class HeraldApp
         callbacks.MapUnsubscribe();
         callbacks.MapTracking();
         app.MapStaffSignIn();
+        app.MapSetPassword();
         app.MapReportPages();
         app.MapContactPages();
         app.MapSupportConsole();

@@ -8,10 +8,12 @@ namespace Herald.Schools;
 
 /// <summary>A tenant: one school, with its own contacts, announcements and sender identity.</summary>
 /// <param name="Tracking">False: the school's emails carry no open pixel and no tracked links (<c>herald schools tracking</c>).</param>
+/// <param name="Language">The default language of its staff's pages (<c>en</c>, <c>es</c>), or null for the browser's
+/// (<c>herald schools update SLUG --language</c>).</param>
 /// <param name="TimeZone">The school's clock, an IANA name (<c>Europe/London</c>): digests go out at its local times.</param>
 /// <param name="Digest">The school's default digest schedule (<c>daily@17:00</c>), for contacts whose digest is <c>yes</c>.</param>
 public sealed record School(long Id, string Slug, string Name, string? FromAddress, string? FromName, string? ReplyTo, string DefaultRegion,
-    bool Tracking = true, string TimeZone = SchoolStore.DefaultTimeZone, string Digest = SchoolStore.DefaultDigest)
+    bool Tracking = true, string? Language = null, string TimeZone = SchoolStore.DefaultTimeZone, string Digest = SchoolStore.DefaultDigest)
 {
     /// <summary>The school's time zone (validated when it was set; the database's default is a valid one).</summary>
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
@@ -75,9 +77,11 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
         public string? reply_to { get; set; }
         public string default_region { get; set; } = "GB";
         public long tracking { get; set; } = 1;
+        public string? language { get; set; }
         public string time_zone { get; set; } = DefaultTimeZone;
         public string digest_schedule { get; set; } = DefaultDigest;
-        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region, tracking != 0, time_zone, digest_schedule);
+        public School ToSchool() => new(id, slug, name, from_address, from_name, reply_to, default_region, tracking != 0, language, time_zone,
+            digest_schedule);
     }
 
     public School Add(string slug, string name, string? fromAddress, string? fromName, string? replyTo, string region, bool tracking = true,
@@ -93,7 +97,7 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
             INSERT INTO schools (slug, name, from_address, from_name, reply_to, default_region, created_at, tracking, time_zone, digest_schedule)
             VALUES (@slug, @name, @fromAddress, @fromName, @replyTo, @region, @now, @tracking, @timeZone, @digest) RETURNING id
             """, new { slug, name, fromAddress, fromName, replyTo, region, now = DbTime.Ms(time.GetUtcNow()), tracking = tracking ? 1 : 0, timeZone, digest });
-        return new School(id, slug, name, fromAddress, fromName, replyTo, region, tracking, timeZone, digest);
+        return new School(id, slug, name, fromAddress, fromName, replyTo, region, tracking, null, timeZone, digest);
     }
 
     /// <summary>Sets the school's clock and default digest (null: unchanged), validated first. Announcements held from
@@ -112,6 +116,20 @@ public sealed partial class SchoolStore(Database db, TimeProvider time)
     {
         using var c = db.Open();
         c.Execute("UPDATE schools SET tracking = @on WHERE id = @id", new { id, on = on ? 1 : 0 });
+    }
+
+    /// <summary>Sets the default language of the school's pages (null: the browser's).</summary>
+    public void SetLanguage(long id, string? language)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE schools SET language = @language WHERE id = @id", new { id, language });
+    }
+
+    /// <summary>The school's default page language alone (read on every page request of its staff).</summary>
+    public string? LanguageOf(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<string?>("SELECT language FROM schools WHERE id = @id", new { id });
     }
 
     /// <summary>The school, read in the caller's transaction (the ledger's fallback planning).</summary>

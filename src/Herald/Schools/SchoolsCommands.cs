@@ -61,24 +61,31 @@ public static partial class SchoolsCommands
         DefaultValueFactory = _ => fallback,
     };
 
-    /// <summary><c>herald schools update SCHOOL --timezone … --digest …</c>: the school's clock and default digest.</summary>
+    /// <summary><c>herald schools update SCHOOL [--timezone …] [--digest …] [--language en|es|browser]</c>: the school's clock
+    /// and default digest, and the default language of its pages (used when a person has not chosen one; <c>browser</c>
+    /// leaves it to each browser's Accept-Language).</summary>
     private static Command Update(CommandContext cli)
     {
-        var cmd = new Command("update", "Change a school's time zone or default digest (announcements held from now on follow them).");
+        var cmd = new Command("update", "Change a school's time zone, default digest (announcements held from now on follow them) or pages' language.");
         var school = new Argument<string>("school") { Description = "The school's slug or id" };
         var timeZone = TimeZoneOption(null);
         var digest = DigestOption(null);
+        var language = new Option<string?>("--language") { Description = $"Default language of its staff's pages: {string.Join(", ", Staff.StaffSignIn.Languages)}, or browser (the browser's choice)" };
+        language.AcceptOnlyFromAmong([.. Staff.StaffSignIn.Languages, "browser"]);
         cmd.Arguments.Add(school);
         cmd.Options.Add(timeZone);
         cmd.Options.Add(digest);
+        cmd.Options.Add(language);
         cmd.SetAction(p => cli.Run(p, (sp, output) =>
         {
             var store = sp.GetRequiredService<SchoolStore>();
             var s = store.Require(p.GetValue(school)!);
-            if (p.GetValue(timeZone) is null && p.GetValue(digest) is null) throw new ArgumentException("nothing to change: give --timezone, --digest or both");
-            store.SetDigestClock(s.Id, p.GetValue(timeZone), p.GetValue(digest));
+            if (p.GetValue(timeZone) is null && p.GetValue(digest) is null && p.GetValue(language) is null)
+                throw new ArgumentException("nothing to change: give --timezone, --digest or --language");
+            if (p.GetValue(timeZone) is not null || p.GetValue(digest) is not null) store.SetDigestClock(s.Id, p.GetValue(timeZone), p.GetValue(digest));
+            if (p.GetValue(language) is { } l) store.SetLanguage(s.Id, l == "browser" ? null : l);
             var now = store.Get(s.Id)!;
-            output.WriteLine($"school {now.Id} '{now.Slug}': time zone {now.TimeZone}, default digest {now.Digest}");
+            output.WriteLine($"school {now.Id} '{now.Slug}': time zone {now.TimeZone}, default digest {now.Digest}, language {now.Language ?? "browser"}");
             return 0;
         }));
         return cmd;

@@ -12,13 +12,16 @@ public static class StaffCommands
     {
         var users = new Command("users", "Manage staff and support users of Herald's pages.");
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input (its first line)", Required = true };
+        var addPasswordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input (its first line); without it, print a one-time set-password link" };
+        var invite = new Option<bool>("--invite") { Description = "Print a one-time link with which the user chooses their password (the default without --password-stdin)" };
+        var baseUrl = new Option<string?>("--base-url") { Description = "Herald's address as the user's browser reaches it (e.g. https://herald.example), put in front of the link" };
 
         var add = new Command("add", "Add a user.");
         var email = new Option<string>("--email") { Description = "Their email address (they sign in with it)", Required = true };
         var name = new Option<string>("--name") { Description = "Their name, as pages show it", Required = true };
         var role = new Option<string>("--role") { Description = "staff (one school's pages) or support (every school, the support console)", Required = true };
         var school = new Option<string?>("--school") { Description = "The school (slug or id) of a staff user" };
-        foreach (var o in new Option[] { email, name, role, school, passwordStdin }) add.Options.Add(o);
+        foreach (var o in new Option[] { email, name, role, school, addPasswordStdin, invite, baseUrl }) add.Options.Add(o);
         add.SetAction(p => cli.Run(p, (sp, output) =>
         {
             var r = p.GetValue(role)!.Trim().ToLowerInvariant() switch
@@ -28,8 +31,24 @@ public static class StaffCommands
                 var other => throw new ArgumentException($"--role '{other}' is not staff or support"),
             };
             long? schoolId = p.GetValue(school) is { } s ? sp.GetRequiredService<SchoolStore>().Require(s).Id : null;
-            var user = sp.GetRequiredService<StaffUsers>().Add(p.GetValue(email)!, p.GetValue(name)!, r, schoolId, ReadPassword(cli));
+            if (p.GetValue(addPasswordStdin) && p.GetValue(invite)) throw new ArgumentException("give either --password-stdin or --invite");
+            CheckBaseUrl(p.GetValue(baseUrl));
+            var users = sp.GetRequiredService<StaffUsers>();
+            var password = p.GetValue(addPasswordStdin) ? ReadPassword(cli) : null;
+            var user = users.Add(p.GetValue(email)!, p.GetValue(name)!, r, schoolId, password);
             output.WriteLine($"user {user.Id} {user.Email} ({Describe(user, sp)}) added");
+            if (password is null) PrintLink(output, users.Invite(user.Email), p.GetValue(baseUrl));
+            return 0;
+        }));
+
+        var inviteCmd = new Command("invite", "Print a new one-time set-password link for a user (earlier links stop working).");
+        var inviteEmail = new Argument<string>("email");
+        var inviteBase = new Option<string?>("--base-url") { Description = baseUrl.Description };
+        inviteCmd.Arguments.Add(inviteEmail);
+        inviteCmd.Options.Add(inviteBase);
+        inviteCmd.SetAction(p => cli.Run(p, (sp, output) =>
+        {
+            PrintLink(output, sp.GetRequiredService<StaffUsers>().Invite(p.GetValue(inviteEmail)!), p.GetValue(inviteBase));
             return 0;
         }));
 
@@ -66,8 +85,24 @@ public static class StaffCommands
             return 0;
         }));
 
-        foreach (var c in new[] { add, list, disable, reset }) users.Subcommands.Add(c);
+        foreach (var c in new[] { add, inviteCmd, list, disable, reset }) users.Subcommands.Add(c);
         return users;
+    }
+
+    /// <summary>The link on a line of its own (easy to copy), then what it is for. It is a secret: give it to the user
+    /// alone.</summary>
+    private static void PrintLink(TextWriter output, (StaffUser User, string Token, DateTimeOffset ExpiresAt) invite, string? baseUrl)
+    {
+        CheckBaseUrl(baseUrl);
+        output.WriteLine($"{baseUrl?.TrimEnd('/')}/set-password/{invite.Token}");
+        output.WriteLine($"give this link to {invite.User.Email} alone: it lets them choose their password, once, until {invite.ExpiresAt:u}" +
+            (baseUrl is null ? " (put Herald's address in front of it, or give --base-url)" : ""));
+    }
+
+    private static void CheckBaseUrl(string? baseUrl)
+    {
+        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+            throw new ArgumentException($"--base-url '{baseUrl}' is not an absolute http(s) URL");
     }
 
     /// <summary>The first line of standard input, without its line end.</summary>

@@ -26,6 +26,10 @@ public static class StaffSignIn
     public const string SupportPolicy = "support";
     private const string StampClaim = "herald:stamp";
 
+    /// <summary>Anyone, signed in or not, but read with the staff cookie when there is one: a form that both may post (the
+    /// language switch) needs the signed-in person, since their anti-forgery token is bound to them.</summary>
+    public const string AnyonePolicy = "anyone";
+
     public static IServiceCollection AddStaffSignIn(this IServiceCollection services)
     {
         services.AddRazorComponents();
@@ -66,7 +70,8 @@ public static class StaffSignIn
         });
         services.AddAuthorizationBuilder()
             .AddPolicy(Policy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser())
-            .AddPolicy(SupportPolicy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireRole("support"));
+            .AddPolicy(SupportPolicy, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireRole("support"))
+            .AddPolicy(AnyonePolicy, p => p.AddAuthenticationSchemes(Scheme).RequireAssertion(_ => true));
         return services;
     }
 
@@ -87,13 +92,37 @@ public static class StaffSignIn
     /// <summary>The languages the pages speak. The first is the default.</summary>
     public static readonly string[] Languages = ["en", "es"];
 
-    /// <summary>The pages' language: the person's own choice (the <c>herald.language</c> cookie), else the browser's
-    /// (Accept-Language), else English. (The school's default language comes with the schools' settings.)</summary>
+    /// <summary>The cookie that keeps a person's own choice of language (the page frame's switch).</summary>
+    public const string LanguageCookie = "herald.language";
+
+    /// <summary>The pages' language: the person's own choice (the <c>herald.language</c> cookie), else their school's
+    /// default (<c>herald schools update SLUG --language</c>), else the browser's (Accept-Language), else English.
+    /// Runs after authentication, so a staff member's school is known from their cookie.</summary>
     public static IApplicationBuilder UsePageLanguage(this IApplicationBuilder app) => app.UseRequestLocalization(o =>
     {
         o.SetDefaultCulture(Languages[0]).AddSupportedCultures(Languages).AddSupportedUICultures(Languages);
-        o.RequestCultureProviders = [new CookieRequestCultureProvider { CookieName = "herald.language" }, new CustomRequestCultureProvider(AcceptLanguage)];
+        o.RequestCultureProviders =
+        [
+            new CookieRequestCultureProvider { CookieName = LanguageCookie },
+            new CustomRequestCultureProvider(SchoolLanguage),
+            new CustomRequestCultureProvider(AcceptLanguage),
+        ];
     });
+
+    private static Task<ProviderCultureResult?> SchoolLanguage(HttpContext http)
+    {
+        var school = long.TryParse(http.User.FindFirstValue("herald:school"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : (long?)null;
+        var language = school is { } id ? http.RequestServices.GetRequiredService<SchoolStore>().LanguageOf(id) : null;
+        return Task.FromResult(language is null ? null : new ProviderCultureResult(language));
+    }
+
+    /// <summary>Who did it, for logs and histories: the signed-in person's name and email, e.g.
+    /// <c>Sam Support (sam@operator.example)</c>.</summary>
+    public static string Who(ClaimsPrincipal user)
+    {
+        var name = user.FindFirstValue(ClaimTypes.Name) ?? "staff";
+        return user.FindFirstValue(ClaimTypes.Email) is { } email ? $"{name} ({email})" : name;
+    }
 
     /// <summary>Accept-Language, each tag followed by its language alone (<c>es-ES</c>, then <c>es</c>): with invariant
     /// globalization a culture has no parent, so the middleware's own fallback from <c>es-ES</c> to <c>es</c> never happens.</summary>
@@ -135,6 +164,18 @@ public static class StaffSignIn
             await http.SignOutAsync(Scheme);
             return TypedResults.LocalRedirect("/sign-in");
         }).RequireAuthorization(Policy);
+
+        // The page frame's language switch: a form on every page, signed in or not (the sign-in page too). The choice is a
+        // cookie for a year, so it outlives the session and comes before the school's default.
+        pages.MapPost("/language", (HttpContext http, [FromForm] string? language, [FromForm] string? returnUrl) =>
+        {
+            if (language is null || !Languages.Contains(language)) return (IResult)TypedResults.BadRequest();
+            http.Response.Cookies.Append(LanguageCookie, CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)), new CookieOptions
+            {
+                Expires = DateTimeOffset.UtcNow.AddYears(1), HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = http.Request.IsHttps, IsEssential = true,
+            });
+            return TypedResults.LocalRedirect(Local(returnUrl));
+        }).RequireAuthorization(AnyonePolicy);
 
         pages.MapGet("/", (HttpContext http, IAntiforgery antiforgery, SchoolStore schools, IStringLocalizer<HomePage> t) =>
         {

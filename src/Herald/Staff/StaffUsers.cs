@@ -21,7 +21,7 @@ public sealed record SignInResult(SignInOutcome Outcome, StaffUser? User = null,
 /// Staff and support users, their passwords (ASP.NET Core Identity's <see cref="PasswordHasher{TUser}"/>) and the
 /// lock-out after repeated failures. The only writer of <c>staff_users</c>.
 /// </summary>
-public sealed class StaffUsers(Database db, TimeProvider time)
+public sealed partial class StaffUsers(Database db, TimeProvider time)
 {
     /// <summary>Failed sign-ins in a row before the account is locked for <see cref="LockOutFor"/>: enough for typos,
     /// far too few for guessing.</summary>
@@ -60,13 +60,15 @@ public sealed class StaffUsers(Database db, TimeProvider time)
         password is null || password.Length < MinPasswordLength ? $"the password must have at least {MinPasswordLength} characters" :
         password.Length > 200 ? "the password must have at most 200 characters" : null;
 
-    public StaffUser Add(string email, string name, StaffRole role, long? schoolId, string password)
+    /// <summary>Adds a user. <paramref name="password"/> null: no password yet (the user chooses one with a one-time
+    /// link, <see cref="Invite"/>); until then no password signs them in (an empty hash verifies nothing).</summary>
+    public StaffUser Add(string email, string name, StaffRole role, long? schoolId, string? password)
     {
         var normalised = Normalise(email);
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw new ArgumentException("--name: 1 to 200 characters");
         if (role == StaffRole.Staff && schoolId is null) throw new ArgumentException("a staff user belongs to a school: give --school SLUG");
         if (role == StaffRole.Support && schoolId is not null) throw new ArgumentException("a support user sees every school: leave out --school");
-        if (PasswordProblem(password) is { } problem) throw new ArgumentException(problem);
+        if (password is not null && PasswordProblem(password) is { } problem) throw new ArgumentException(problem);
         using var c = db.Open();
         if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM staff_users WHERE email = @normalised", new { normalised }) > 0)
             throw new InvalidOperationException($"a user with the address {normalised} already exists (see 'herald users list')");
@@ -75,7 +77,7 @@ public sealed class StaffUsers(Database db, TimeProvider time)
             INSERT INTO staff_users (email, name, role, school_id, password_hash, security_stamp, created_at)
             VALUES (@normalised, @name, @role, @schoolId, @hash, @stamp, @now) RETURNING id
             """,
-            new { normalised, name = name.Trim(), role = role.ToString().ToLowerInvariant(), schoolId, hash = Hasher.HashPassword(null!, password),
+            new { normalised, name = name.Trim(), role = role.ToString().ToLowerInvariant(), schoolId, hash = password is null ? "" : Hasher.HashPassword(null!, password),
                   stamp = NewStamp(), now = DbTime.Ms(time.GetUtcNow()) });
         return Get(id)!;
     }

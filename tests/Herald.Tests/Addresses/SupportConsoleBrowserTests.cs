@@ -12,7 +12,7 @@ namespace Herald.Tests.Addresses;
 /// nothing to fix on the console, the queue monitor and the 403 page.</summary>
 public class SupportConsoleBrowserTests
 {
-    private static async Task<IPage> SignedInAsync(HeraldHost h, IBrowserContext context, StaffRole role)
+    internal static async Task<IPage> SignedInAsync(HeraldHost h, IBrowserContext context, StaffRole role)
     {
         var email = $"u-{Guid.NewGuid():N}"[..12] + "@school.example";
         h.Service<StaffUsers>().Add(email, "Sam Support", role, role == StaffRole.Support ? null : h.School.Id, StaffVisitor.Password);
@@ -73,7 +73,7 @@ public class SupportConsoleBrowserTests
         await NoViolationsAsync(staff, h, "/support");
     }
 
-    private static async Task NoViolationsAsync(IPage page, HeraldHost h, string? path)
+    internal static async Task NoViolationsAsync(IPage page, HeraldHost h, string? path)
     {
         if (path is not null) await page.GotoAsync(new Uri(h.BaseAddress, path).ToString());
         var result = await page.RunAxe();

@@ -71,4 +71,16 @@ public class UsersCliTests
         Assert.Equal(1, twice.Exit);
         Assert.Contains("already disabled", twice.Error);
     }
+
+    [Fact]
+    public async Task Both_a_password_and_an_invite_is_refused_and_adds_nobody()
+    {
+        using var storage = await WithSchoolAsync();
+        var r = await Run(storage, "correct horse battery\n", "users", "add", "--email", "x@hill.example", "--name", "X", "--role", "support", "--password-stdin", "--invite");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("give either --password-stdin or --invite", r.Error);
+        var bad = await Run(storage, null, "users", "add", "--email", "x@hill.example", "--name", "X", "--role", "support", "--base-url", "herald.example");
+        Assert.Contains("is not an absolute http(s) URL", bad.Error);
+        Assert.Equal("", (await CliSteps.RunOk(storage, "users", "list")).Output);
+    }
 }

@@ -41,9 +41,7 @@ public static class SupportConsole
                 return Search(http, antiforgery, reset, queries, address, ch.Name(), schoolId, null,
                     t["Say why the address is reset: the reason is required and goes into the address history and the contacts' logs."].Value,
                     StatusCodes.Status400BadRequest, all);
-            var name = http.User.FindFirstValue(ClaimTypes.Name) ?? "support";
-            var email = http.User.FindFirstValue(ClaimTypes.Email);
-            var by = email is null ? name : $"{name} ({email})";
+            var by = StaffSignIn.Who(http.User);
             var normalised = AddressReset.Normalise(address, ch);
             var r = reset.Reset(normalised, ch, by, why.Trim(), all ? null : schoolId, all);
             var done = r.Schools.Count == 0
@@ -52,7 +50,9 @@ public static class SupportConsole
             return Search(http, antiforgery, reset, queries, address, ch.Name(), null, done, null);
         });
 
-        pages.MapGet("/queue", (SupportQueries queries, SchoolStore schools, string? school) =>
+        MapSchools(pages);
+
+        pages.MapGet("/queue", (HttpContext http, SupportQueries queries, SchoolStore schools, string? school) =>
         {
             var id = long.TryParse(school, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : (long?)null;
             var chosen = id is { } x ? schools.Get(x) : null;
@@ -61,8 +61,62 @@ public static class SupportConsole
                 [nameof(QueuePage.Schools)] = schools.List(),
                 [nameof(QueuePage.School)] = chosen,
                 [nameof(QueuePage.Monitor)] = queries.Queue(chosen?.Id),
+                [nameof(QueuePage.Bounces)] = BounceFigures.Read(http.RequestServices),
             });
         });
+    }
+
+    /// <summary>Schools and their API keys, and a key's revocation (confirmed first) through
+    /// <see cref="SchoolStore.Revoke"/>, as <c>herald keys revoke</c> does. Herald's log says who revoked which key.</summary>
+    private static void MapSchools(RouteGroupBuilder pages)
+    {
+        // After a revocation (a redirect, so a reload does not post again) the list says which key it was.
+        pages.MapGet("/schools", (HttpContext http, IAntiforgery antiforgery, SchoolStore schools, IStringLocalizer<SupportText> t, long? revoked) =>
+        {
+            var done = schools.Keys(null, all: true).FirstOrDefault(k => k.Id == revoked && k.RevokedAt is not null) is { } k
+                ? t["Key {0} ({1}) is revoked.", k.Name, k.Prefix].Value : null;
+            return Schools(http, antiforgery, schools, done, null);
+        });
+
+        pages.MapPost("/schools/keys/{id:long}/revoke", (HttpContext http, IAntiforgery antiforgery, SchoolStore schools, IStringLocalizer<SupportText> t,
+            ILoggerFactory logs, long id, [FromForm] string? confirm) =>
+        {
+            var key = schools.Keys(null, all: true).FirstOrDefault(k => k.Id == id && k.SchoolId is not null);
+            if (key is null) return Schools(http, antiforgery, schools, null, t["There is no school key {0}.", id].Value, StatusCodes.Status404NotFound);
+            if (key.RevokedAt is { } at)
+                return Schools(http, antiforgery, schools, null, t["Key {0} ({1}) was already revoked on {2} UTC.", key.Name, key.Prefix, Utc(at)].Value,
+                    StatusCodes.Status409Conflict);
+            if (confirm != "yes")
+            {
+                var tokens = antiforgery.GetAndStoreTokens(http);
+                return new RazorComponentResult<RevokeKeyPage>(new Dictionary<string, object?>
+                {
+                    [nameof(RevokeKeyPage.Key)] = key,
+                    [nameof(RevokeKeyPage.School)] = schools.Get(key.SchoolId!.Value)?.Name ?? key.School ?? "",
+                    [nameof(RevokeKeyPage.Token)] = tokens.RequestToken,
+                    [nameof(RevokeKeyPage.TokenField)] = tokens.FormFieldName,
+                });
+            }
+            schools.Revoke(id.ToString(CultureInfo.InvariantCulture));
+            logs.CreateLogger("Herald.Support").LogInformation("Key {Key} ({Prefix}) of school {School} revoked by {By} on the support console",
+                key.Id, key.Prefix, key.School, StaffSignIn.Who(http.User));
+            return TypedResults.Redirect($"/support/schools?revoked={id}#key-{id}");
+        });
+    }
+
+    private static IResult Schools(HttpContext http, IAntiforgery antiforgery, SchoolStore schools, string? done, string? error,
+        int status = StatusCodes.Status200OK)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        return new RazorComponentResult<SchoolsPage>(new Dictionary<string, object?>
+        {
+            [nameof(SchoolsPage.Schools)] = schools.List(),
+            [nameof(SchoolsPage.Keys)] = schools.Keys(null, all: true),
+            [nameof(SchoolsPage.Done)] = done,
+            [nameof(SchoolsPage.Error)] = error,
+            [nameof(SchoolsPage.Token)] = tokens.RequestToken,
+            [nameof(SchoolsPage.TokenField)] = tokens.FormFieldName,
+        }) { StatusCode = status };
     }
 
     private static IResult Search(HttpContext http, IAntiforgery antiforgery, AddressReset reset, SupportQueries queries, string? q, string? channel,
