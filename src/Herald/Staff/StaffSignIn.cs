@@ -166,6 +166,13 @@ public static class StaffSignIn
         }) { StatusCode = status };
     }
 
+    /// <summary>The signed-in person as the logs name them: <c>Sam Support (sam@operator.example)</c>.</summary>
+    public static string Who(ClaimsPrincipal user)
+    {
+        var name = user.FindFirstValue(ClaimTypes.Name) ?? "staff";
+        return user.FindFirstValue(ClaimTypes.Email) is { } email ? $"{name} ({email})" : name;
+    }
+
     /// <summary>Only a path on this site: a return URL is never a way to send someone elsewhere.</summary>
     private static string Local(string? url) =>
         url is { Length: > 0 } u && u[0] == '/' && !u.StartsWith("//", StringComparison.Ordinal) && !u.StartsWith("/\\", StringComparison.Ordinal) ? u : "/";

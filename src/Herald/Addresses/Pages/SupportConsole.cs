@@ -41,9 +41,7 @@ public static class SupportConsole
                 return Search(http, antiforgery, reset, queries, address, ch.Name(), schoolId, null,
                     t["Say why the address is reset: the reason is required and goes into the address history and the contacts' logs."].Value,
                     StatusCodes.Status400BadRequest, all);
-            var name = http.User.FindFirstValue(ClaimTypes.Name) ?? "support";
-            var email = http.User.FindFirstValue(ClaimTypes.Email);
-            var by = email is null ? name : $"{name} ({email})";
+            var by = StaffSignIn.Who(http.User);
             var normalised = AddressReset.Normalise(address, ch);
             var r = reset.Reset(normalised, ch, by, why.Trim(), all ? null : schoolId, all);
             var done = r.Schools.Count == 0
