@@ -1,6 +1,5 @@
 using Herald.Contacts;
 using Herald.Core.Deliveries;
-using Herald.Sms;
 using Herald.Http;
 using Herald.Reports;
 using Herald.Schools;
@@ -14,14 +13,11 @@ public static class AnnouncementsApi
     {
         var g = api.MapGroup("/announcements").WithTags("Announcements");
 
-        g.MapPost("/", (HttpContext http, AnnouncementStore store, ContactStore contacts, SmsOptions sms, AnnouncementInput input) =>
+        g.MapPost("/", (HttpContext http, AnnouncementDrafts drafts, AnnouncementInput input) =>
         {
             if (http.SchoolId() is not { } s) return Problems.NoSchool();
-            var problems = AnnouncementRules.Validate(input, sms.MaxParts);
-            if (problems.Count > 0) return Problems.Invalid(problems);
-            if (input.Audience!.ContactIds is { Count: > 0 } ids && contacts.FirstMissing(s, ids) is { } missing)
-                return Problems.Invalid("audience.contactIds", $"contact {missing} does not exist");
-            var a = store.Create(s, input, http.Caller().KeyId);
+            var (a, problems) = drafts.Create(s, input, http.Caller().KeyId);
+            if (a is null) return Problems.Invalid(problems);
             return TypedResults.Created($"/api/v1/announcements/{a.Id}", a);
         }).WithSummary("Create an announcement (a draft until sent)");
 

@@ -6,6 +6,7 @@ public static class AnnouncementsServices
     public static IServiceCollection AddAnnouncements(this IServiceCollection services)
     {
         services.AddSingleton<AnnouncementStore>();
+        services.AddSingleton<AnnouncementDrafts>();
         services.AddSingleton<AnnouncementSender>();
         services.AddSingleton<Resender>();
         services.AddSingleton<FallbackPlanner>();

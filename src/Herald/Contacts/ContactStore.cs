@@ -150,6 +150,18 @@ public sealed class ContactStore(Database db, TimeProvider time, DeliveryLedger 
         return null;
     }
 
+    /// <summary>The school's contacts with these external ids (as stored, exact), by external id; the others are absent.</summary>
+    public Dictionary<string, long> IdsByExternalId(long schoolId, IReadOnlyList<string> externalIds)
+    {
+        using var c = db.Open();
+        var found = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var chunk in externalIds.Distinct().Chunk(500))
+            foreach (var (id, ext) in c.Query<(long, string)>($"SELECT id, external_id FROM contacts WHERE school_id = @schoolId AND external_id {Database.InList(c, "chunk")}",
+                         new { schoolId, chunk }))
+                found[ext] = id;
+        return found;
+    }
+
     public PagedList<ContactView> List(long schoolId, int page, int pageSize, string? group)
     {
         using var c = db.Open();

@@ -35,11 +35,9 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, Mes
     private MimeMessage Envelope(School school, bool schoolSender, string recipient, string? recipientName)
     {
         var m = new MimeMessage();
-        var schoolFrom = schoolSender && !string.IsNullOrWhiteSpace(school.FromAddress) ? school.FromAddress : null;
-        m.From.Add(schoolFrom is not null
-            ? new MailboxAddress(school.FromName ?? school.Name, schoolFrom)
-            : new MailboxAddress(sender.DefaultFromName, sender.DefaultFromAddress));
-        if (schoolFrom is not null && !string.IsNullOrWhiteSpace(school.ReplyTo)) m.ReplyTo.Add(MailboxAddress.Parse(school.ReplyTo));
+        var (from, replyTo) = Identity(school, schoolSender);
+        m.From.Add(from);
+        if (replyTo is not null) m.ReplyTo.Add(replyTo);
         m.To.Add(new MailboxAddress(recipientName ?? "", recipient));
         // Opaque: recipients see it, so it names no delivery. A bounce quoting it finds its delivery through the id
         // stored with the send's transport event.
@@ -76,6 +74,33 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, Mes
         return m;
     }
 
+    /// <summary>The From and Reply-To a recipient sees: the school's own when the announcement chose it and the school
+    /// has one, else the operator's default (which has no Reply-To).</summary>
+    public (MailboxAddress From, MailboxAddress? ReplyTo) Identity(School school, Announcement a) => Identity(school, a.Sender == "school");
+
+    private (MailboxAddress From, MailboxAddress? ReplyTo) Identity(School school, bool schoolSender)
+    {
+        if (!schoolSender || string.IsNullOrWhiteSpace(school.FromAddress))
+            return (new MailboxAddress(sender.DefaultFromName, sender.DefaultFromAddress), null);
+        return (new MailboxAddress(school.FromName ?? school.Name, school.FromAddress),
+            string.IsNullOrWhiteSpace(school.ReplyTo) ? null : MailboxAddress.Parse(school.ReplyTo));
+    }
+
+    /// <summary>
+    /// The email as its recipients will see it, for the composer's preview: the same From, Reply-To, subject, bodies and
+    /// footer as <see cref="Build"/>. The footer is a non-existent delivery's (id 0), so its unsubscribe link, if
+    /// followed, leaves no one; links are shown as written (a send rewrites them for tracking, which looks the same).
+    /// </summary>
+    public MessagePreview Preview(School school, Announcement a)
+    {
+        var (from, replyTo) = Identity(school, a);
+        var footer = Footer(school, a, 0, 0);
+        return new(Shown(from), replyTo is null ? null : Shown(replyTo), a.Subject, footer.AddTo(a.Text), footer.AddToHtml(a.Html));
+    }
+
+    /// <summary>An address as mail programs show it: <c>Name &lt;address&gt;</c>, without the header's quoting.</summary>
+    private static string Shown(MailboxAddress m) => string.IsNullOrWhiteSpace(m.Name) ? m.Address : $"{m.Name} <{m.Address}>";
+
     /// <summary>
     /// <c>List-Unsubscribe</c> with a mailto (to the bounce domain) and, when Herald has a public URL, an HTTPS link
     /// plus <c>List-Unsubscribe-Post: List-Unsubscribe=One-Click</c> (RFC 8058 needs the HTTPS link for one-click).
@@ -104,3 +129,6 @@ public sealed class MessageBuilder(SenderOptions sender, EmailOptions email, Mes
         : MessageFooter.Unsubscribe(school.Name, a.Category, UnsubscribeUrl(deliveryId, attempt),
             string.IsNullOrWhiteSpace(email.Bounces.Domain) ? null : _unsubscribe.AddressFor(deliveryId, attempt));
 }
+
+/// <summary>An email as a recipient will see it, without recipient or Message-ID (see <see cref="MessageBuilder.Preview"/>).</summary>
+public sealed record MessagePreview(string From, string? ReplyTo, string Subject, string? Text, string? Html);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Herald.Addresses.Pages;
 using Herald.Addresses;
 using Herald.Announcements;
+using Herald.Announcements.Pages;
 using Herald.Bounces;
 using Herald.Contacts;
 using Herald.Contacts.Pages;
@@ -87,6 +88,8 @@ public static class HeraldApp
         app.MapStaffSignIn();
         app.MapSetPassword();
         app.MapReportPages();
+        app.MapComposerPages();
+        app.MapResendPages();
         app.MapContactPages();
         app.MapSupportConsole();
         var api = app.MapGroup("/api/v1").RequireAuthorization(ApiAuth.SchoolPolicy).RequireRateLimiting(ApiRateLimit.Policy);

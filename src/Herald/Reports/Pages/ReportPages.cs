@@ -6,6 +6,7 @@ using Herald.Core.Deliveries;
 using Herald.Core.Reports;
 using Herald.Schools;
 using Herald.Staff;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
 
@@ -51,22 +52,12 @@ public static class ReportPages
             });
         });
 
-        pages.MapGet("/announcements/{id:long}", IResult (HttpContext http, ReportQueries reports, SchoolStore schools, long id,
-            string? status, string? channel, string? q, int? page) =>
+        pages.MapGet("/announcements/{id:long}", IResult (HttpContext http, IAntiforgery antiforgery, ReportQueries reports, SchoolStore schools, long id,
+            string? status, string? channel, string? q, int? page, string? sent, int? resent) =>
         {
             if (Owner(http, reports, id) is not { } schoolId || schools.Get(schoolId) is not { } s) return NotFound();
-            var st = Wire.TryParseStatus(status, out var x) ? x : (DeliveryStatus?)null;
-            var ch = Wire.TryParseChannel(channel, out var y) ? y : (Channel?)null;
-            if (reports.Report(s.Id, id, st, ch, Page(page), PageSize, q) is not { } report) return NotFound();
-            return new RazorComponentResult<ReportPage>(new Dictionary<string, object?>
-            {
-                [nameof(ReportPage.School)] = s,
-                [nameof(ReportPage.Support)] = IsSupport(http),
-                [nameof(ReportPage.Report)] = report,
-                [nameof(ReportPage.Status)] = st?.Name(),
-                [nameof(ReportPage.Channel)] = ch?.Name(),
-                [nameof(ReportPage.Search)] = q,
-            });
+            var done = new ReportNotice(sent is "now" or "already" ? sent : null, resent is >= 0 ? resent : null);
+            return (IResult?)Render(http, antiforgery, reports, s, id, status, channel, q, page, done, ResendChoice.None) ?? NotFound();
         });
 
         pages.MapGet("/announcements/{id:long}/report.csv", IResult (HttpContext http, ReportQueries reports, IStringLocalizer<ReportText> t, long id,
@@ -110,6 +101,30 @@ public static class ReportPages
         });
     }
 
+    /// <summary>The report page, with what was just done (sent, resent) or the resend form's choice and its problem.</summary>
+    /// <returns>Null when the announcement is not this school's.</returns>
+    internal static RazorComponentResult<ReportPage>? Render(HttpContext http, IAntiforgery antiforgery, ReportQueries reports, School s, long id,
+        string? status, string? channel, string? q, int? page, ReportNotice notice, ResendChoice resend, int code = StatusCodes.Status200OK)
+    {
+        var st = Wire.TryParseStatus(status, out var x) ? x : (DeliveryStatus?)null;
+        var ch = Wire.TryParseChannel(channel, out var y) ? y : (Channel?)null;
+        if (reports.Report(s.Id, id, st, ch, Page(page), PageSize, q) is not { } report) return null;
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        return new RazorComponentResult<ReportPage>(new Dictionary<string, object?>
+        {
+            [nameof(ReportPage.School)] = s,
+            [nameof(ReportPage.Support)] = IsSupport(http),
+            [nameof(ReportPage.Report)] = report,
+            [nameof(ReportPage.Status)] = st?.Name(),
+            [nameof(ReportPage.Channel)] = ch?.Name(),
+            [nameof(ReportPage.Search)] = q,
+            [nameof(ReportPage.Notice)] = notice,
+            [nameof(ReportPage.Resend)] = resend,
+            [nameof(ReportPage.Token)] = tokens.RequestToken,
+            [nameof(ReportPage.TokenField)] = tokens.FormFieldName,
+        }) { StatusCode = code };
+    }
+
     /// <summary>The guidance for a recipient's line: the status's own, or "contact support" when queued too long.</summary>
     public static Guidance Guidance(RecipientLine l) =>
         l.QueuedTooLong ? StaffGuidance.StuckInQueue : StaffGuidance.For(Wire.ParseStatus(l.Status));
@@ -119,20 +134,27 @@ public static class ReportPages
     public static string Utc(DateTimeOffset? at) =>
         at is { } a ? a.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "";
 
-    private static bool IsSupport(HttpContext http) => http.User.FindFirstValue(ClaimTypes.Role) == "support";
+    internal static bool IsSupport(HttpContext http) => http.User.FindFirstValue(ClaimTypes.Role) == "support";
 
-    private static long? ClaimedSchool(HttpContext http) =>
+    internal static long? ClaimedSchool(HttpContext http) =>
         long.TryParse(http.User.FindFirstValue("herald:school"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
 
-    private static long? ParseId(string? text) =>
+    internal static long? ParseId(string? text) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     /// <summary>The school whose announcement this is, as the signed-in person may see it: staff only their own school's
     /// (the report's query checks the school), support any.</summary>
-    private static long? Owner(HttpContext http, ReportQueries reports, long id) =>
+    internal static long? Owner(HttpContext http, ReportQueries reports, long id) =>
         IsSupport(http) ? reports.SchoolOf(id) : ClaimedSchool(http);
 
     private static int Page(int? page) => Math.Clamp(page ?? 1, 1, MaxPage);
 
-    private static RazorComponentResult<ReportNotFoundPage> NotFound() => new(new Dictionary<string, object?>()) { StatusCode = StatusCodes.Status404NotFound };
+    internal static RazorComponentResult<ReportNotFoundPage> NotFound() => new(new Dictionary<string, object?>()) { StatusCode = StatusCodes.Status404NotFound };
+}
+
+/// <summary>What the report says first after a redirect: <c>sent</c> is <c>now</c> (this send) or <c>already</c> (a
+/// second click, or someone else, had sent it); <c>Resent</c> is how many deliveries a confirmed resend restarted.</summary>
+public sealed record ReportNotice(string? Sent, int? Resent)
+{
+    public static readonly ReportNotice None = new(null, null);
 }
