@@ -10,7 +10,7 @@ namespace Herald.Tests.Reports;
 /// and axe-core finds nothing to fix.</summary>
 public class ReportPagesBrowserTests
 {
-    private static async Task<IPage> SignedInAsync(HeraldHost h, IBrowserContext context)
+    internal static async Task<IPage> SignedInAsync(HeraldHost h, IBrowserContext context)
     {
         var email = $"u-{Guid.NewGuid():N}"[..12] + "@school.example";
         h.Service<StaffUsers>().Add(email, "Ann Office", StaffRole.Staff, h.School.Id, StaffVisitor.Password);
