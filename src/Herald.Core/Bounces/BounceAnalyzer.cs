@@ -82,6 +82,9 @@ public static class BounceAnalyzer
             return Report(MessageKind.Bounce, dsn, verp, originalId, family);
         }
 
+        // A challenge-response request holds the message until the sender proves to be a person: nothing failed.
+        if (MtaFamilies.ChallengeSentences.Any(c => lowered.Contains(c, StringComparison.Ordinal))) return BounceReport.NotBounce(verp);
+
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
         // the enclosed notification is the report. One level only.

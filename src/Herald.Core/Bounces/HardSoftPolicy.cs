@@ -30,12 +30,11 @@ public static class HardSoftPolicy
     private static bool FailedAction(string? action) =>
         string.IsNullOrEmpty(action) || action.Equals("failed", StringComparison.OrdinalIgnoreCase);
 
-    public static bool IsPermanent(string? status, string? replyCode, string? action = null)
-    {
-        if (!FailedAction(action)) return false;
-        var cls = Class(status) ?? Class(replyCode);
-        return cls != '4';
-    }
+    /// <summary>Permanent unless anything says temporary: a 4.x status, a 4yz reply (even beside a 5.x status: a relay's
+    /// summary code over the remote host's own temporary answer, RFC 3463 §3.1 and RFC 5321 §4.2.1), or an action other
+    /// than <c>failed</c>. Doubt keeps the address.</summary>
+    public static bool IsPermanent(string? status, string? replyCode, string? action = null) =>
+        FailedAction(action) && Class(status) != '4' && Class(replyCode) != '4';
 
     public static bool IsHard(BounceReason reason, string? status, string? replyCode, string? action = null) =>
         DeadAddress.ContainsKey(reason) && IsPermanent(status, replyCode, action);

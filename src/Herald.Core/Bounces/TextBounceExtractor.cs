@@ -36,9 +36,10 @@ internal static class TextBounceExtractor
         var found = new List<(string Address, int Line, string Tail)>();
         var boundaries = new List<int>(); // lines that start with a recipient, repeats included: each ends the diagnostic before it
         var weak = new List<(string Address, int Line, string Tail)>();
+        var verdictLines = new HashSet<int>(); // "Unknown user: a@b": the report's own verdict on the recipient of that line
         for (int i = 0; i < lines.Length; i++)
         {
-            var (addr, rest) = RecipientOnLine(lines[i].Trim());
+            var (addr, rest, verdictFirst) = RecipientOnLine(lines[i].Trim());
             if (addr is null || exclude.Contains(addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
@@ -52,6 +53,7 @@ internal static class TextBounceExtractor
             if (rest.Length == 0 && startsWith.StartsWith(addr, StringComparison.OrdinalIgnoreCase)) boundaries.Add(i);
             if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) continue;
             found.Add((addr, i, rest));
+            if (verdictFirst && StatusCodes.FindReply(rest) is null && StatusCodes.Find(rest) is null) verdictLines.Add(i);
         }
         if (found.Count == 0) found = weak;
         // X-Failed-Recipients (Exim, Gmail) lists exactly the failed recipients: it beats any guess from the text.
@@ -112,6 +114,7 @@ internal static class TextBounceExtractor
                 Command = CommandIn(lowered) ?? (line >= 0 ? CommandIn(ReasonResolver.Lower(lines[line])) : null),
                 RemoteMta = RemoteHost(diag),
                 DiagnosticIsReport = whole,
+                LocalVerdict = line >= 0 && verdictLines.Contains(line),
             };
             result.Add(f);
         }
@@ -148,19 +151,21 @@ internal static class TextBounceExtractor
     ];
 
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
-    private static (string? Address, string Tail) RecipientOnLine(string line)
+    /// <returns>The address, the rest of the line, and whether the line is "verdict: address" (the report's own word on
+    /// that recipient, as IMail writes "Unknown user: a@b").</returns>
+    private static (string? Address, string Tail, bool VerdictFirst) RecipientOnLine(string line)
     {
-        if (line.Length == 0 || !line.Contains('@')) return (null, "");
+        if (line.Length == 0 || !line.Contains('@')) return (null, "", false);
         var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
         var lower = s.ToLowerInvariant();
         if (lower.StartsWith("from", StringComparison.Ordinal) || lower.StartsWith("mail from", StringComparison.Ordinal) ||
             lower.StartsWith("return-path", StringComparison.Ordinal) || lower.StartsWith("reply-to", StringComparison.Ordinal) ||
-            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "");
+            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "", false);
         // Sendmail transcripts: "554 <user@example.org>... 550 Host unknown" names the recipient after the reply code.
         if (s.Length > 5 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && s[3] == ' ' && s[4] == '<' && s[0] is '4' or '5')
         {
             var inner = MessageText.FirstAddress(s[4..Math.Max(4, s.IndexOf('>'))]);
-            if (inner is not null) return (inner, s);
+            if (inner is not null) return (inner, s, false);
         }
         var bare = s.TrimStart('<', '(', '[');
         int k = 0;
@@ -177,14 +182,14 @@ internal static class TextBounceExtractor
                 // a long sentence is still the recipient (x1, zoho, biglobe shapes).
                 if (rest.StartsWith("<", StringComparison.Ordinal) && MessageText.FirstAddress(rest) is { } same && same.Equals(addr, StringComparison.OrdinalIgnoreCase))
                     rest = rest[(rest.IndexOf('>') + 1)..].Trim();
-                return (addr, rest);
+                return (addr, rest, false);
             }
         }
         // "User mailbox exceeds allowed size: user@example.jp" (IMail): the line is the diagnostic, the address ends it.
         int lastColon = s.LastIndexOf(": ", StringComparison.Ordinal);
         if (lastColon > 0 && MessageText.FirstAddress(s[(lastColon + 2)..]) is { } tailAddr && s[(lastColon + 2)..].Trim().Trim('<', '>') == tailAddr
             && !lower.StartsWith("to:", StringComparison.Ordinal) && !lower.StartsWith("cc:", StringComparison.Ordinal))
-            return (tailAddr, s[..lastColon]);
+            return (tailAddr, s[..lastColon], true);
         foreach (var intro in Introducers)
         {
             int at = lower.IndexOf(intro, StringComparison.Ordinal);
@@ -197,9 +202,9 @@ internal static class TextBounceExtractor
             if (addr is null) continue;
             int close = after.IndexOf(addr, StringComparison.Ordinal) + addr.Length;
             var rest = close <= after.Length ? after[close..].TrimStart('>', ':', '.', ' ', ')').Trim() : "";
-            return (addr, rest);
+            return (addr, rest, false);
         }
-        return (null, "");
+        return (null, "", false);
     }
 
     private static string Diagnostic(string[] lines, int from, int to)

@@ -25,6 +25,18 @@ internal static class MtaFamilies
         "there was an error sending your mail", "delayed mail", "warning: message", "mail could not be delivered",
         "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
         "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
+        "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
+    ];
+
+    /// <summary>
+    /// Wording of challenge-response and whitelist services (Boxbe's guest list and the like): they hold a message until
+    /// the sender proves to be a person. Not a bounce (nothing failed, nothing final about the address) and not a
+    /// vacation reply either, whatever headers they carry (lowercase).
+    /// </summary>
+    public static readonly string[] ChallengeSentences =
+    [
+        "challenge-response", "confirm that you are a person", "confirm you are a person", "verify that you are a human",
+        "confirm that you are a human", "verify that you are a person", "approved senders list", "'s guest list",
     ];
 
     /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each.</summary>
