@@ -256,15 +256,41 @@ public static class BounceAnalyzer
         return null;
     }
 
-    /// <summary>The To of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the copy after the report text.</summary>
+    /// <summary>
+    /// The addressee of the returned copy, for reports that never name the failed recipient (old Sendmail, some
+    /// carriers). The copy is the one place a report's own text does not vouch for, so it answers only when it cannot
+    /// point at a bystander: addressed to exactly one address (To and Cc together), and not distributed by a mailing
+    /// list (List-Id, RFC 2919; List-Post, RFC 2369; Precedence: list), whose To is the list, not the member.
+    /// </summary>
     private static string? OriginalTo(List<MimeEntity> leaves, string human)
     {
-        if (FeedbackExtractor.OriginalRecipient(null!, leaves) is { } to) return to;
+        if (CopyHeaders(leaves, human) is not { } fields) return null;
+        var addressees = new List<string>();
+        foreach (var (name, value) in fields)
+        {
+            if (name is "list-id" or "list-post" || (name == "precedence" && value.Trim().Equals("list", StringComparison.OrdinalIgnoreCase))) return null;
+            if (name is "to" or "cc")
+                foreach (var part in value.Split(','))
+                    if (MessageText.FirstAddress(part) is { } a) addressees.Add(a);
+        }
+        return addressees.Count == 1 ? addressees[0] : null;
+    }
+
+    /// <summary>The header fields of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the
+    /// first field block after the report text.</summary>
+    private static List<(string Name, string Value)>? CopyHeaders(List<MimeEntity> leaves, string human)
+    {
+        foreach (var e in leaves)
+        {
+            if (e is MessagePart { Message: { } inner })
+                return inner.Headers.Select(h => (h.Field.ToLowerInvariant(), h.Value ?? "")).ToList();
+            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
+                return MessageText.FieldGroups(MessageText.Read(t)).FirstOrDefault()?.Select(kv => (kv.Key, kv.Value)).ToList();
+        }
         var copy = human[TextBounceExtractor.CutAtCopy(human).Length..];
         if (copy.Length == 0) return null;
-        foreach (var line in copy.Split('\n'))
-            if (line.StartsWith("To:", StringComparison.OrdinalIgnoreCase)) return MessageText.FirstAddress(line);
-        return null;
+        var block = MessageText.FieldGroups(copy).FirstOrDefault(g => MessageText.Field(g, "to") is not null);
+        return block?.Select(kv => (kv.Key, kv.Value)).ToList();
     }
 
     private static string? OriginalMessageId(MimeMessage m, List<MimeEntity> leaves, string human)

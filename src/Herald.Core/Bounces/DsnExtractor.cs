@@ -17,8 +17,10 @@ internal static class DsnExtractor
         foreach (var e in leaves)
             if (e is MimePart p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
                 if (Parse(MessageText.Read(p)) is { Count: > 0 } r) return r;
+        // Tolerance: the same fields in a part typed otherwise (text/plain, application/octet-stream, a misspelt
+        // message/ subtype): RFC 3464 §2 fixes the fields, not every gateway's labelling of them.
         foreach (var e in leaves)
-            if (e is TextPart t && !MessageText.Is(t, "text", "rfc822-headers"))
+            if (e is MimePart t && !MessageText.Is(t, "text", "rfc822-headers") && MayHoldFields(t))
             {
                 var text = MessageText.Read(t);
                 if (text.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) &&
@@ -27,6 +29,10 @@ internal static class DsnExtractor
             }
         return null;
     }
+
+    private static bool MayHoldFields(MimePart p) =>
+        p is TextPart || MessageText.Is(p, "application", "octet-stream") ||
+        (p.ContentType?.MediaType.Equals("message", StringComparison.OrdinalIgnoreCase) ?? false);
 
     /// <summary>The one Status every recipient group of the message/delivery-status part gives, whatever its recipient field says; else null.</summary>
     public static string? SoleStatus(List<MimeEntity> leaves)

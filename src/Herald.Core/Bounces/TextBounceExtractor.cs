@@ -138,11 +138,47 @@ internal static class TextBounceExtractor
             var line = text.AsSpan(pos, end - pos).Trim();
             foreach (var marker in MtaFamilies.CopyStarts)
                 if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+            if (HeaderBlockAt(text, pos)) return text[..pos];
             if (nl < 0) break;
             pos = nl + 1;
         }
         return text;
     }
+
+    /// <summary>
+    /// Whether a returned message's own header block starts at <paramref name="pos"/> with no marker before it: three or
+    /// more field lines at the left margin (RFC 5322 §2.2, continuation lines allowed), among them From and a field only
+    /// a message carries (Received, Return-Path, Message-ID, Date, MIME-Version). A report's summary of the message
+    /// ("To: … Subject: … Sent: …", usually indented) has none of the latter. Everything below is the copy, whose
+    /// addresses are never failed recipients.
+    /// </summary>
+    private static bool HeaderBlockAt(string text, int pos)
+    {
+        int fields = 0;
+        bool from = false, messageOnly = false;
+        while (pos < text.Length && fields < 12)
+        {
+            int nl = text.IndexOf('\n', pos);
+            var line = text.AsSpan(pos, (nl < 0 ? text.Length : nl) - pos).TrimEnd('\r');
+            if (line.Length == 0) break;
+            if (line[0] is ' ' or '\t') { if (fields == 0) return false; }
+            else
+            {
+                int colon = line.IndexOf(':');
+                if (colon <= 0 || !MessageText.IsFieldName(line[..colon])) break;
+                var name = line[..colon];
+                fields++;
+                if (name.Equals("from", StringComparison.OrdinalIgnoreCase)) from = true;
+                foreach (var f in MessageOnlyFields)
+                    if (name.Equals(f, StringComparison.OrdinalIgnoreCase)) messageOnly = true;
+            }
+            if (nl < 0) break;
+            pos = nl + 1;
+        }
+        return fields >= 3 && from && messageOnly;
+    }
+
+    private static readonly string[] MessageOnlyFields = ["received", "return-path", "message-id", "date", "mime-version"];
 
     private static readonly string[] Introducers =
     [
