@@ -87,18 +87,18 @@ public static class BounceAnalyzer
 
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
-        // the enclosed notification is the report. One level only.
-        if (bounceLike)
-            foreach (var e in leaves)
-                if (e is MessagePart { Message: { } inner })
+        // the enclosed notification is the report, when the wrapper reads as a bounce or the enclosed message is itself
+        // a delivery report by its structure (multipart/report; report-type=delivery-status, RFC 6522). One level only.
+        foreach (var e in leaves)
+            if (e is MessagePart { Message: { } inner } && (bounceLike || IsDeliveryReport(inner)))
+            {
+                var innerLeaves = MessageText.Leaves(inner);
+                if (DsnExtractor.Extract(innerLeaves, "") is { Count: > 0 } wrapped)
                 {
-                    var innerLeaves = MessageText.Leaves(inner);
-                    if (DsnExtractor.Extract(innerLeaves, "") is { Count: > 0 } wrapped)
-                    {
-                        EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
-                        return Report(MessageKind.Bounce, wrapped, verp, originalId);
-                    }
+                    EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
+                    return Report(MessageKind.Bounce, wrapped, verp, originalId);
                 }
+            }
         if (bounceLike)
         {
             var text = TextBounceExtractor.Extract(m, human, sentFrom, OriginalTo(leaves, human));
@@ -129,9 +129,12 @@ public static class BounceAnalyzer
     private static bool IsDelay(MimeMessage m, string lowered)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        return subject.Contains("delayed", StringComparison.Ordinal) || subject.Contains("warning", StringComparison.Ordinal) ||
-               lowered.Contains("this is a warning only", StringComparison.Ordinal) || lowered.Contains("will be retried", StringComparison.Ordinal);
+        return MtaFamilies.DelaySubjects.Any(d => subject.Contains(d, StringComparison.Ordinal)) ||
+               MtaFamilies.DelaySentences.Any(d => lowered.Contains(d, StringComparison.Ordinal));
     }
+
+    private static bool IsDeliveryReport(MimeMessage m) =>
+        m.Body is MultipartReport { ReportType: { } type } && type.Equals("delivery-status", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>DSNs whose Diagnostic-Code is missing: the human part often says what the remote host said.</summary>
     private static void EnrichFromText(List<RecipientFacts> facts, string human)

@@ -16,18 +16,32 @@ internal static class DsnExtractor
             if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
         foreach (var e in leaves)
             if (e is MimePart p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
-                if (Parse(MessageText.Read(p)) is { Count: > 0 } r) return r;
+                if (Parse(Fields(p)) is { Count: > 0 } r) return r;
         // Tolerance: the same fields in a part typed otherwise (text/plain, application/octet-stream, a misspelt
         // message/ subtype): RFC 3464 §2 fixes the fields, not every gateway's labelling of them.
         foreach (var e in leaves)
             if (e is MimePart t && !MessageText.Is(t, "text", "rfc822-headers") && MayHoldFields(t))
             {
-                var text = MessageText.Read(t);
+                var text = Fields(t);
                 if (text.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) &&
                     (text.Contains("Action:", StringComparison.OrdinalIgnoreCase) || text.Contains("Status:", StringComparison.OrdinalIgnoreCase)))
                     if (Parse(Unindent(text)) is { Count: > 0 } r) return r;
             }
         return null;
+    }
+
+    /// <summary>
+    /// The part's content, after any report fields that became the part's own MIME header: without the blank line that
+    /// ends a body part's header (RFC 2046 §5.1.1), Reporting-MTA, Final-Recipient and the rest are parsed as header fields.
+    /// </summary>
+    private static string Fields(MimePart p)
+    {
+        var content = MessageText.Read(p);
+        System.Text.StringBuilder? head = null;
+        foreach (var h in p.Headers)
+            if (!h.Field.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && !h.Field.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase))
+                (head ??= new()).Append(h.Field).Append(": ").Append(h.Value).Append('\n');
+        return head is null ? content : head.Append(content).ToString();
     }
 
     private static bool MayHoldFields(MimePart p) =>

@@ -7,7 +7,8 @@ namespace Herald.Core.Tests.Bounces;
 /// <summary>
 /// Properties that hold for every message, checked on thousands of delivery reports generated here (not corpus
 /// samples): random actions, status and reply codes, diagnostics, quoted originals full of other people's addresses,
-/// and structural damage (no blank line, a wrong content type on the status part, CRLF or LF, truncation); and reports
+/// and structural damage (no blank line between field groups or after the part's header, a wrong content type on the status part, the
+/// whole report attached to a gateway's message, CRLF or LF, truncation); and reports
 /// that are not RFC 3464 in several layouts, their returned copy marked or not.
 /// </summary>
 public class BouncePropertyTests
@@ -57,6 +58,7 @@ public class BouncePropertyTests
         var nl = r.Next(2) == 0 ? "\r\n" : "\n";
         var statusType = r.Next(5) == 0 ? MislabelledStatus[r.Next(MislabelledStatus.Length)] : "message/delivery-status";
         var blank = r.Next(6) == 0 ? "" : nl; // a report whose per-message and per-recipient fields run together
+        var partBlank = r.Next(6) == 0 ? "" : nl; // no blank line after the part's own header: the fields read as MIME headers
         var original = new StringBuilder()
             .Append($"From: The Office <{Bystanders[0]}>{nl}")
             .Append($"To: {rcpt}, {Bystanders[r.Next(1, Bystanders.Length)]}{nl}")
@@ -77,8 +79,7 @@ public class BouncePropertyTests
 
             --rpt
             Content-Type: {statusType}
-
-            Reporting-MTA: dns; relay.example.net
+            {partBlank}Reporting-MTA: dns; relay.example.net
             Arrival-Date: Mon, 30 Nov 2026 10:00:00 +0000
             {blank}Final-Recipient: rfc822; {rcpt}
             Original-Recipient: rfc822;{rcpt}
@@ -94,6 +95,10 @@ public class BouncePropertyTests
             --rpt--
 
             """.Replace("\r\n", "\n").Replace("\n", nl);
+        // Odd nesting: a gateway that passes the whole report on as an attached message and says nothing itself.
+        if (r.Next(8) == 0)
+            text = string.Join(nl, "From: Gateway <gw@gateway.example.net>", "To: " + Bystanders[0], "Subject: Notification",
+                "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"wrap\"", "", "--wrap", "Content-Type: message/rfc822", "", text, "--wrap--", "");
         var bytes = Encoding.UTF8.GetBytes(text);
         var whole = r.Next(8) != 0;
         if (!whole) bytes = bytes[..r.Next(bytes.Length / 2, bytes.Length)]; // truncated in transit

@@ -20,6 +20,7 @@ public class SampleTests
         { "postfix-delay-warning.eml", "bounce", "parent.one@slowhost.example.org", "delayed", "expired", false },
         { "exim-delay-warning.eml", "bounce", "guardian.two@busy.example.com", "delayed", "systemerror", false },
         { "sendmail-delay-warning.eml", "bounce", "teacher.aide@overloaded.example.org", "delayed", "expired", false },
+        { "gmail-delay-text-only.eml", "bounce", "grandad@far-away.example.org", "delayed", "expired", false },
         // Temporary answers after retries: a 4.x status or a 4yz reply is never hard.
         { "google-dns-temporary-failed.eml", "bounce", "club@flaky-dns.example.org", "failed", "networkerror", false },
         { "google-dns-temporary-quoted.eml", "bounce", "coach@sports-club.example.org", "failed", "networkerror", false },
@@ -38,6 +39,10 @@ public class SampleTests
         { "zoho-invalid-address.eml", "bounce", "aunt.q@zoho-school.example", "failed", "userunknown", true },
         { "domino-not-listed.eml", "bounce", "pta.chair@domino.example.com", "failed", "userunknown", true },
         { "notes-old-name-address-book.eml", "bounce", "clerk@notes.example.org", "failed", "userunknown", true },
+        // Providers' answers quoted by another MTA: the provider's own documented wording decides.
+        { "exim-quoting-office365-access-denied.eml", "bounce", "left.school@academy.example.org", "failed", "userunknown", true },
+        { "qmail-quoting-yahoo-no-account.eml", "bounce", "no.longer.here@yahoo.com", "failed", "userunknown", true },
+        { "postfix-quoting-gmail-disabled.eml", "bounce", "quiet.parent@gmail.com", "failed", "suspend", false },
         // Refusals that say nothing final about the address.
         { "docomo-unknown-user-after-data.eml", "bounce", "keitai.papa@docomo.ne.jp", "failed", "filtered", false },
         { "fml-not-member.eml", "bounce", "class3@fml.example.jp", "failed", "rejected", false },

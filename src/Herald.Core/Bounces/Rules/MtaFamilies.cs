@@ -28,6 +28,25 @@ internal static class MtaFamilies
         "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
     ];
 
+    /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
+    public static readonly string[] DelaySubjects =
+    [
+        "delayed",  // Postfix "Delayed Mail (still being retried)", Exim "Warning: message … delayed 24 hours"
+        "warning",  // Sendmail "Warning: could not send message for past 4 hours"
+        "(delay)",  // Gmail, Exchange "Delivery Status Notification (Delay)"
+    ];
+
+    /// <summary>Sentences of delay warnings (lowercase), from the families named beside each.</summary>
+    public static readonly string[] DelaySentences =
+    [
+        "this is a warning only",               // Postfix delay_template
+        "this is a warning message only",       // Sendmail, Gmail's text notices
+        "will be retried",                      // Gmail "Message will be retried for 2 more day(s)"
+        "has not yet been delivered",           // Exim warn_message_file default
+        "will keep trying until",               // Sendmail "Will keep trying until message is 5 days old"
+        "still being retried",                  // Postfix
+    ];
+
     /// <summary>
     /// Wording of challenge-response and whitelist services (Boxbe's guest list and the like): they hold a message until
     /// the sender proves to be a person. Not a bounce (nothing failed, nothing final about the address) and not a
