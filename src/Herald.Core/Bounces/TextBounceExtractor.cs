@@ -40,7 +40,7 @@ internal static class TextBounceExtractor
         for (int i = 0; i < lines.Length; i++)
         {
             var (addr, rest, verdictFirst) = RecipientOnLine(lines[i].Trim());
-            if (addr is null || exclude.Contains(addr)) continue;
+            if (addr is null || exclude.Contains(addr) || MtaFamilies.IsMachinery(addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
             if (lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))

@@ -117,6 +117,8 @@ public class BouncePropertyTests
         "The original message was received at Mon, 30 Nov 2026 10:00:00 +0000\n\n   ----- Transcript of session follows -----\n>>> RCPT TO:<{rcpt}>\n<<< {diag}\n550 5.1.1 <{rcpt}>... User unknown\n\n   ----- Original message follows -----\n",
         // A gateway with its own section and no marker before the returned header block
         "Your message could not be delivered to the following recipient:\n\n    {rcpt}\n\nReason: {diag}\n\n",
+        // A list server's notice that names its own machinery and the mail system's contact in the report text
+        "Delivery to the following recipient failed permanently:\n\n     {rcpt}\n\nTechnical details of permanent failure:\n{diag}\n\nList owner:\n    parents-owner@lists.example.net\n\nFor help, write to\n<postmaster@relay.example.net>\n\n----- Original message -----\n\n",
     ];
 
     private static Generated GenerateText(Random r)

@@ -16,6 +16,22 @@ internal static class MtaFamilies
         "mail-daemon", "bounce", "bounces", "nobody", "mdaemon",
     ];
 
+    /// <summary>
+    /// Addresses of the mail and list machinery that reports name as contacts ("write to &lt;postmaster@…&gt;", "List owner:
+    /// …-owner@…"): the mail daemons above, RFC 2142's postmaster, and list managers' owner/request/bounce addresses
+    /// (Mailman's list-owner, -request, -bounces; Majordomo's owner-list). Never a failed recipient of a text report.
+    /// </summary>
+    public static bool IsMachinery(string address)
+    {
+        int at = address.IndexOf('@');
+        var local = (at > 0 ? address[..at] : address).ToLowerInvariant();
+        if (BounceSenders.Contains(local) || local.StartsWith("owner-", StringComparison.Ordinal)) return true;
+        foreach (var suffix in ListSuffixes) if (local.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static readonly string[] ListSuffixes = ["-owner", "-request", "-bounces"];
+
     /// <summary>Subjects bounces use (lowercase fragments).</summary>
     public static readonly string[] BounceSubjects =
     [
