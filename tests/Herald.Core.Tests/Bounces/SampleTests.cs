@@ -38,6 +38,7 @@ public class SampleTests
         { "cloudflare-routing-userunknown.eml", "bounce", "hello@family-site.example", "failed", "userunknown", true },
         { "zoho-invalid-address.eml", "bounce", "aunt.q@zoho-school.example", "failed", "userunknown", true },
         { "domino-not-listed.eml", "bounce", "pta.chair@domino.example.com", "failed", "userunknown", true },
+        { "domino-french-not-listed.eml", "bounce", "correspondant@domino-fr.example.fr", "failed", "userunknown", true },
         { "notes-old-name-address-book.eml", "bounce", "clerk@notes.example.org", "failed", "userunknown", true },
         // Providers' answers quoted by another MTA: the provider's own documented wording decides.
         { "exim-quoting-office365-access-denied.eml", "bounce", "left.school@academy.example.org", "failed", "userunknown", true },

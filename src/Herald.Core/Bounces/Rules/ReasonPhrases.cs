@@ -189,6 +189,9 @@ internal static class ReasonPhrases
     public static readonly Phrase[] DirectoryMiss =
     [
         "not listed in domino directory",            // Lotus Domino
+        "no se encuentra en el directorio de domino", // Domino, Spanish server messages
+        "non répertorié dans l'annuaire domino",     // Domino, French server messages
+        "domino ディレクトリには見つかりません",          // Domino, Japanese server messages
         "not listed in public name & address book",  // Lotus Notes
         "ディレクトリのリストにありません",              // Lotus Notes (Japanese): not in the directory list
         "invalid final delivery userid",             // IMail
