@@ -82,8 +82,11 @@ public static class BounceAnalyzer
             return Report(MessageKind.Bounce, dsn, verp, originalId, family);
         }
 
-        // A challenge-response request holds the message until the sender proves to be a person: nothing failed.
-        if (MtaFamilies.ChallengeSentences.Any(c => lowered.Contains(c, StringComparison.Ordinal))) return BounceReport.NotBounce(verp);
+        // A challenge-response request holds the message until the sender proves to be a person: nothing failed. Its own
+        // text says so (not a returned copy that happens to mention a guest list), and no failed recipient is listed.
+        var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
+        if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.Any(c => ownText.Contains(c, StringComparison.Ordinal)))
+            return BounceReport.NotBounce(verp);
 
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):

@@ -133,7 +133,7 @@ public class BouncePropertyTests
             $"Return-Path: <{Bystanders[0]}>\nReceived: from school.example by relay.example.net; Mon, 30 Nov 2026 10:00:00 +0000\n" +
             $"From: The Office <{Bystanders[0]}>\nTo: {(r.Next(2) == 0 ? rcpt : Bystander())}, {Bystander()}\nCc: {Bystander()}\n" +
             $"Reply-To: {Bystander()}\nList-Post: <mailto:{Bystander()}>\nMessage-ID: <trip@school.example>\nSubject: School trip\n\n" +
-            $"Dear parent, please reply to {Bystander()} before Friday.\n\n{Bystander()}\n<{Bystander()}>\n";
+            $"Dear parent, please reply to {Bystander()} before Friday to confirm that you are a person on the school's guest list.\n\n{Bystander()}\n<{Bystander()}>\n";
         if (r.Next(2) == 0) text = text.Replace("\n", "\r\n");
         return new Generated(Encoding.UTF8.GetBytes(text), rcpt, "failed", "5.1.1", "550", true);
     }
