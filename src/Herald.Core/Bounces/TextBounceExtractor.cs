@@ -130,6 +130,19 @@ internal static class TextBounceExtractor
     /// <summary>The report text before the returned copy of the message.</summary>
     public static string CutAtCopy(string text)
     {
+        // Asked several times per message (report text, challenge wording, copy headers, original Message-ID): the last
+        // answer is kept per thread, keyed by the very string instance.
+        if (ReferenceEquals(text, lastCutInput) && lastCut is not null) return lastCut;
+        lastCut = Cut(text);
+        lastCutInput = text;
+        return lastCut;
+    }
+
+    [ThreadStatic] private static string? lastCutInput;
+    [ThreadStatic] private static string? lastCut;
+
+    private static string Cut(string text)
+    {
         int pos = 0;
         while (pos < text.Length)
         {
