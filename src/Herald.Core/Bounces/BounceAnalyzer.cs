@@ -88,6 +88,12 @@ public static class BounceAnalyzer
         if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.Any(c => ownText.Contains(c, StringComparison.Ordinal)))
             return BounceReport.NotBounce(verp);
 
+        // An automatic reply from a person's mailbox (RFC 3834) is one even when its wording or subject sounds like a
+        // report ("your message could not be read until I return"): only the mail machinery writes bounces, and a bounce
+        // that names its failed recipients in X-Failed-Recipients is one whoever sent it.
+        bool fromPerson = sentFrom is not null && !MtaFamilies.IsMachinery(sentFrom) && !m.Headers.Contains("X-Failed-Recipients");
+        if (fromPerson && AutoReplyDetector.IsAutoReply(m, lowered)) return AutoReply(sentFrom!, verp, originalId);
+
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
         // the enclosed notification is the report, when the wrapper reads as a bounce or the enclosed message is itself
@@ -121,11 +127,7 @@ public static class BounceAnalyzer
             }
         }
 
-        if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered))
-        {
-            var who = sentFrom ?? "";
-            return Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
-        }
+        if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered)) return AutoReply(sentFrom ?? "", verp, originalId);
         return BounceReport.NotBounce(verp);
     }
 
@@ -135,6 +137,9 @@ public static class BounceAnalyzer
         return MtaFamilies.DelaySubjects.Any(d => subject.Contains(d, StringComparison.Ordinal)) ||
                MtaFamilies.DelaySentences.Any(d => lowered.Contains(d, StringComparison.Ordinal));
     }
+
+    private static BounceReport AutoReply(string who, string? verp, string? originalId) =>
+        Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
 
     private static bool IsDeliveryReport(MimeMessage m) =>
         m.Body is MultipartReport { ReportType: { } type } && type.Equals("delivery-status", StringComparison.OrdinalIgnoreCase);

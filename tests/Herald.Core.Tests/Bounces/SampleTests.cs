@@ -51,6 +51,7 @@ public class SampleTests
         { "notbounce-boxbe-challenge.eml", "not-bounce", "", "", "", false },
         { "notbounce-challenge-with-copy.eml", "not-bounce", "", "", "", false },
         { "notbounce-vacation-reply.eml", "auto-reply", "sam.parent@mail.example.com", "autoreplied", "vacation", false },
+        { "notbounce-vacation-with-copy.eml", "auto-reply", "jo.guardian@work.example.com", "autoreplied", "vacation", false },
     };
 
     [Theory]
