@@ -82,6 +82,9 @@ public static class BounceAnalyzer
             return Report(MessageKind.Bounce, dsn, verp, originalId, family);
         }
 
+        if (DsnExtractor.Rejections(leaves, human) is { Count: > 0 } rejected)
+            return Report(MessageKind.Bounce, rejected, verp, originalId);
+
         // A challenge-response request holds the message until the sender proves to be a person: nothing failed. Its own
         // text says so (not a returned copy that happens to mention a guest list), and no failed recipient is listed.
         var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];

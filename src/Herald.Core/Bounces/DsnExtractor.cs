@@ -48,6 +48,30 @@ internal static class DsnExtractor
         p is TextPart || MessageText.Is(p, "application", "octet-stream") ||
         (p.ContentType?.MediaType.Equals("message", StringComparison.OrdinalIgnoreCase) ?? false);
 
+    /// <summary>
+    /// A recipient's filter refusing the message and saying so with a disposition notification: the Sieve "reject"
+    /// action (RFC 5429 §2.2) sends an MDN whose Disposition is "automatic-action/MDN-sent-automatically; deleted"
+    /// (RFC 8098 §3.2.6). Its Final-Recipient is the refusing mailbox; the human part gives the owner's reason.
+    /// A read receipt ("displayed", or any manual action) is no refusal.
+    /// </summary>
+    public static List<RecipientFacts>? Rejections(List<MimeEntity> leaves, string human)
+    {
+        foreach (var e in leaves)
+            if (e is MimePart p && MessageText.Is(p, "message", "disposition-notification"))
+                foreach (var g in MessageText.FieldGroups(Fields(p)))
+                {
+                    var disposition = (MessageText.Field(g, "disposition") ?? "").ToLowerInvariant();
+                    if (!disposition.Contains("automatic-action", StringComparison.Ordinal) || !disposition.Contains("deleted", StringComparison.Ordinal)) continue;
+                    if (MessageText.FirstAddress(AfterType(MessageText.Field(g, "final-recipient") ?? "")) is not { } address) continue;
+                    return [new RecipientFacts
+                    {
+                        Address = address, Action = "failed", Reason = BounceReason.Filtered, ReasonIsVerdict = true,
+                        Diagnostic = string.Join(' ', human.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Take(6)),
+                    }];
+                }
+        return null;
+    }
+
     /// <summary>The one Status every recipient group of the message/delivery-status part gives, whatever its recipient field says; else null.</summary>
     public static string? SoleStatus(List<MimeEntity> leaves)
     {

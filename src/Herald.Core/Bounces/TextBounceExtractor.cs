@@ -36,10 +36,10 @@ internal static class TextBounceExtractor
         var found = new List<(string Address, int Line, string Tail)>();
         var boundaries = new List<int>(); // lines that start with a recipient, repeats included: each ends the diagnostic before it
         var weak = new List<(string Address, int Line, string Tail)>();
-        var verdictLines = new HashSet<int>(); // "Unknown user: a@b": the report's own verdict on the recipient of that line
+        var verdictLines = new HashSet<int>(); // "Unknown user: a@b", "a@b (user not found)": the report's own verdict on that recipient
         for (int i = 0; i < lines.Length; i++)
         {
-            var (addr, rest, verdictFirst) = RecipientOnLine(lines[i].Trim());
+            var (addr, rest, ownVerdict) = RecipientOnLine(lines[i].Trim());
             if (addr is null || exclude.Contains(addr) || MtaFamilies.IsMachinery(addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
@@ -53,7 +53,7 @@ internal static class TextBounceExtractor
             if (rest.Length == 0 && startsWith.StartsWith(addr, StringComparison.OrdinalIgnoreCase)) boundaries.Add(i);
             if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) continue;
             found.Add((addr, i, rest));
-            if (verdictFirst && StatusCodes.FindReply(rest) is null && StatusCodes.Find(rest) is null) verdictLines.Add(i);
+            if (ownVerdict && StatusCodes.FindReply(rest) is null && StatusCodes.Find(rest) is null) verdictLines.Add(i);
         }
         if (found.Count == 0) found = weak;
         // X-Failed-Recipients (Exim, Gmail) lists exactly the failed recipients: it beats any guess from the text.
@@ -200,9 +200,9 @@ internal static class TextBounceExtractor
     ];
 
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
-    /// <returns>The address, the rest of the line, and whether the line is "verdict: address" (the report's own word on
-    /// that recipient, as IMail writes "Unknown user: a@b").</returns>
-    private static (string? Address, string Tail, bool VerdictFirst) RecipientOnLine(string line)
+    /// <returns>The address, the rest of the line, and whether the line carries the report's own word on that recipient:
+    /// "verdict: address" (IMail's "Unknown user: a@b") or "address (verdict)" (GroupWise's "a@b (user not found)").</returns>
+    private static (string? Address, string Tail, bool OwnVerdict) RecipientOnLine(string line)
     {
         if (line.Length == 0 || !line.Contains('@')) return (null, "", false);
         var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
@@ -231,7 +231,8 @@ internal static class TextBounceExtractor
                 // a long sentence is still the recipient (x1, zoho, biglobe shapes).
                 if (rest.StartsWith("<", StringComparison.Ordinal) && MessageText.FirstAddress(rest) is { } same && same.Equals(addr, StringComparison.OrdinalIgnoreCase))
                     rest = rest[(rest.IndexOf('>') + 1)..].Trim();
-                return (addr, rest, false);
+                bool parenthesised = bare[e..].TrimStart('>', ' ').StartsWith('(') && rest.EndsWith(')');
+                return (addr, rest, parenthesised);
             }
         }
         // "User mailbox exceeds allowed size: user@example.jp" (IMail): the line is the diagnostic, the address ends it.

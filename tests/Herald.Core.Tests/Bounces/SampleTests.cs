@@ -47,9 +47,12 @@ public class SampleTests
         // Refusals that say nothing final about the address.
         { "docomo-unknown-user-after-data.eml", "bounce", "keitai.papa@docomo.ne.jp", "failed", "filtered", false },
         { "fml-not-member.eml", "bounce", "class3@fml.example.jp", "failed", "rejected", false },
+        { "dovecot-sieve-reject.eml", "bounce", "no.bake.sales@imap.example.org", "failed", "filtered", false },
+        { "groupwise-user-not-found.eml", "bounce", "old.governor@gw.example.com", "failed", "userunknown", true },
         // Not bounces: challenge-response requests and vacation replies.
         { "notbounce-boxbe-challenge.eml", "not-bounce", "", "", "", false },
         { "notbounce-challenge-with-copy.eml", "not-bounce", "", "", "", false },
+        { "notbounce-read-receipt.eml", "not-bounce", "", "", "", false },
         { "notbounce-vacation-reply.eml", "auto-reply", "sam.parent@mail.example.com", "autoreplied", "vacation", false },
         { "notbounce-vacation-with-copy.eml", "auto-reply", "jo.guardian@work.example.com", "autoreplied", "vacation", false },
     };
