@@ -72,7 +72,7 @@ public static class BounceAnalyzer
 
         var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
         var family = MtaFamilies.FamilyOf(lowered);
-        if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
+        if (DsnExtractor.Extract(leaves, human, m.Body is MultipartReport) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
             ApplyHeaderHints(m, dsn);
@@ -105,7 +105,7 @@ public static class BounceAnalyzer
             if (e is MessagePart { Message: { } inner } && (bounceLike || IsDeliveryReport(inner)))
             {
                 var innerLeaves = MessageText.Leaves(inner);
-                if (DsnExtractor.Extract(innerLeaves, "") is { Count: > 0 } wrapped)
+                if (DsnExtractor.Extract(innerLeaves, "", inner.Body is MultipartReport) is { Count: > 0 } wrapped)
                 {
                     EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
                     return Report(MessageKind.Bounce, wrapped, verp, originalId);

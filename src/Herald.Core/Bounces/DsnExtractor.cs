@@ -10,7 +10,9 @@ namespace Herald.Core.Bounces;
 /// </summary>
 internal static class DsnExtractor
 {
-    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human)
+    /// <param name="report">The message is a multipart/report (RFC 6522): only then are parts of other types than text
+    /// read for report fields, so that ordinary mail's attachments are never decoded.</param>
+    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human, bool report)
     {
         if (human.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) && !leaves.Any(e => e is TextPart))
             if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
@@ -20,7 +22,7 @@ internal static class DsnExtractor
         // Tolerance: the same fields in a part typed otherwise (text/plain, application/octet-stream, a misspelt
         // message/ subtype): RFC 3464 §2 fixes the fields, not every gateway's labelling of them.
         foreach (var e in leaves)
-            if (e is MimePart t && !MessageText.Is(t, "text", "rfc822-headers") && MayHoldFields(t))
+            if (e is MimePart t && !MessageText.Is(t, "text", "rfc822-headers") && (t is TextPart || (report && MayHoldFields(t))))
             {
                 var text = Fields(t);
                 if (text.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) &&
@@ -45,7 +47,7 @@ internal static class DsnExtractor
     }
 
     private static bool MayHoldFields(MimePart p) =>
-        p is TextPart || MessageText.Is(p, "application", "octet-stream") ||
+        MessageText.Is(p, "application", "octet-stream") ||
         (p.ContentType?.MediaType.Equals("message", StringComparison.OrdinalIgnoreCase) ?? false);
 
     /// <summary>
