@@ -91,11 +91,14 @@ public static class BounceAnalyzer
         if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.Any(c => ownText.Contains(c, StringComparison.Ordinal)))
             return BounceReport.NotBounce(verp);
 
-        // An automatic reply from a person's mailbox (RFC 3834) is one even when its wording or subject sounds like a
-        // report ("your message could not be read until I return"): only the mail machinery writes bounces, and a bounce
-        // that names its failed recipients in X-Failed-Recipients is one whoever sent it.
+        // An automatic reply from a person's mailbox (RFC 3834) is one even when its wording or an attached original looks
+        // like a report: only the mail machinery writes bounces. Not when a bounce names its failed recipients in
+        // X-Failed-Recipients, nor when its subject is a bounce's and no vacation program's (a gateway sending reports
+        // from an ordinary-looking address with Auto-Submitted set).
         bool fromPerson = sentFrom is not null && !MtaFamilies.IsMachinery(sentFrom) && !m.Headers.Contains("X-Failed-Recipients");
-        if (fromPerson && AutoReplyDetector.IsAutoReply(m, lowered)) return AutoReply(sentFrom!, verp, originalId);
+        if (fromPerson && AutoReplyDetector.IsAutoReply(m, lowered) &&
+            (AutoReplyDetector.HasAutoReplySubject(m) || !TextBounceExtractor.HasBounceSubject(m)))
+            return AutoReply(sentFrom!, verp, originalId);
 
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):

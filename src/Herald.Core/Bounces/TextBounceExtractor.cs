@@ -16,12 +16,18 @@ internal static class TextBounceExtractor
         var from = m.From.Mailboxes.FirstOrDefault()?.Address ?? m.Headers[HeaderId.From] ?? "";
         var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
         bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
-        var subject = (m.Subject ?? "").ToLowerInvariant();
-        bool subj = MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+        bool subj = HasBounceSubject(m);
         bool failed = m.Headers.Contains("X-Failed-Recipients");
         bool sentence = MtaFamilies.ReportSentences.Any(s => lowered.Contains(s, StringComparison.Ordinal));
         bool returnsCopy = m.Body is Multipart && m.BodyParts.Any(p => p is MessagePart || (p.ContentType?.MimeType.Equals("text/rfc822-headers", StringComparison.OrdinalIgnoreCase) ?? false));
         return failed || (sentence && (sender || subj || returnsCopy)) || (sender && subj);
+    }
+
+    /// <summary>Whether the subject is one bounces use (<see cref="MtaFamilies.BounceSubjects"/>).</summary>
+    public static bool HasBounceSubject(MimeMessage m)
+    {
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        return MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
     }
 
     public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentFrom, string? originalTo)

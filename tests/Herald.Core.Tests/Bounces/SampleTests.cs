@@ -40,6 +40,7 @@ public class SampleTests
         { "domino-not-listed.eml", "bounce", "pta.chair@domino.example.com", "failed", "userunknown", true },
         { "domino-french-not-listed.eml", "bounce", "correspondant@domino-fr.example.fr", "failed", "userunknown", true },
         { "notes-old-name-address-book.eml", "bounce", "clerk@notes.example.org", "failed", "userunknown", true },
+        { "gateway-noreply-ndr.eml", "bounce", "moved.away@old-isp.example.net", "failed", "userunknown", true },
         // Providers' answers quoted by another MTA: the provider's own documented wording decides.
         { "exim-quoting-office365-access-denied.eml", "bounce", "left.school@academy.example.org", "failed", "userunknown", true },
         { "qmail-quoting-yahoo-no-account.eml", "bounce", "no.longer.here@yahoo.com", "failed", "userunknown", true },
