@@ -225,12 +225,13 @@ public static class BounceAnalyzer
         {
             var reason = ReasonResolver.Resolve(f);
             var status = f.Status;
+            bool temporary = false; // the report gave no code but called the failure temporary
             if (status is null && kind == MessageKind.Bounce)
             {
                 // The community's pseudo codes are permanent unless the remote host's reply was a 4yz or the
                 // text calls the failure temporary/persistent (Sisimai smtp/failure IsTemporary).
                 bool reply4 = f.ReplyCode?.StartsWith('4') ?? false;
-                bool temporary = family switch
+                temporary = family switch
                 {
                     ReportFamily.OpenSmtpd => false,
                     ReportFamily.Exim => reply4 || reason is BounceReason.Expired or BounceReason.MailboxFull,
@@ -249,7 +250,8 @@ public static class BounceAnalyzer
                 _ => "failed",
             };
             list.Add(new BouncedRecipient(f.Address, action, status, f.ReplyCode, reason,
-                HardSoftPolicy.IsHard(reason, status, f.ReplyCode, action), f.Diagnostic.Length > 0 ? f.Diagnostic : null,
+                HardSoftPolicy.IsHard(reason, status, f.ReplyCode, action, StatusCodes.FirstTemporary(f.Diagnostic), temporary),
+                f.Diagnostic.Length > 0 ? f.Diagnostic : null,
                 f.RemoteMta, f.FeedbackType, f.OriginalRecipient, f.Command));
         }
         if (kind == MessageKind.Bounce && list.Count > 0 && list.All(r => r.Reason == BounceReason.Delivered)) kind = MessageKind.DeliveryReport;

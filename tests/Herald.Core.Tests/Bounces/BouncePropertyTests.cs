@@ -28,6 +28,7 @@ public class BouncePropertyTests
         "{reply} {status} Requested action not taken: mailbox unavailable",
         "{reply} {status} Greylisted, please try again later",
         "{reply} {status} {rcpt}... User unknown",
+        "{reply} {status} <{rcpt}>: User unknown (4.0.0 temporary directory lookup failure)",
         "",
     ];
 
@@ -197,6 +198,7 @@ public class BouncePropertyTests
             .SelectMany(x => x.Report.Recipients.Select(rcpt => (x.Message, Rcpt: rcpt)))
             .Where(x => x.Rcpt.Hard && (x.Rcpt.Status?.StartsWith('4') == true || x.Message.Status.StartsWith('4')
                                         || (x.Message.Reply.StartsWith('4') && x.Message.Diagnostic.Contains(x.Message.Reply, StringComparison.Ordinal))
+                                        || x.Message.Diagnostic.Contains("4.0.0 temporary", StringComparison.Ordinal)
                                         || !(x.Message.Action is "failed" or "Failed" or "")))
             .Select(x => $"{x.Rcpt.Address}: action '{x.Message.Action}' status {x.Message.Status} reply {x.Message.Reply} → hard ({x.Rcpt.Reason})")
             .ToList();

@@ -24,6 +24,8 @@ public class SampleTests
         // Temporary answers after retries: a 4.x status or a 4yz reply is never hard.
         { "google-dns-temporary-failed.eml", "bounce", "club@flaky-dns.example.org", "failed", "networkerror", false },
         { "google-dns-temporary-quoted.eml", "bounce", "coach@sports-club.example.org", "failed", "networkerror", false },
+        { "google-dns-temporary-text-only.eml", "bounce", "choir@dns-trouble.example.org", "failed", "hostunknown", false },
+        { "relay-status5-quoting-google-4.0.0.eml", "bounce", "band@dns-trouble.example.org", "failed", "hostunknown", false },
         // Dead addresses in each family's own layout.
         { "exim-failed-list-copy.eml", "bounce", "old.parent@gone.example.org", "failed", "userunknown", true },
         { "exchange-5.1.10-recipientnotfound.eml", "bounce", "student.x@campus.example.edu", "failed", "userunknown", true },
