@@ -15,6 +15,13 @@ internal static class AutoReplyDetector
         "away until", "on vacation", "abwesenheit", "absence", "réponse automatique", "respuesta automática", "自動応答",
     ];
 
+    /// <summary>Whether the subject is one vacation programs write ("Automatic reply:", "Out of Office", …).</summary>
+    public static bool HasAutoReplySubject(MimeMessage m)
+    {
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        return Subjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+    }
+
     public static bool IsAutoReply(MimeMessage m, string lowered)
     {
         var h = m.Headers;
@@ -22,8 +29,7 @@ internal static class AutoReplyDetector
         var precedence = h[HeaderId.Precedence]?.Trim().ToLowerInvariant();
         if (precedence is "auto_reply" or "auto-reply") return true;
         if (h["X-Auto-Response-Suppress"] is not null && h[HeaderId.AutoSubmitted] is not null) return true;
-        var subject = (m.Subject ?? "").ToLowerInvariant();
-        if (Subjects.Any(s => subject.Contains(s, StringComparison.Ordinal))) return true;
+        if (HasAutoReplySubject(m)) return true;
         var autoSubmitted = h[HeaderId.AutoSubmitted]?.Trim().ToLowerInvariant() ?? "";
         // Daemons also mark their notices auto-replied (RFC 3834 §5); only a person's mailbox goes on vacation.
         var local = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").Split('@')[0].ToLowerInvariant();

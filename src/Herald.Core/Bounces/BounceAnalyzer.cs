@@ -72,7 +72,7 @@ public static class BounceAnalyzer
 
         var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
         var family = MtaFamilies.FamilyOf(lowered);
-        if (DsnExtractor.Extract(leaves, human) is { Count: > 0 } dsn)
+        if (DsnExtractor.Extract(leaves, human, m.Body is MultipartReport) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
             ApplyHeaderHints(m, dsn);
@@ -82,20 +82,38 @@ public static class BounceAnalyzer
             return Report(MessageKind.Bounce, dsn, verp, originalId, family);
         }
 
+        if (DsnExtractor.Rejections(leaves, human) is { Count: > 0 } rejected)
+            return Report(MessageKind.Bounce, rejected, verp, originalId);
+
+        // A challenge-response request holds the message until the sender proves to be a person: nothing failed. Its own
+        // text says so (not a returned copy that happens to mention a guest list), and no failed recipient is listed.
+        var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
+        if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.Any(c => ownText.Contains(c, StringComparison.Ordinal)))
+            return BounceReport.NotBounce(verp);
+
+        // An automatic reply from a person's mailbox (RFC 3834) is one even when its wording or an attached original looks
+        // like a report: only the mail machinery writes bounces. Not when a bounce names its failed recipients in
+        // X-Failed-Recipients, nor when its subject is a bounce's and no vacation program's (a gateway sending reports
+        // from an ordinary-looking address with Auto-Submitted set).
+        bool fromPerson = sentFrom is not null && !MtaFamilies.IsMachinery(sentFrom) && !m.Headers.Contains("X-Failed-Recipients");
+        if (fromPerson && AutoReplyDetector.IsAutoReply(m, lowered) &&
+            (AutoReplyDetector.HasAutoReplySubject(m) || !TextBounceExtractor.HasBounceSubject(m)))
+            return AutoReply(sentFrom!, verp, originalId);
+
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
-        // the enclosed notification is the report. One level only.
-        if (bounceLike)
-            foreach (var e in leaves)
-                if (e is MessagePart { Message: { } inner })
+        // the enclosed notification is the report, when the wrapper reads as a bounce or the enclosed message is itself
+        // a delivery report by its structure (multipart/report; report-type=delivery-status, RFC 6522). One level only.
+        foreach (var e in leaves)
+            if (e is MessagePart { Message: { } inner } && (bounceLike || IsDeliveryReport(inner)))
+            {
+                var innerLeaves = MessageText.Leaves(inner);
+                if (DsnExtractor.Extract(innerLeaves, "", inner.Body is MultipartReport) is { Count: > 0 } wrapped)
                 {
-                    var innerLeaves = MessageText.Leaves(inner);
-                    if (DsnExtractor.Extract(innerLeaves, "") is { Count: > 0 } wrapped)
-                    {
-                        EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
-                        return Report(MessageKind.Bounce, wrapped, verp, originalId);
-                    }
+                    EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
+                    return Report(MessageKind.Bounce, wrapped, verp, originalId);
                 }
+            }
         if (bounceLike)
         {
             var text = TextBounceExtractor.Extract(m, human, sentFrom, OriginalTo(leaves, human));
@@ -115,20 +133,22 @@ public static class BounceAnalyzer
             }
         }
 
-        if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered))
-        {
-            var who = sentFrom ?? "";
-            return Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
-        }
+        if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered)) return AutoReply(sentFrom ?? "", verp, originalId);
         return BounceReport.NotBounce(verp);
     }
 
     private static bool IsDelay(MimeMessage m, string lowered)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        return subject.Contains("delayed", StringComparison.Ordinal) || subject.Contains("warning", StringComparison.Ordinal) ||
-               lowered.Contains("this is a warning only", StringComparison.Ordinal) || lowered.Contains("will be retried", StringComparison.Ordinal);
+        return MtaFamilies.DelaySubjects.Any(d => subject.Contains(d, StringComparison.Ordinal)) ||
+               MtaFamilies.DelaySentences.Any(d => lowered.Contains(d, StringComparison.Ordinal));
     }
+
+    private static BounceReport AutoReply(string who, string? verp, string? originalId) =>
+        Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
+
+    private static bool IsDeliveryReport(MimeMessage m) =>
+        m.Body is MultipartReport { ReportType: { } type } && type.Equals("delivery-status", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>DSNs whose Diagnostic-Code is missing: the human part often says what the remote host said.</summary>
     private static void EnrichFromText(List<RecipientFacts> facts, string human)
@@ -205,12 +225,13 @@ public static class BounceAnalyzer
         {
             var reason = ReasonResolver.Resolve(f);
             var status = f.Status;
+            bool temporary = false; // the report gave no code but called the failure temporary
             if (status is null && kind == MessageKind.Bounce)
             {
                 // The community's pseudo codes are permanent unless the remote host's reply was a 4yz or the
                 // text calls the failure temporary/persistent (Sisimai smtp/failure IsTemporary).
                 bool reply4 = f.ReplyCode?.StartsWith('4') ?? false;
-                bool temporary = family switch
+                temporary = family switch
                 {
                     ReportFamily.OpenSmtpd => false,
                     ReportFamily.Exim => reply4 || reason is BounceReason.Expired or BounceReason.MailboxFull,
@@ -229,7 +250,8 @@ public static class BounceAnalyzer
                 _ => "failed",
             };
             list.Add(new BouncedRecipient(f.Address, action, status, f.ReplyCode, reason,
-                HardSoftPolicy.IsHard(reason, status, f.ReplyCode, action), f.Diagnostic.Length > 0 ? f.Diagnostic : null,
+                HardSoftPolicy.IsHard(reason, status, f.ReplyCode, action, StatusCodes.FirstTemporary(f.Diagnostic), temporary),
+                f.Diagnostic.Length > 0 ? f.Diagnostic : null,
                 f.RemoteMta, f.FeedbackType, f.OriginalRecipient, f.Command));
         }
         if (kind == MessageKind.Bounce && list.Count > 0 && list.All(r => r.Reason == BounceReason.Delivered)) kind = MessageKind.DeliveryReport;
@@ -253,15 +275,41 @@ public static class BounceAnalyzer
         return null;
     }
 
-    /// <summary>The To of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the copy after the report text.</summary>
+    /// <summary>
+    /// The addressee of the returned copy, for reports that never name the failed recipient (old Sendmail, some
+    /// carriers). The copy is the one place a report's own text does not vouch for, so it answers only when it cannot
+    /// point at a bystander: addressed to exactly one address (To and Cc together), and not distributed by a mailing
+    /// list (List-Id, RFC 2919; List-Post, RFC 2369; Precedence: list), whose To is the list, not the member.
+    /// </summary>
     private static string? OriginalTo(List<MimeEntity> leaves, string human)
     {
-        if (FeedbackExtractor.OriginalRecipient(null!, leaves) is { } to) return to;
+        if (CopyHeaders(leaves, human) is not { } fields) return null;
+        var addressees = new List<string>();
+        foreach (var (name, value) in fields)
+        {
+            if (name is "list-id" or "list-post" || (name == "precedence" && value.Trim().Equals("list", StringComparison.OrdinalIgnoreCase))) return null;
+            if (name is "to" or "cc")
+                foreach (var part in value.Split(','))
+                    if (MessageText.FirstAddress(part) is { } a) addressees.Add(a);
+        }
+        return addressees.Count == 1 ? addressees[0] : null;
+    }
+
+    /// <summary>The header fields of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the
+    /// first field block after the report text.</summary>
+    private static List<(string Name, string Value)>? CopyHeaders(List<MimeEntity> leaves, string human)
+    {
+        foreach (var e in leaves)
+        {
+            if (e is MessagePart { Message: { } inner })
+                return inner.Headers.Select(h => (h.Field.ToLowerInvariant(), h.Value ?? "")).ToList();
+            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
+                return MessageText.FieldGroups(MessageText.Read(t)).FirstOrDefault()?.Select(kv => (kv.Key, kv.Value)).ToList();
+        }
         var copy = human[TextBounceExtractor.CutAtCopy(human).Length..];
         if (copy.Length == 0) return null;
-        foreach (var line in copy.Split('\n'))
-            if (line.StartsWith("To:", StringComparison.OrdinalIgnoreCase)) return MessageText.FirstAddress(line);
-        return null;
+        var block = MessageText.FieldGroups(copy).FirstOrDefault(g => MessageText.Field(g, "to") is not null);
+        return block?.Select(kv => (kv.Key, kv.Value)).ToList();
     }
 
     private static string? OriginalMessageId(MimeMessage m, List<MimeEntity> leaves, string human)

@@ -10,21 +10,67 @@ namespace Herald.Core.Bounces;
 /// </summary>
 internal static class DsnExtractor
 {
-    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human)
+    /// <param name="report">The message is a multipart/report (RFC 6522): only then are parts of other types than text
+    /// read for report fields, so that ordinary mail's attachments are never decoded.</param>
+    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human, bool report)
     {
         if (human.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) && !leaves.Any(e => e is TextPart))
             if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
         foreach (var e in leaves)
             if (e is MimePart p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
-                if (Parse(MessageText.Read(p)) is { Count: > 0 } r) return r;
+                if (Parse(Fields(p)) is { Count: > 0 } r) return r;
+        // Tolerance: the same fields in a part typed otherwise (text/plain, application/octet-stream, a misspelt
+        // message/ subtype): RFC 3464 §2 fixes the fields, not every gateway's labelling of them.
         foreach (var e in leaves)
-            if (e is TextPart t && !MessageText.Is(t, "text", "rfc822-headers"))
+            if (e is MimePart t && !MessageText.Is(t, "text", "rfc822-headers") && (t is TextPart || (report && MayHoldFields(t))))
             {
-                var text = MessageText.Read(t);
+                var text = Fields(t);
                 if (text.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) &&
                     (text.Contains("Action:", StringComparison.OrdinalIgnoreCase) || text.Contains("Status:", StringComparison.OrdinalIgnoreCase)))
                     if (Parse(Unindent(text)) is { Count: > 0 } r) return r;
             }
+        return null;
+    }
+
+    /// <summary>
+    /// The part's content, after any report fields that became the part's own MIME header: without the blank line that
+    /// ends a body part's header (RFC 2046 §5.1.1), Reporting-MTA, Final-Recipient and the rest are parsed as header fields.
+    /// </summary>
+    private static string Fields(MimePart p)
+    {
+        var content = MessageText.Read(p);
+        System.Text.StringBuilder? head = null;
+        foreach (var h in p.Headers)
+            if (!h.Field.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && !h.Field.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase))
+                (head ??= new()).Append(h.Field).Append(": ").Append(h.Value).Append('\n');
+        return head is null ? content : head.Append(content).ToString();
+    }
+
+    private static bool MayHoldFields(MimePart p) =>
+        MessageText.Is(p, "application", "octet-stream") ||
+        (p.ContentType?.MediaType.Equals("message", StringComparison.OrdinalIgnoreCase) ?? false);
+
+    /// <summary>
+    /// A recipient's filter refusing the message and saying so with a disposition notification: the Sieve "reject"
+    /// action (RFC 5429 §2.2) sends an MDN whose Disposition is "automatic-action/MDN-sent-automatically; deleted"
+    /// (RFC 8098 §3.2.6). Its Final-Recipient is the refusing mailbox; the human part gives the owner's reason.
+    /// A read receipt ("displayed", or any manual action) is no refusal.
+    /// </summary>
+    public static List<RecipientFacts>? Rejections(List<MimeEntity> leaves, string human)
+    {
+        foreach (var e in leaves)
+            if (e is MimePart p && MessageText.Is(p, "message", "disposition-notification"))
+                foreach (var g in MessageText.FieldGroups(Fields(p)))
+                {
+                    var disposition = (MessageText.Field(g, "disposition") ?? "").ToLowerInvariant();
+                    if (!disposition.Contains("automatic-action", StringComparison.Ordinal) || !disposition.Contains("deleted", StringComparison.Ordinal)) continue;
+                    if (MessageText.FirstAddress(AfterType(MessageText.Field(g, "final-recipient") ?? "")) is not { } address) continue;
+                    return [new RecipientFacts
+                    {
+                        Address = address, Action = "failed", Reason = BounceReason.Filtered, ReasonIsVerdict = true,
+                        Diagnostic = string.Join(' ', human.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Take(6)),
+                    }];
+                }
         return null;
     }
 

@@ -43,10 +43,10 @@ internal static class FeedbackExtractor
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
         var from = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").ToLowerInvariant();
-        var text = human.ToLowerInvariant();
         string? type = null;
         if (subject.StartsWith("complaint about message from", StringComparison.Ordinal)) type = "abuse";       // Outlook.com JMRP
-        else if (text.Contains("sent this email to unsubscribe", StringComparison.Ordinal)) type = "opt-out"; // Apple Mail "unsubscribe"
+        // Case-insensitive search rather than a lowercased copy: this runs on every message that is not an ARF report.
+        else if (human.Contains("sent this email to unsubscribe", StringComparison.OrdinalIgnoreCase)) type = "opt-out"; // Apple Mail "unsubscribe"
         if (type is null) return null;
         var to = OriginalRecipient(m, leaves) ?? (type == "opt-out" ? from : "");
         return [Facts(to ?? "", type)];

@@ -30,15 +30,16 @@ public static class HardSoftPolicy
     private static bool FailedAction(string? action) =>
         string.IsNullOrEmpty(action) || action.Equals("failed", StringComparison.OrdinalIgnoreCase);
 
-    public static bool IsPermanent(string? status, string? replyCode, string? action = null)
-    {
-        if (!FailedAction(action)) return false;
-        var cls = Class(status) ?? Class(replyCode);
-        return cls != '4';
-    }
+    /// <summary>Permanent unless anything says temporary: a 4.x status, a 4yz reply (even beside a 5.x status: a relay's
+    /// summary code over the remote host's own temporary answer, RFC 3463 §3.1 and RFC 5321 §4.2.1), any 4.x code
+    /// the diagnostic quotes (<paramref name="quotedStatus"/>: Google's "4.0.0 … DNS temporary failure" under a 5.0.0 field),
+    /// a report that calls the failure temporary (<paramref name="saysTemporary"/>, when it gives no code at all), or an
+    /// action other than <c>failed</c>. Doubt keeps the address.</summary>
+    public static bool IsPermanent(string? status, string? replyCode, string? action = null, string? quotedStatus = null, bool saysTemporary = false) =>
+        FailedAction(action) && !saysTemporary && Class(status) != '4' && Class(replyCode) != '4' && Class(quotedStatus) != '4';
 
-    public static bool IsHard(BounceReason reason, string? status, string? replyCode, string? action = null) =>
-        DeadAddress.ContainsKey(reason) && IsPermanent(status, replyCode, action);
+    public static bool IsHard(BounceReason reason, string? status, string? replyCode, string? action = null, string? quotedStatus = null, bool saysTemporary = false) =>
+        DeadAddress.ContainsKey(reason) && IsPermanent(status, replyCode, action, quotedStatus, saysTemporary);
 
     private static char? Class(string? code) => string.IsNullOrEmpty(code) ? null : code[0];
 }

@@ -55,6 +55,7 @@ internal static class ReasonResolver
                 }
                 if (byStatus == BounceReason.Suspend) return false;
                 if (ReasonPhrases.DirectoryMiss.AnyIn(text)) return true;
+                if (f.LocalVerdict && ReasonPhrases.Matches(r, text)) return true;
                 // Wording alone counts only at RCPT: "user unknown" after DATA is a filter's verdict (Sisimai reason/userunknown).
                 return f.Command == "RCPT" && ReasonPhrases.Matches(r, text);
             case BounceReason.Filtered:

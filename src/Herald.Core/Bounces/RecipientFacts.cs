@@ -22,6 +22,9 @@ internal sealed class RecipientFacts
     public string? FeedbackType;
     /// <summary>The diagnostic is the whole report text (no line named this recipient's error): wording may decide, but it is no error message.</summary>
     public bool DiagnosticIsReport;
+    /// <summary>The reporting MTA's own verdict on its own mailbox ("Unknown user: a@b", "a@b (user not found)", no reply code, no remote host
+    /// quoted): its local delivery looked the address up, so "unknown user" there is a directory miss at any stage.</summary>
+    public bool LocalVerdict;
     /// <summary>A reason the extractor is sure of (feedback, vacation, delivered, or a family's own table).</summary>
     public BounceReason? Reason;
     /// <summary>The <see cref="Reason"/> is the sending service's own verdict (SES bounce subtype, PowerMTA category), not a guess.</summary>

@@ -16,12 +16,18 @@ internal static class TextBounceExtractor
         var from = m.From.Mailboxes.FirstOrDefault()?.Address ?? m.Headers[HeaderId.From] ?? "";
         var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
         bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
-        var subject = (m.Subject ?? "").ToLowerInvariant();
-        bool subj = MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+        bool subj = HasBounceSubject(m);
         bool failed = m.Headers.Contains("X-Failed-Recipients");
         bool sentence = MtaFamilies.ReportSentences.Any(s => lowered.Contains(s, StringComparison.Ordinal));
         bool returnsCopy = m.Body is Multipart && m.BodyParts.Any(p => p is MessagePart || (p.ContentType?.MimeType.Equals("text/rfc822-headers", StringComparison.OrdinalIgnoreCase) ?? false));
         return failed || (sentence && (sender || subj || returnsCopy)) || (sender && subj);
+    }
+
+    /// <summary>Whether the subject is one bounces use (<see cref="MtaFamilies.BounceSubjects"/>).</summary>
+    public static bool HasBounceSubject(MimeMessage m)
+    {
+        var subject = (m.Subject ?? "").ToLowerInvariant();
+        return MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
     }
 
     public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentFrom, string? originalTo)
@@ -36,10 +42,11 @@ internal static class TextBounceExtractor
         var found = new List<(string Address, int Line, string Tail)>();
         var boundaries = new List<int>(); // lines that start with a recipient, repeats included: each ends the diagnostic before it
         var weak = new List<(string Address, int Line, string Tail)>();
+        var verdictLines = new HashSet<int>(); // "Unknown user: a@b", "a@b (user not found)": the report's own verdict on that recipient
         for (int i = 0; i < lines.Length; i++)
         {
-            var (addr, rest) = RecipientOnLine(lines[i].Trim());
-            if (addr is null || exclude.Contains(addr)) continue;
+            var (addr, rest, ownVerdict) = RecipientOnLine(lines[i].Trim());
+            if (addr is null || exclude.Contains(addr) || MtaFamilies.IsMachinery(addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
             if (lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))
@@ -52,6 +59,7 @@ internal static class TextBounceExtractor
             if (rest.Length == 0 && startsWith.StartsWith(addr, StringComparison.OrdinalIgnoreCase)) boundaries.Add(i);
             if (found.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) continue;
             found.Add((addr, i, rest));
+            if (ownVerdict && StatusCodes.FindReply(rest) is null && StatusCodes.Find(rest) is null) verdictLines.Add(i);
         }
         if (found.Count == 0) found = weak;
         // X-Failed-Recipients (Exim, Gmail) lists exactly the failed recipients: it beats any guess from the text.
@@ -112,6 +120,7 @@ internal static class TextBounceExtractor
                 Command = CommandIn(lowered) ?? (line >= 0 ? CommandIn(ReasonResolver.Lower(lines[line])) : null),
                 RemoteMta = RemoteHost(diag),
                 DiagnosticIsReport = whole,
+                LocalVerdict = line >= 0 && verdictLines.Contains(line),
             };
             result.Add(f);
         }
@@ -127,6 +136,19 @@ internal static class TextBounceExtractor
     /// <summary>The report text before the returned copy of the message.</summary>
     public static string CutAtCopy(string text)
     {
+        // Asked several times per message (report text, challenge wording, copy headers, original Message-ID): the last
+        // answer is kept per thread, keyed by the very string instance.
+        if (ReferenceEquals(text, lastCutInput) && lastCut is not null) return lastCut;
+        lastCut = Cut(text);
+        lastCutInput = text;
+        return lastCut;
+    }
+
+    [ThreadStatic] private static string? lastCutInput;
+    [ThreadStatic] private static string? lastCut;
+
+    private static string Cut(string text)
+    {
         int pos = 0;
         while (pos < text.Length)
         {
@@ -135,11 +157,47 @@ internal static class TextBounceExtractor
             var line = text.AsSpan(pos, end - pos).Trim();
             foreach (var marker in MtaFamilies.CopyStarts)
                 if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+            if (HeaderBlockAt(text, pos)) return text[..pos];
             if (nl < 0) break;
             pos = nl + 1;
         }
         return text;
     }
+
+    /// <summary>
+    /// Whether a returned message's own header block starts at <paramref name="pos"/> with no marker before it: three or
+    /// more field lines at the left margin (RFC 5322 §2.2, continuation lines allowed), among them From and a field only
+    /// a message carries (Received, Return-Path, Message-ID, Date, MIME-Version). A report's summary of the message
+    /// ("To: … Subject: … Sent: …", usually indented) has none of the latter. Everything below is the copy, whose
+    /// addresses are never failed recipients.
+    /// </summary>
+    private static bool HeaderBlockAt(string text, int pos)
+    {
+        int fields = 0;
+        bool from = false, messageOnly = false;
+        while (pos < text.Length && fields < 12)
+        {
+            int nl = text.IndexOf('\n', pos);
+            var line = text.AsSpan(pos, (nl < 0 ? text.Length : nl) - pos).TrimEnd('\r');
+            if (line.Length == 0) break;
+            if (line[0] is ' ' or '\t') { if (fields == 0) return false; }
+            else
+            {
+                int colon = line.IndexOf(':');
+                if (colon <= 0 || !MessageText.IsFieldName(line[..colon])) break;
+                var name = line[..colon];
+                fields++;
+                if (name.Equals("from", StringComparison.OrdinalIgnoreCase)) from = true;
+                foreach (var f in MessageOnlyFields)
+                    if (name.Equals(f, StringComparison.OrdinalIgnoreCase)) messageOnly = true;
+            }
+            if (nl < 0) break;
+            pos = nl + 1;
+        }
+        return fields >= 3 && from && messageOnly;
+    }
+
+    private static readonly string[] MessageOnlyFields = ["received", "return-path", "message-id", "date", "mime-version"];
 
     private static readonly string[] Introducers =
     [
@@ -148,19 +206,21 @@ internal static class TextBounceExtractor
     ];
 
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
-    private static (string? Address, string Tail) RecipientOnLine(string line)
+    /// <returns>The address, the rest of the line, and whether the line carries the report's own word on that recipient:
+    /// "verdict: address" (IMail's "Unknown user: a@b") or "address (verdict)" (GroupWise's "a@b (user not found)").</returns>
+    private static (string? Address, string Tail, bool OwnVerdict) RecipientOnLine(string line)
     {
-        if (line.Length == 0 || !line.Contains('@')) return (null, "");
+        if (line.Length == 0 || !line.Contains('@')) return (null, "", false);
         var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
         var lower = s.ToLowerInvariant();
         if (lower.StartsWith("from", StringComparison.Ordinal) || lower.StartsWith("mail from", StringComparison.Ordinal) ||
             lower.StartsWith("return-path", StringComparison.Ordinal) || lower.StartsWith("reply-to", StringComparison.Ordinal) ||
-            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "");
+            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "", false);
         // Sendmail transcripts: "554 <user@example.org>... 550 Host unknown" names the recipient after the reply code.
         if (s.Length > 5 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && s[3] == ' ' && s[4] == '<' && s[0] is '4' or '5')
         {
             var inner = MessageText.FirstAddress(s[4..Math.Max(4, s.IndexOf('>'))]);
-            if (inner is not null) return (inner, s);
+            if (inner is not null) return (inner, s, false);
         }
         var bare = s.TrimStart('<', '(', '[');
         int k = 0;
@@ -177,14 +237,15 @@ internal static class TextBounceExtractor
                 // a long sentence is still the recipient (x1, zoho, biglobe shapes).
                 if (rest.StartsWith("<", StringComparison.Ordinal) && MessageText.FirstAddress(rest) is { } same && same.Equals(addr, StringComparison.OrdinalIgnoreCase))
                     rest = rest[(rest.IndexOf('>') + 1)..].Trim();
-                return (addr, rest);
+                bool parenthesised = bare[e..].TrimStart('>', ' ').StartsWith('(') && rest.EndsWith(')');
+                return (addr, rest, parenthesised);
             }
         }
         // "User mailbox exceeds allowed size: user@example.jp" (IMail): the line is the diagnostic, the address ends it.
         int lastColon = s.LastIndexOf(": ", StringComparison.Ordinal);
         if (lastColon > 0 && MessageText.FirstAddress(s[(lastColon + 2)..]) is { } tailAddr && s[(lastColon + 2)..].Trim().Trim('<', '>') == tailAddr
             && !lower.StartsWith("to:", StringComparison.Ordinal) && !lower.StartsWith("cc:", StringComparison.Ordinal))
-            return (tailAddr, s[..lastColon]);
+            return (tailAddr, s[..lastColon], true);
         foreach (var intro in Introducers)
         {
             int at = lower.IndexOf(intro, StringComparison.Ordinal);
@@ -197,9 +258,9 @@ internal static class TextBounceExtractor
             if (addr is null) continue;
             int close = after.IndexOf(addr, StringComparison.Ordinal) + addr.Length;
             var rest = close <= after.Length ? after[close..].TrimStart('>', ':', '.', ' ', ')').Trim() : "";
-            return (addr, rest);
+            return (addr, rest, false);
         }
-        return (null, "");
+        return (null, "", false);
     }
 
     private static string Diagnostic(string[] lines, int from, int to)

@@ -181,29 +181,45 @@ public static class BouncesCommand
         return cmd;
     }
 
-    /// <summary>Classifies every file; an unreadable path is named on stderr and the rest still run (exit 1).</summary>
+    /// <summary>
+    /// Classifies every file; an unreadable path is named on stderr and the rest still run (exit 1). Files are analysed
+    /// on every core (the analysis is pure and each file independent) but written in the order given, and JSON lines go
+    /// out in blocks rather than one console write each: over thousands of files both dominate the run time.
+    /// </summary>
     internal static int Run(IEnumerable<string> paths, bool json, TextWriter output, TextWriter error)
     {
         int failures = 0;
+        var files = Expand(paths, error, ref failures);
         var rows = new List<(string File, BounceReport Report)>();
-        foreach (var file in Expand(paths, error, ref failures))
+        var block = new System.Text.StringBuilder();
+        var analysed = files.AsParallel().AsOrdered().WithDegreeOfParallelism(Environment.ProcessorCount)
+            .Select(file => (File: file, Result: Analyze(file)));
+        foreach (var (file, (report, why)) in analysed)
         {
-            BounceReport report;
-            try { report = BounceAnalyzer.AnalyzeFile(file); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            if (report is null)
             {
-                error.WriteLine($"herald: cannot read {file}: {e.Message}");
+                output.Write(block.ToString());
+                block.Clear();
+                error.WriteLine($"herald: cannot read {file}: {why}");
                 failures++;
                 continue;
             }
-            if (json) output.WriteLine(JsonLine(file, report));
-            else rows.Add((file, report));
+            if (!json) { rows.Add((file, report)); continue; }
+            block.Append(JsonLine(file, report)).Append('\n');
+            if (block.Length > 64 * 1024) { output.Write(block.ToString()); block.Clear(); }
         }
+        output.Write(block.ToString());
         if (!json) WriteTable(rows, output);
         return failures == 0 ? 0 : 1;
     }
 
-    private static IEnumerable<string> Expand(IEnumerable<string> paths, TextWriter error, ref int failures)
+    private static (BounceReport? Report, string? Error) Analyze(string file)
+    {
+        try { return (BounceAnalyzer.AnalyzeFile(file), null); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return (null, e.Message); }
+    }
+
+    private static List<string> Expand(IEnumerable<string> paths, TextWriter error, ref int failures)
     {
         var files = new List<string>();
         foreach (var p in paths)

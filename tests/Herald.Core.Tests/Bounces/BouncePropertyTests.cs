@@ -7,7 +7,9 @@ namespace Herald.Core.Tests.Bounces;
 /// <summary>
 /// Properties that hold for every message, checked on thousands of delivery reports generated here (not corpus
 /// samples): random actions, status and reply codes, diagnostics, quoted originals full of other people's addresses,
-/// and structural damage (no blank line, a wrong content type on the status part, CRLF or LF, truncation).
+/// and structural damage (no blank line between field groups or after the part's header, a wrong content type on the status part, the
+/// whole report attached to a gateway's message, CRLF or LF, truncation); and reports
+/// that are not RFC 3464 in several layouts, their returned copy marked or not.
 /// </summary>
 public class BouncePropertyTests
 {
@@ -26,6 +28,7 @@ public class BouncePropertyTests
         "{reply} {status} Requested action not taken: mailbox unavailable",
         "{reply} {status} Greylisted, please try again later",
         "{reply} {status} {rcpt}... User unknown",
+        "{reply} {status} <{rcpt}>: User unknown (4.0.0 temporary directory lookup failure)",
         "",
     ];
 
@@ -37,7 +40,10 @@ public class BouncePropertyTests
         "someone.quoted@elsewhere.example", "cc.person@example.com",
     ];
 
-    private sealed record Generated(byte[] Bytes, string Recipient, string Action, string Status, string Reply, bool Whole);
+    /// <summary>Content types gateways put on a delivery-status part instead of message/delivery-status.</summary>
+    private static readonly string[] MislabelledStatus = ["text/plain", "application/octet-stream", "message/deliverystatus", "text/plain; name=\"details.txt\""];
+
+    private sealed record Generated(byte[] Bytes, string Recipient, string Action, string Status, string Reply, bool Whole, string Diagnostic = "");
 
     private static Generated Generate(Random r)
     {
@@ -45,13 +51,15 @@ public class BouncePropertyTests
         var domain = rcpt[(rcpt.IndexOf('@') + 1)..];
         var cls = r.Next(3) switch { 0 => '4', 1 => '5', _ => '2' };
         var status = $"{cls}.{r.Next(8)}.{r.Next(8)}";
-        var reply = cls == '2' ? "250" : $"{cls}{r.Next(5)}{r.Next(10)}";
+        // Now and then a 4yz reply under a 5.x status: a relay's summary over the remote host's temporary answer.
+        var reply = cls == '2' ? "250" : $"{(r.Next(6) == 0 ? '4' : cls)}{r.Next(5)}{r.Next(10)}";
         var action = Actions[r.Next(Actions.Length)];
         var diagnostic = Diagnostics[r.Next(Diagnostics.Length)].Replace("{reply}", reply).Replace("{status}", status)
             .Replace("{rcpt}", rcpt).Replace("{domain}", domain);
         var nl = r.Next(2) == 0 ? "\r\n" : "\n";
-        var statusType = r.Next(5) == 0 ? "text/plain" : "message/delivery-status";
+        var statusType = r.Next(5) == 0 ? MislabelledStatus[r.Next(MislabelledStatus.Length)] : "message/delivery-status";
         var blank = r.Next(6) == 0 ? "" : nl; // a report whose per-message and per-recipient fields run together
+        var partBlank = r.Next(6) == 0 ? "" : nl; // no blank line after the part's own header: the fields read as MIME headers
         var original = new StringBuilder()
             .Append($"From: The Office <{Bystanders[0]}>{nl}")
             .Append($"To: {rcpt}, {Bystanders[r.Next(1, Bystanders.Length)]}{nl}")
@@ -72,8 +80,7 @@ public class BouncePropertyTests
 
             --rpt
             Content-Type: {statusType}
-
-            Reporting-MTA: dns; relay.example.net
+            {partBlank}Reporting-MTA: dns; relay.example.net
             Arrival-Date: Mon, 30 Nov 2026 10:00:00 +0000
             {blank}Final-Recipient: rfc822; {rcpt}
             Original-Recipient: rfc822;{rcpt}
@@ -89,10 +96,71 @@ public class BouncePropertyTests
             --rpt--
 
             """.Replace("\r\n", "\n").Replace("\n", nl);
+        // Odd nesting: a gateway that passes the whole report on as an attached message and says nothing itself.
+        if (r.Next(8) == 0)
+            text = string.Join(nl, "From: Gateway <gw@gateway.example.net>", "To: " + Bystanders[0], "Subject: Notification",
+                "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"wrap\"", "", "--wrap", "Content-Type: message/rfc822", "", text, "--wrap--", "");
         var bytes = Encoding.UTF8.GetBytes(text);
         var whole = r.Next(8) != 0;
         if (!whole) bytes = bytes[..r.Next(bytes.Length / 2, bytes.Length)]; // truncated in transit
-        return new Generated(bytes, rcpt, action, status, reply, whole);
+        return new Generated(bytes, rcpt, action, status, reply, whole, diagnostic);
+    }
+
+    /// <summary>Layouts of reports that are not RFC 3464: where each puts the failed recipient, and how (or whether) it
+    /// marks where the returned message starts. {rcpt} and {diag} are filled in; the returned copy follows.</summary>
+    private static readonly string[] TextLayouts =
+    [
+        // Exim (deliver.c's default text)
+        "This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  {rcpt}\n    {diag}\n\n------ This is a copy of the message, including all the headers. ------\n\n",
+        // qmail-send
+        "Hi. This is the qmail-send program at relay.example.net.\nI'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent error; I've given up. Sorry it didn't work out.\n\n<{rcpt}>:\n{diag}\n\n--- Below this line is a copy of the message.\n\n",
+        // Sendmail transcript: the recipient only in the RCPT TO line and the verdict
+        "The original message was received at Mon, 30 Nov 2026 10:00:00 +0000\n\n   ----- Transcript of session follows -----\n>>> RCPT TO:<{rcpt}>\n<<< {diag}\n550 5.1.1 <{rcpt}>... User unknown\n\n   ----- Original message follows -----\n",
+        // Sendmail's fatal-errors list, the recipient reached through a list alias
+        "   ----- The following addresses had permanent fatal errors -----\n<{rcpt}>\n    (reason: {diag})\n    (expanded from: <parents@lists.example.net>)\n\n   ----- Transcript of session follows -----\n... while talking to mx.example.org.:\n>>> RCPT To:<{rcpt}>\n<<< {diag}\n\n",
+        // Exim, the recipient generated by a forward
+        "This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  {rcpt}\n    (generated from parents@lists.example.net)\n    {diag}\n\n",
+        // A gateway with its own section and no marker before the returned header block
+        "Your message could not be delivered to the following recipient:\n\n    {rcpt}\n\nReason: {diag}\n\n",
+        // A list server's notice that names its own machinery and the mail system's contact in the report text
+        "Delivery to the following recipient failed permanently:\n\n     {rcpt}\n\nTechnical details of permanent failure:\n{diag}\n\nList owner:\n    parents-owner@lists.example.net\n\nFor help, write to\n<postmaster@relay.example.net>\n\n----- Original message -----\n\n",
+    ];
+
+    private static Generated GenerateText(Random r)
+    {
+        var rcpt = $"user{r.Next(1000)}@dest{r.Next(20)}.example.org";
+        var diag = Diagnostics[r.Next(Diagnostics.Length - 1)].Replace("{reply}", "550").Replace("{status}", "5.1.1")
+            .Replace("{rcpt}", rcpt).Replace("{domain}", rcpt[(rcpt.IndexOf('@') + 1)..]);
+        string Bystander() => Bystanders[r.Next(1, Bystanders.Length)];
+        var report = TextLayouts[r.Next(TextLayouts.Length)].Replace("{rcpt}", rcpt).Replace("{diag}", diag);
+        var text = "From: Mail Delivery System <MAILER-DAEMON@relay.example.net>\nTo: " + Bystanders[0] +
+            "\nSubject: Undelivered Mail Returned to Sender\n\n" + report +
+            $"Return-Path: <{Bystanders[0]}>\nReceived: from school.example by relay.example.net; Mon, 30 Nov 2026 10:00:00 +0000\n" +
+            $"From: The Office <{Bystanders[0]}>\nTo: {(r.Next(2) == 0 ? rcpt : Bystander())}, {Bystander()}\nCc: {Bystander()}\n" +
+            $"Reply-To: {Bystander()}\nList-Post: <mailto:{Bystander()}>\nMessage-ID: <trip@school.example>\nSubject: School trip\n\n" +
+            $"Dear parent, please reply to {Bystander()} before Friday to confirm that you are a person on the school's guest list.\n\n{Bystander()}\n<{Bystander()}>\n";
+        if (r.Next(2) == 0) text = text.Replace("\n", "\r\n");
+        return new Generated(Encoding.UTF8.GetBytes(text), rcpt, "failed", "5.1.1", "550", true);
+    }
+
+    private static IEnumerable<(Generated Message, BounceReport Report)> AnalysedText()
+    {
+        var r = new Random(20261202);
+        for (var i = 0; i < Messages / 3; i++)
+        {
+            var g = GenerateText(r);
+            yield return (g, BounceAnalyzer.AnalyzeUnguarded(MimeMessage.Load(new MemoryStream(g.Bytes))));
+        }
+    }
+
+    [Fact]
+    public void Reports_that_are_not_rfc3464_name_their_recipient_and_never_a_bystander_of_the_returned_message()
+    {
+        var wrong = AnalysedText()
+            .Where(x => x.Report.Recipients.Select(rc => rc.Address.ToLowerInvariant()).ToList() is var got && !(got.Count == 1 && got[0] == x.Message.Recipient))
+            .Select(x => $"{x.Message.Recipient}: reported {x.Report.Kind} with [{string.Join(", ", x.Report.Recipients.Select(rc => rc.Address))}]")
+            .ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} text reports with the wrong recipients, e.g.:\n{string.Join('\n', wrong.Take(10))}");
     }
 
     private static IEnumerable<(Generated Message, BounceReport Report)> Analysed()
@@ -124,11 +192,13 @@ public class BouncePropertyTests
     }
 
     [Fact]
-    public void A_4x_status_or_an_action_other_than_failed_never_makes_a_hard_bounce()
+    public void A_4x_status_a_4yz_reply_or_an_action_other_than_failed_never_makes_a_hard_bounce()
     {
         var wrong = Analysed()
             .SelectMany(x => x.Report.Recipients.Select(rcpt => (x.Message, Rcpt: rcpt)))
             .Where(x => x.Rcpt.Hard && (x.Rcpt.Status?.StartsWith('4') == true || x.Message.Status.StartsWith('4')
+                                        || (x.Message.Reply.StartsWith('4') && x.Message.Diagnostic.Contains(x.Message.Reply, StringComparison.Ordinal))
+                                        || x.Message.Diagnostic.Contains("4.0.0 temporary", StringComparison.Ordinal)
                                         || !(x.Message.Action is "failed" or "Failed" or "")))
             .Select(x => $"{x.Rcpt.Address}: action '{x.Message.Action}' status {x.Message.Status} reply {x.Message.Reply} → hard ({x.Rcpt.Reason})")
             .ToList();

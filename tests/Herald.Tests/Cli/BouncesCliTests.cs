@@ -65,6 +65,35 @@ public class BouncesCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Files_analysed_on_every_core_come_out_in_the_order_given()
+    {
+        // Bounces and letters interleaved, so that slower and faster analyses alternate and a merge by completion shows.
+        var paths = Enumerable.Range(0, 400).Select(i =>
+        {
+            var path = Path.Combine(_dir, $"m{i:D3}.eml");
+            File.WriteAllText(path, i % 3 == 0 ? Dsn.Replace("nobody@", $"nobody{i}@") : Letter);
+            return path;
+        }).ToList();
+        var order = paths.Where((_, i) => i % 2 == 0).Concat(paths.Where((_, i) => i % 2 == 1)).ToList();
+        // The first file takes far longer than the rest: a merge by completion would print others before it.
+        File.WriteAllText(order[0], Letter + string.Concat(Enumerable.Repeat("A long letter line, read and parsed in full.\n", 200_000)));
+        var output = new StringWriter();
+        var code = await HeraldCli.RunAsync(["bounces", "classify", "--json", .. order], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(order, lines.Select(l => l["file"]!.GetValue<string>()));
+        // Each line's analysis is its own file's: the bounce in m012.eml names nobody12@.
+        foreach (var l in lines.Where(l => l["kind"]!.GetValue<string>() == "bounce"))
+        {
+            var i = int.Parse(Path.GetFileNameWithoutExtension(l["file"]!.GetValue<string>())[1..]);
+            Assert.Equal($"nobody{i}@pupils.example.org", l["recipients"]![0]!["address"]!.GetValue<string>());
+        }
+        // Every third file is a bounce, but for the long first one, now a letter.
+        Assert.Equal(133, lines.Count(l => l["kind"]!.GetValue<string>() == "bounce"));
+    }
+
+    [Fact]
     public async Task An_unreadable_path_is_named_and_the_rest_of_the_batch_goes_on()
     {
         File.WriteAllText(Path.Combine(_dir, "dsn.eml"), Dsn);

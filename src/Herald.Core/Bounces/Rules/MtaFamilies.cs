@@ -16,6 +16,22 @@ internal static class MtaFamilies
         "mail-daemon", "bounce", "bounces", "nobody", "mdaemon",
     ];
 
+    /// <summary>
+    /// Addresses of the mail and list machinery that reports name as contacts ("write to &lt;postmaster@…&gt;", "List owner:
+    /// …-owner@…"): the mail daemons above, RFC 2142's postmaster, and list managers' owner/request/bounce addresses
+    /// (Mailman's list-owner, -request, -bounces; Majordomo's owner-list). Never a failed recipient of a text report.
+    /// </summary>
+    public static bool IsMachinery(string address)
+    {
+        int at = address.IndexOf('@');
+        var local = (at > 0 ? address[..at] : address).ToLowerInvariant();
+        if (BounceSenders.Contains(local) || local.StartsWith("owner-", StringComparison.Ordinal)) return true;
+        foreach (var suffix in ListSuffixes) if (local.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static readonly string[] ListSuffixes = ["-owner", "-request", "-bounces"];
+
     /// <summary>Subjects bounces use (lowercase fragments).</summary>
     public static readonly string[] BounceSubjects =
     [
@@ -25,6 +41,37 @@ internal static class MtaFamilies
         "there was an error sending your mail", "delayed mail", "warning: message", "mail could not be delivered",
         "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
         "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
+        "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
+    ];
+
+    /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
+    public static readonly string[] DelaySubjects =
+    [
+        "delayed",  // Postfix "Delayed Mail (still being retried)", Exim "Warning: message … delayed 24 hours"
+        "warning",  // Sendmail "Warning: could not send message for past 4 hours"
+        "(delay)",  // Gmail, Exchange "Delivery Status Notification (Delay)"
+    ];
+
+    /// <summary>Sentences of delay warnings (lowercase), from the families named beside each.</summary>
+    public static readonly string[] DelaySentences =
+    [
+        "this is a warning only",               // Postfix delay_template
+        "this is a warning message only",       // Sendmail, Gmail's text notices
+        "will be retried",                      // Gmail "Message will be retried for 2 more day(s)"
+        "has not yet been delivered",           // Exim warn_message_file default
+        "will keep trying until",               // Sendmail "Will keep trying until message is 5 days old"
+        "still being retried",                  // Postfix
+    ];
+
+    /// <summary>
+    /// Wording of challenge-response and whitelist services (Boxbe's guest list and the like): they hold a message until
+    /// the sender proves to be a person. Not a bounce (nothing failed, nothing final about the address) and not a
+    /// vacation reply either, whatever headers they carry (lowercase).
+    /// </summary>
+    public static readonly string[] ChallengeSentences =
+    [
+        "challenge-response", "confirm that you are a person", "confirm you are a person", "verify that you are a human",
+        "confirm that you are a human", "verify that you are a person", "approved senders list", "'s guest list",
     ];
 
     /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each.</summary>

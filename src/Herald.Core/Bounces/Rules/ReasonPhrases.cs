@@ -151,6 +151,7 @@ internal static class ReasonPhrases
             "malformed name server reply", "malformed or unexpected name server reply", "name server timeout", "network error", "dns query failed", "establish an smtp connection", "dns records for the destination", "host name lookup failure", "too many hops",
             "hop count exceeded", "routing loop", "message looping", "could not connect and send", "unable to resolve route",
             "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
+            "dns temporary failure", "servfail", // Google's SMTP error reference (4.0.0 "DNS temporary failure"); RFC 1035 rcode 2
         ],
         [BounceReason.ContentError] =
         [
@@ -188,6 +189,9 @@ internal static class ReasonPhrases
     public static readonly Phrase[] DirectoryMiss =
     [
         "not listed in domino directory",            // Lotus Domino
+        "no se encuentra en el directorio de domino", // Domino, Spanish server messages
+        "non répertorié dans l'annuaire domino",     // Domino, French server messages
+        "domino ディレクトリには見つかりません",          // Domino, Japanese server messages
         "not listed in public name & address book",  // Lotus Notes
         "ディレクトリのリストにありません",              // Lotus Notes (Japanese): not in the directory list
         "invalid final delivery userid",             // IMail
@@ -198,6 +202,10 @@ internal static class ReasonPhrases
         // Exchange Online sends 5.1.10 for RecipientNotFound, not only for null MX:
         // https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/fix-error-code-5-1-10-in-exchange-online
         "found at the destination domain",          // "The email address wasn't found at the destination domain"
+        // Exchange's recipient resolver (categorizer) found no such address in its directory; Microsoft's NDR reference
+        // gives these diagnostic names with 5.1.1 and 5.1.10 ("RESOLVER.ADR.RecipientNotFound", "…ExRecipNotFound").
+        "resolver.adr.recipientnotfound", "resolver.adr.recipnotfound", "resolver.adr.exrecipnotfound",
+        "not found by smtp address lookup",
     ];
 
     public static bool Matches(BounceReason reason, string lowered) =>

@@ -187,6 +187,20 @@ internal static class StatusCodes
         return status;
     }
 
+    /// <summary>The first class-4 enhanced status code anywhere in <paramref name="text"/> (a diagnostic quoting a temporary
+    /// answer, RFC 3463 §3.1 "persistent transient failure"), or null.</summary>
+    public static string? FirstTemporary(string text)
+    {
+        var rest = text.AsSpan();
+        for (int guard = 0; guard < 16 && Find(rest) is { } code; guard++)
+        {
+            if (code[0] == '4') return code;
+            int at = rest.IndexOf(code.AsSpan(), StringComparison.Ordinal);
+            rest = rest[(at + code.Length)..];
+        }
+        return null;
+    }
+
     /// <summary>The pseudo status for a reason; temporary ones only where the community defines one.</summary>
     public static string? PseudoCode(BounceReason reason, bool temporary)
     {
