@@ -392,7 +392,9 @@ public sealed partial class DeliveryLedger(Database db, TimeProvider time, Ledge
     public IReadOnlyList<RecordOutcome> Track(IReadOnlyList<TrackingHit> hits)
     {
         if (hits.Count == 0) return [];
-        var keys = hits.Select(h => (h.DeliveryId, h.Attempt)).Distinct().ToList();
+        // In delivery order, as every group of the ledger locks rows: two groups committed at once (PostgreSQL) wait for
+        // each other instead of deadlocking.
+        var keys = hits.Select(h => (h.DeliveryId, h.Attempt)).Distinct().OrderBy(k => k.DeliveryId).ThenBy(k => k.Attempt).ToList();
         var values = new Rows(db, LedgerSql.TrackColumns);
         foreach (var key in keys)
         {
@@ -406,11 +408,6 @@ public sealed partial class DeliveryLedger(Database db, TimeProvider time, Ledge
         using var c = db.Open();
         using var tx = c.BeginTransaction();
         var postgres = db.Provider == DatabaseProvider.Postgres;
-        // Opens and clicks are committed without waiting for PostgreSQL's WAL flush: the commit still orders them with
-        // every other write and survives Herald being killed; only a crash of the database server itself can lose the
-        // last fraction of a second of them. That is SQLite's synchronous=NORMAL guarantee in WAL mode, and the price
-        // of a counter is not an fsync per group (docs/preferences.md, "For operators: settings").
-        if (postgres) c.Execute("SET LOCAL synchronous_commit TO OFF", transaction: tx);
         var ids = keys.Select(k => k.DeliveryId).Distinct().Order().ToArray();
         var after = c.Query<(long DeliveryId, long Attempt, long Opens, long MachineOpens, long Clicks, long MachineClicks)>(
                 values.Fill(LedgerSql.TrackHits).Replace("{pg_ids}", postgres ? " AND d.id " + Database.InList(c, "ids") : ""),
@@ -424,15 +421,17 @@ public sealed partial class DeliveryLedger(Database db, TimeProvider time, Ledge
             return (Opens: kv.Value.Opens - mine.Count(h => h.IsOpen && h.MachineRule is null),
                 MachineOpens: kv.Value.MachineOpens - mine.Count(h => h.IsOpen && h.MachineRule is not null));
         });
-        var done = new List<(DeliveryEvent? Event, RecordOutcome Outcome)>(hits.Count);
-        foreach (var hit in hits)
+        var done = new (DeliveryEvent? Event, RecordOutcome Outcome)[hits.Count];
+        // Delivery order again for the records (they lock the delivery); within a delivery, the order the hits came in.
+        foreach (var i in Enumerable.Range(0, hits.Count).OrderBy(i => hits[i].DeliveryId))
         {
+            var hit = hits[i];
             var key = (hit.DeliveryId, hit.Attempt);
-            if (!before.TryGetValue(key, out var seen)) { done.Add((null, new(EventResult.UnknownDelivery, null))); continue; }
+            if (!before.TryGetValue(key, out var seen)) { done[i] = (null, new(EventResult.UnknownDelivery, null)); continue; }
             var first = hit.MachineRule is null ? hit.IsOpen && seen.Opens++ == 0 : hit.IsOpen && seen.MachineOpens++ == 0;
             before[key] = seen;
             var e = TrackingEvent(hit, first);
-            done.Add(e is null ? (null, new RecordOutcome(EventResult.Duplicate, null)) : (e, RecordIn(c, tx, e)));
+            done[i] = e is null ? (null, new RecordOutcome(EventResult.Duplicate, null)) : (e, RecordIn(c, tx, e));
         }
         tx.Commit();
         foreach (var (e, outcome) in done)
