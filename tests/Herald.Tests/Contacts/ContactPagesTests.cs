@@ -38,7 +38,7 @@ public class ContactPagesTests
         var text = ReportPagesTests.Text(html);
         Assert.Contains("Alice Green", text);
         // The red cross: a ✗ and words, why and since when.
-        Assert.Matches(@"✗ Failed in this school: why: .+; since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text);
+        Assert.Matches(@"✗ Failed in this school: why: .+; since \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d \(Europe/London\)", text);
         Assert.Contains("class=\"red-cross\"", html);
         // The provider's text is text: encoded, inside <samp>, never a live element.
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);

@@ -179,9 +179,6 @@ public static class ContactPages
         return new(page, pageSize, total, ids.Select(id => contacts.Get(schoolId, id)).OfType<ContactView>().ToList());
     }
 
-    /// <summary>Dates as ISO <c>yyyy-MM-dd HH:mm:ss</c> in UTC (Herald runs with invariant globalization).</summary>
-    public static string Utc(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-
     private static string? Pattern(string? search) => string.IsNullOrWhiteSpace(search) ? null
         : "%" + search.Trim().ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
             .Replace("_", "\\_", StringComparison.Ordinal) + "%";

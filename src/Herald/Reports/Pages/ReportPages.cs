@@ -129,8 +129,8 @@ public static class ReportPages
     public static Guidance Guidance(RecipientLine l) =>
         l.QueuedTooLong ? StaffGuidance.StuckInQueue : StaffGuidance.For(Wire.ParseStatus(l.Status));
 
-    /// <summary>Dates as ISO <c>yyyy-MM-dd HH:mm</c> in UTC for now: Herald runs without ICU data (invariant globalization),
-    /// so culture-shaped dates and the school's time zone come later.</summary>
+    /// <summary>Dates as ISO <c>yyyy-MM-dd HH:mm</c> in UTC, for the CSV export (its column says <c>since_utc</c>):
+    /// spreadsheets and scripts read it the same in every language. Pages use <see cref="Herald.Pages.PageDates"/>.</summary>
     public static string Utc(DateTimeOffset? at) =>
         at is { } a ? a.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "";
 

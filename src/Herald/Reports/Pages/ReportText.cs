@@ -50,8 +50,8 @@ public static class ReportWords
             "opted_out" => "{0} opted out",
             "pending_digest" => "{0} held for digest",
             _ => "{0} " + s,
-        }, counts[s]].Value).ToList();
-        if (queuedTooLong > 0) parts.Add(t["{0} queued > 30 min", queuedTooLong].Value);
+        }, Herald.Pages.PageDates.Count(counts[s])].Value).ToList();
+        if (queuedTooLong > 0) parts.Add(t["{0} queued > 30 min", Herald.Pages.PageDates.Count(queuedTooLong)].Value);
         return parts.Count == 0 ? t["no deliveries"].Value : string.Join(", ", parts);
     }
 }
