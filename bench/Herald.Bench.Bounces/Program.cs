@@ -23,6 +23,6 @@ double Run(string name, Action<byte[]> work)
 
 int sink = 0;
 double parse = Run("MimeKit parse only", b => sink += MimeMessage.Load(new MemoryStream(b)).Headers.Count);
-double classify = Run("Herald classify (parse incl.)", b => sink += BounceAnalyzer.Analyze(new MemoryStream(b)).Recipients.Count);
+double classify = Run("Herald classify (parse incl.)", b => sink += BounceAnalyzer.Analyze(b).Recipients.Count);
 Console.WriteLine($"ratio classify/parse: {classify / parse:F2}   (sink {sink})");
 return 0;

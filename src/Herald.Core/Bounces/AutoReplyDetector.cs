@@ -1,5 +1,4 @@
-using MimeKit;
-
+using Herald.Core.Bounces.Rules;
 namespace Herald.Core.Bounces;
 
 /// <summary>
@@ -16,23 +15,23 @@ internal static class AutoReplyDetector
     ];
 
     /// <summary>Whether the subject is one vacation programs write ("Automatic reply:", "Out of Office", …).</summary>
-    public static bool HasAutoReplySubject(MimeMessage m)
+    public static bool HasAutoReplySubject(RawMessage m)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        return Subjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+        return Subjects.AnyIn(subject);
     }
 
-    public static bool IsAutoReply(MimeMessage m, string lowered)
+    public static bool IsAutoReply(RawMessage m, string lowered)
     {
         var h = m.Headers;
         if (h.Contains("X-Autoreply") || h.Contains("X-Autorespond") || h.Contains("X-Autoresponder")) return true;
-        var precedence = h[HeaderId.Precedence]?.Trim().ToLowerInvariant();
+        var precedence = h["Precedence"]?.Trim().ToLowerInvariant();
         if (precedence is "auto_reply" or "auto-reply") return true;
-        if (h["X-Auto-Response-Suppress"] is not null && h[HeaderId.AutoSubmitted] is not null) return true;
+        if (h["X-Auto-Response-Suppress"] is not null && h["Auto-Submitted"] is not null) return true;
         if (HasAutoReplySubject(m)) return true;
-        var autoSubmitted = h[HeaderId.AutoSubmitted]?.Trim().ToLowerInvariant() ?? "";
+        var autoSubmitted = h["Auto-Submitted"]?.Trim().ToLowerInvariant() ?? "";
         // Daemons also mark their notices auto-replied (RFC 3834 §5); only a person's mailbox goes on vacation.
-        var local = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").Split('@')[0].ToLowerInvariant();
+        var local = (m.FromAddress ?? "").Split('@')[0].ToLowerInvariant();
         if (Rules.MtaFamilies.BounceSenders.Contains(local)) return false;
         if (autoSubmitted.StartsWith("auto-replied", StringComparison.Ordinal)) return true;
         return Rules.ReasonPhrases.Matches(BounceReason.Vacation, lowered) && autoSubmitted.Length > 0;

@@ -12,23 +12,34 @@ namespace Herald.Core.Bounces;
 /// </summary>
 public static class BounceAnalyzer
 {
-    public static BounceReport AnalyzeFile(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Analyze(stream);
-    }
+    public static BounceReport AnalyzeFile(string path) => Analyze(File.ReadAllBytes(path));
 
     public static BounceReport Analyze(Stream s)
     {
-        MimeMessage m;
-        try { m = MimeMessage.Load(s); }
-        catch (Exception e) when (e is not OutOfMemoryException) { return BounceReport.NotBounce(error: "unreadable message: " + e.Message); }
-        return Analyze(m);
+        byte[] bytes;
+        try
+        {
+            using var copy = new MemoryStream();
+            s.CopyTo(copy);
+            bytes = copy.ToArray();
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException) { return BounceReport.NotBounce(error: "unreadable message: " + e.Message); }
+        return Analyze(bytes);
     }
 
+    /// <summary>A message already parsed by MimeKit (the bounce mailbox reads it so): analysed from its bytes as written.</summary>
     public static BounceReport Analyze(MimeMessage m)
     {
-        try { return AnalyzeCore(m); }
+        using var copy = new MemoryStream();
+        try { m.WriteTo(copy); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return BounceReport.NotBounce(error: "unreadable message: " + e.Message); }
+        return Analyze(copy.ToArray());
+    }
+
+    /// <summary>One message's bytes as received (RFC 5322, CRLF or LF line ends).</summary>
+    public static BounceReport Analyze(byte[] message)
+    {
+        try { return AnalyzeCore(RawMessage.Parse(message)); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Defence in depth: a parser quirk on hostile input must cost one message, not the batch.
@@ -54,9 +65,9 @@ public static class BounceAnalyzer
     }
 
     /// <summary>The analysis without the safety net, so tests and the fuzzer see any exception the code lets escape.</summary>
-    internal static BounceReport AnalyzeUnguarded(MimeMessage m) => AnalyzeCore(m);
+    internal static BounceReport AnalyzeUnguarded(byte[] message) => AnalyzeCore(RawMessage.Parse(message));
 
-    private static BounceReport AnalyzeCore(MimeMessage m)
+    private static BounceReport AnalyzeCore(RawMessage m)
     {
         var verp = VerpToken(m);
         var leaves = MessageText.Leaves(m);
@@ -70,9 +81,9 @@ public static class BounceAnalyzer
         if (SesExtractor.Extract(human) is { } ses && ses.Facts.Count > 0)
             return Report(ses.Kind, ses.Facts, verp, originalId);
 
-        var sentFrom = m.From.Mailboxes.FirstOrDefault()?.Address;
+        var sentFrom = m.FromAddress;
         var family = MtaFamilies.FamilyOf(lowered);
-        if (DsnExtractor.Extract(leaves, human, m.Body is MultipartReport) is { Count: > 0 } dsn)
+        if (DsnExtractor.Extract(leaves, human, IsReport(m)) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
             ApplyHeaderHints(m, dsn);
@@ -88,7 +99,7 @@ public static class BounceAnalyzer
         // A challenge-response request holds the message until the sender proves to be a person: nothing failed. Its own
         // text says so (not a returned copy that happens to mention a guest list), and no failed recipient is listed.
         var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
-        if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.Any(c => ownText.Contains(c, StringComparison.Ordinal)))
+        if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.AnyIn(ownText))
             return BounceReport.NotBounce(verp);
 
         // An automatic reply from a person's mailbox (RFC 3834) is one even when its wording or an attached original looks
@@ -100,15 +111,15 @@ public static class BounceAnalyzer
             (AutoReplyDetector.HasAutoReplySubject(m) || !TextBounceExtractor.HasBounceSubject(m)))
             return AutoReply(sentFrom!, verp, originalId);
 
-        bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, lowered);
+        bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, leaves, lowered);
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
         // the enclosed notification is the report, when the wrapper reads as a bounce or the enclosed message is itself
         // a delivery report by its structure (multipart/report; report-type=delivery-status, RFC 6522). One level only.
         foreach (var e in leaves)
-            if (e is MessagePart { Message: { } inner } && (bounceLike || IsDeliveryReport(inner)))
+            if (e is { Kind: RawKind.Message, Message: { } inner } && (bounceLike || IsDeliveryReport(inner)))
             {
                 var innerLeaves = MessageText.Leaves(inner);
-                if (DsnExtractor.Extract(innerLeaves, "", inner.Body is MultipartReport) is { Count: > 0 } wrapped)
+                if (DsnExtractor.Extract(innerLeaves, "", IsReport(inner)) is { Count: > 0 } wrapped)
                 {
                     EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
                     return Report(MessageKind.Bounce, wrapped, verp, originalId);
@@ -137,18 +148,19 @@ public static class BounceAnalyzer
         return BounceReport.NotBounce(verp);
     }
 
-    private static bool IsDelay(MimeMessage m, string lowered)
+    private static bool IsDelay(RawMessage m, string lowered)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        return MtaFamilies.DelaySubjects.Any(d => subject.Contains(d, StringComparison.Ordinal)) ||
-               MtaFamilies.DelaySentences.Any(d => lowered.Contains(d, StringComparison.Ordinal));
+        return MtaFamilies.DelaySubjects.AnyIn(subject) || MtaFamilies.DelaySentences.AnyIn(lowered);
     }
 
     private static BounceReport AutoReply(string who, string? verp, string? originalId) =>
         Report(MessageKind.AutoReply, [new RecipientFacts { Address = who, Action = "autoreplied", Reason = BounceReason.Vacation, Diagnostic = "" }], verp, originalId);
 
-    private static bool IsDeliveryReport(MimeMessage m) =>
-        m.Body is MultipartReport { ReportType: { } type } && type.Equals("delivery-status", StringComparison.OrdinalIgnoreCase);
+    private static bool IsReport(RawMessage m) => m.Body is { Kind: RawKind.Multipart } b && b.Is("multipart", "report");
+
+    private static bool IsDeliveryReport(RawMessage m) =>
+        IsReport(m) && m.Body!.Parameter("report-type") is { } type && type.Equals("delivery-status", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>DSNs whose Diagnostic-Code is missing: the human part often says what the remote host said.</summary>
     private static void EnrichFromText(List<RecipientFacts> facts, string human)
@@ -159,7 +171,7 @@ public static class BounceAnalyzer
         foreach (var f in facts)
             if (f.Command is null)
             {
-                int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+                int at = MessageText.IndexOfIgnoreCase(report, f.Address);
                 var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1000)] : report;
                 f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(near));
             }
@@ -171,7 +183,7 @@ public static class BounceAnalyzer
             bool generic = st.EndsWith(".0.0", StringComparison.Ordinal);
             if (!generic && st is not ("4.4.7" or "5.4.7")) continue;
             if (StatusCodes.Underlying(st, f.Diagnostic) != st || (generic && StatusCodes.Find(f.Diagnostic) is not null)) continue;
-            int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+            int at = MessageText.IndexOfIgnoreCase(report, f.Address);
             if (at < 0) continue;
             var near = report[at..Math.Min(report.Length, at + 1200)];
             if (generic)
@@ -184,7 +196,7 @@ public static class BounceAnalyzer
         foreach (var f in facts)
         {
             if (f.Diagnostic.Length > 0) continue;
-            int at = report.IndexOf(f.Address, StringComparison.OrdinalIgnoreCase);
+            int at = MessageText.IndexOfIgnoreCase(report, f.Address);
             var near = at >= 0 ? report[at..Math.Min(report.Length, at + 1200)] : report;
             // The line just above the recipient, when it is a sentence of its own (EZweb/au: "The user(s) account is
             // disabled." over "<a@b>: 550 user unknown"), is the report's verdict on it.
@@ -211,10 +223,10 @@ public static class BounceAnalyzer
     }
 
     /// <summary>What the reporting gateway's own headers say (see <see cref="MtaFamilies.StageHints"/>).</summary>
-    private static void ApplyHeaderHints(MimeMessage m, List<RecipientFacts> facts)
+    private static void ApplyHeaderHints(RawMessage m, List<RecipientFacts> facts)
     {
         foreach (var (header, contains, command) in MtaFamilies.StageHints)
-            if (m.Headers[header] is { } v && v.Contains(contains, StringComparison.OrdinalIgnoreCase))
+            if (m.Headers[header] is { } v && MessageText.ContainsIgnoreCase(v, contains))
                 foreach (var f in facts) f.Command ??= command;
     }
 
@@ -235,8 +247,8 @@ public static class BounceAnalyzer
                 {
                     ReportFamily.OpenSmtpd => false,
                     ReportFamily.Exim => reply4 || reason is BounceReason.Expired or BounceReason.MailboxFull,
-                    _ => reply4 || f.Diagnostic.Contains(" temporar", StringComparison.OrdinalIgnoreCase) ||
-                         f.Diagnostic.Contains(" persistent", StringComparison.OrdinalIgnoreCase),
+                    _ => reply4 || MessageText.ContainsIgnoreCase(f.Diagnostic, " temporar") ||
+                         MessageText.ContainsIgnoreCase(f.Diagnostic, " persistent"),
                 };
                 // Exim: a refusal after MAIL FROM is coded as "onhold" whatever the wording decides (see ReportFamily).
                 var coded = family == ReportFamily.Exim && f.Command == "MAIL" ? BounceReason.OnHold : reason;
@@ -259,13 +271,16 @@ public static class BounceAnalyzer
     }
 
     /// <summary>The local part after <c>bounces+</c> of the address the bounce was sent to (VERP return path).</summary>
-    public static string? VerpToken(MimeMessage m)
+    private static readonly string[] VerpHeaders = ["Delivered-To", "X-Original-To", "Envelope-To", "To", "Return-Path"];
+
+    internal static string? VerpToken(RawMessage m)
     {
-        foreach (var name in new[] { "Delivered-To", "X-Original-To", "Envelope-To", "To", "Return-Path" })
-            foreach (var h in m.Headers)
+        var headers = m.Headers;
+        foreach (var name in VerpHeaders)
+            for (int h = 0; h < headers.Count; h++)
             {
-                if (!h.Field.Equals(name, StringComparison.OrdinalIgnoreCase)) continue;
-                var v = h.Value ?? "";
+                if (!headers.FieldIs(h, name)) continue;
+                var v = headers.Value(h);
                 int i = v.IndexOf("bounces+", StringComparison.OrdinalIgnoreCase);
                 if (i < 0) i = v.IndexOf("bounce+", StringComparison.OrdinalIgnoreCase);
                 if (i < 0) continue;
@@ -281,7 +296,7 @@ public static class BounceAnalyzer
     /// point at a bystander: addressed to exactly one address (To and Cc together), and not distributed by a mailing
     /// list (List-Id, RFC 2919; List-Post, RFC 2369; Precedence: list), whose To is the list, not the member.
     /// </summary>
-    private static string? OriginalTo(List<MimeEntity> leaves, string human)
+    private static string? OriginalTo(List<RawPart> leaves, string human)
     {
         if (CopyHeaders(leaves, human) is not { } fields) return null;
         var addressees = new List<string>();
@@ -297,14 +312,18 @@ public static class BounceAnalyzer
 
     /// <summary>The header fields of the returned copy: an attached message/rfc822 or text/rfc822-headers, else the
     /// first field block after the report text.</summary>
-    private static List<(string Name, string Value)>? CopyHeaders(List<MimeEntity> leaves, string human)
+    private static List<(string Name, string Value)>? CopyHeaders(List<RawPart> leaves, string human)
     {
         foreach (var e in leaves)
         {
-            if (e is MessagePart { Message: { } inner })
-                return inner.Headers.Select(h => (h.Field.ToLowerInvariant(), h.Value ?? "")).ToList();
-            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
-                return MessageText.FieldGroups(MessageText.Read(t)).FirstOrDefault()?.Select(kv => (kv.Key, kv.Value)).ToList();
+            if (e is { Kind: RawKind.Message, Message: { } inner })
+            {
+                var list = new List<(string, string)>(inner.Headers.Count);
+                for (int h = 0; h < inner.Headers.Count; h++) list.Add((inner.Headers.Field(h).ToLowerInvariant(), inner.Headers.Value(h)));
+                return list;
+            }
+            if (e.Kind == RawKind.Text && MessageText.Is(e, "text", "rfc822-headers"))
+                return MessageText.FieldGroups(MessageText.Read(e)).FirstOrDefault()?.Select(kv => (kv.Key, kv.Value)).ToList();
         }
         var copy = human[TextBounceExtractor.CutAtCopy(human).Length..];
         if (copy.Length == 0) return null;
@@ -312,17 +331,17 @@ public static class BounceAnalyzer
         return block?.Select(kv => (kv.Key, kv.Value)).ToList();
     }
 
-    private static string? OriginalMessageId(MimeMessage m, List<MimeEntity> leaves, string human)
+    private static string? OriginalMessageId(RawMessage m, List<RawPart> leaves, string human)
     {
         foreach (var e in leaves)
         {
-            if (e is MessagePart mp && mp.Message?.MessageId is { Length: > 0 } id) return id;
-            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
-                foreach (var g in MessageText.FieldGroups(MessageText.Read(t)))
+            if (e is { Kind: RawKind.Message } mp && mp.Message?.MessageId is { Length: > 0 } id) return id;
+            if (e.Kind == RawKind.Text && MessageText.Is(e, "text", "rfc822-headers"))
+                foreach (var g in MessageText.FieldGroups(MessageText.Read(e)))
                     if (MessageText.Field(g, "message-id") is { } mid) return mid.Trim().Trim('<', '>');
         }
         var copy = human.Length > 0 ? human[TextBounceExtractor.CutAtCopy(human).Length..] : "";
-        int at = copy.IndexOf("\nMessage-ID:", StringComparison.OrdinalIgnoreCase);
+        int at = MessageText.IndexOfIgnoreCase(copy, "\nMessage-ID:");
         if (at >= 0)
         {
             int end = copy.IndexOf('\n', at + 1);

@@ -1,5 +1,4 @@
 using Herald.Core.Bounces.Rules;
-using MimeKit;
 
 namespace Herald.Core.Bounces;
 
@@ -12,21 +11,21 @@ internal static class DsnExtractor
 {
     /// <param name="report">The message is a multipart/report (RFC 6522): only then are parts of other types than text
     /// read for report fields, so that ordinary mail's attachments are never decoded.</param>
-    public static List<RecipientFacts>? Extract(List<MimeEntity> leaves, string human, bool report)
+    public static List<RecipientFacts>? Extract(List<RawPart> leaves, string human, bool report)
     {
-        if (human.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) && !leaves.Any(e => e is TextPart))
+        if (MessageText.ContainsIgnoreCase(human, "Final-Recipient:") && !leaves.Any(e => e.Kind == RawKind.Text))
             if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
         foreach (var e in leaves)
-            if (e is MimePart p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
+            if (e is { Kind: RawKind.Leaf or RawKind.Text } p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))
                 if (Parse(Fields(p)) is { Count: > 0 } r) return r;
         // Tolerance: the same fields in a part typed otherwise (text/plain, application/octet-stream, a misspelt
         // message/ subtype): RFC 3464 §2 fixes the fields, not every gateway's labelling of them.
         foreach (var e in leaves)
-            if (e is MimePart t && !MessageText.Is(t, "text", "rfc822-headers") && (t is TextPart || (report && MayHoldFields(t))))
+            if (e is { Kind: RawKind.Leaf or RawKind.Text } t && !MessageText.Is(t, "text", "rfc822-headers") && (t.Kind == RawKind.Text || (report && MayHoldFields(t))))
             {
                 var text = Fields(t);
-                if (text.Contains("Final-Recipient:", StringComparison.OrdinalIgnoreCase) &&
-                    (text.Contains("Action:", StringComparison.OrdinalIgnoreCase) || text.Contains("Status:", StringComparison.OrdinalIgnoreCase)))
+                if (MessageText.ContainsIgnoreCase(text, "Final-Recipient:") &&
+                    (MessageText.ContainsIgnoreCase(text, "Action:") || MessageText.ContainsIgnoreCase(text, "Status:")))
                     if (Parse(Unindent(text)) is { Count: > 0 } r) return r;
             }
         return null;
@@ -36,19 +35,22 @@ internal static class DsnExtractor
     /// The part's content, after any report fields that became the part's own MIME header: without the blank line that
     /// ends a body part's header (RFC 2046 §5.1.1), Reporting-MTA, Final-Recipient and the rest are parsed as header fields.
     /// </summary>
-    private static string Fields(MimePart p)
+    private static string Fields(RawPart p)
     {
         var content = MessageText.Read(p);
         System.Text.StringBuilder? head = null;
-        foreach (var h in p.Headers)
-            if (!h.Field.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && !h.Field.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase))
-                (head ??= new()).Append(h.Field).Append(": ").Append(h.Value).Append('\n');
+        var h = p.Headers;
+        for (int i = 0; i < h.Count; i++)
+        {
+            var field = h.Field(i);
+            if (!field.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && !field.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase))
+                (head ??= new()).Append(field).Append(": ").Append(h.Value(i)).Append('\n');
+        }
         return head is null ? content : head.Append(content).ToString();
     }
 
-    private static bool MayHoldFields(MimePart p) =>
-        MessageText.Is(p, "application", "octet-stream") ||
-        (p.ContentType?.MediaType.Equals("message", StringComparison.OrdinalIgnoreCase) ?? false);
+    private static bool MayHoldFields(RawPart p) =>
+        MessageText.Is(p, "application", "octet-stream") || p.MediaType.Equals("message", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// A recipient's filter refusing the message and saying so with a disposition notification: the Sieve "reject"
@@ -56,10 +58,10 @@ internal static class DsnExtractor
     /// (RFC 8098 §3.2.6). Its Final-Recipient is the refusing mailbox; the human part gives the owner's reason.
     /// A read receipt ("displayed", or any manual action) is no refusal.
     /// </summary>
-    public static List<RecipientFacts>? Rejections(List<MimeEntity> leaves, string human)
+    public static List<RecipientFacts>? Rejections(List<RawPart> leaves, string human)
     {
         foreach (var e in leaves)
-            if (e is MimePart p && MessageText.Is(p, "message", "disposition-notification"))
+            if (e is { Kind: RawKind.Leaf or RawKind.Text } p && MessageText.Is(p, "message", "disposition-notification"))
                 foreach (var g in MessageText.FieldGroups(Fields(p)))
                 {
                     var disposition = (MessageText.Field(g, "disposition") ?? "").ToLowerInvariant();
@@ -75,11 +77,11 @@ internal static class DsnExtractor
     }
 
     /// <summary>The one Status every recipient group of the message/delivery-status part gives, whatever its recipient field says; else null.</summary>
-    public static string? SoleStatus(List<MimeEntity> leaves)
+    public static string? SoleStatus(List<RawPart> leaves)
     {
         string? sole = null;
         foreach (var e in leaves)
-            if (e is MimePart p && MessageText.Is(p, "message", "delivery-status"))
+            if (e is { Kind: RawKind.Leaf or RawKind.Text } p && MessageText.Is(p, "message", "delivery-status"))
                 foreach (var g in MessageText.FieldGroups(MessageText.Read(p)))
                     if (MessageText.Field(g, "status") is { } st && StatusCodes.Find(st) is { } code)
                     {

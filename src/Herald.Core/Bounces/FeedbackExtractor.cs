@@ -1,5 +1,3 @@
-using MimeKit;
-
 namespace Herald.Core.Bounces;
 
 /// <summary>
@@ -9,12 +7,12 @@ namespace Herald.Core.Bounces;
 /// </summary>
 internal static class FeedbackExtractor
 {
-    public static List<RecipientFacts>? Extract(MimeMessage m, List<MimeEntity> leaves, string human)
+    public static List<RecipientFacts>? Extract(RawMessage m, List<RawPart> leaves, string human)
     {
-        MimePart? report = null;
+        RawPart? report = null;
         foreach (var e in leaves)
-            if (e is MimePart p && MessageText.Is(p, "message", "feedback-report")) { report = p; break; }
-        bool reportType = m.Body?.ContentType?.Parameters["report-type"]?.Equals("feedback-report", StringComparison.OrdinalIgnoreCase) == true;
+            if (e is { Kind: RawKind.Leaf or RawKind.Text } p && MessageText.Is(p, "message", "feedback-report")) { report = p; break; }
+        bool reportType = m.Body?.Parameter("report-type")?.Equals("feedback-report", StringComparison.OrdinalIgnoreCase) == true;
         if (report is null && !reportType) return JmrpStyle(m, leaves, human);
 
         string type = "abuse";
@@ -39,28 +37,28 @@ internal static class FeedbackExtractor
     };
 
     /// <summary>Feedback loops that forward the message with a note (no ARF part).</summary>
-    private static List<RecipientFacts>? JmrpStyle(MimeMessage m, List<MimeEntity> leaves, string human)
+    private static List<RecipientFacts>? JmrpStyle(RawMessage m, List<RawPart> leaves, string human)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        var from = (m.From.Mailboxes.FirstOrDefault()?.Address ?? "").ToLowerInvariant();
+        var from = (m.FromAddress ?? "").ToLowerInvariant();
         string? type = null;
         if (subject.StartsWith("complaint about message from", StringComparison.Ordinal)) type = "abuse";       // Outlook.com JMRP
         // Case-insensitive search rather than a lowercased copy: this runs on every message that is not an ARF report.
-        else if (human.Contains("sent this email to unsubscribe", StringComparison.OrdinalIgnoreCase)) type = "opt-out"; // Apple Mail "unsubscribe"
+        else if (MessageText.ContainsIgnoreCase(human, "sent this email to unsubscribe")) type = "opt-out"; // Apple Mail "unsubscribe"
         if (type is null) return null;
         var to = OriginalRecipient(m, leaves) ?? (type == "opt-out" ? from : "");
         return [Facts(to ?? "", type)];
     }
 
     /// <summary>The To of the attached original message (message/rfc822 or text/rfc822-headers).</summary>
-    public static string? OriginalRecipient(MimeMessage? m, List<MimeEntity> leaves)
+    public static string? OriginalRecipient(RawMessage? m, List<RawPart> leaves)
     {
         foreach (var e in leaves)
         {
-            if (e is MessagePart mp && mp.Message is { } inner)
-                return inner.To.Mailboxes.FirstOrDefault()?.Address;
-            if (e is TextPart t && MessageText.Is(t, "text", "rfc822-headers"))
-                foreach (var g in MessageText.FieldGroups(MessageText.Read(t)))
+            if (e is { Kind: RawKind.Message, Message: { } inner })
+                return inner.FirstToAddress;
+            if (e.Kind == RawKind.Text && MessageText.Is(e, "text", "rfc822-headers"))
+                foreach (var g in MessageText.FieldGroups(MessageText.Read(e)))
                     if (MessageText.Field(g, "to") is { } to) return MessageText.FirstAddress(to);
         }
         return null;

@@ -1,5 +1,4 @@
 using System.Text;
-using MimeKit;
 
 namespace Herald.Core.Bounces;
 
@@ -16,75 +15,107 @@ internal static class MessageText
     static MessageText() => System.Text.Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     /// <summary>Decodes at most <see cref="MaxTextChars"/> characters of a part's content.</summary>
-    public static string Read(MimePart part, int maxChars = MaxTextChars)
+    public static string Read(RawPart part, int maxChars = MaxTextChars)
     {
+        // Several extractors read the same part (the human text is also searched for report fields): decode it once.
+        if (maxChars == MaxTextChars) return part.DecodedText ??= Decode(part, maxChars);
+        return Decode(part, maxChars);
+    }
+
+    private static string Decode(RawPart part, int maxChars)
+    {
+        byte[]? buffer = null;
         try
         {
-            if (part.Content is null) return "";
-            using var stream = part.Content.Open();
             // Pooled: most parts are a few KB, and this runs for every text part of every message.
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(maxChars * 2, 256 * 1024));
-            try
-            {
-                int n = 0, r;
-                while (n < buffer.Length && (r = stream.Read(buffer, n, buffer.Length - n)) > 0) n += r;
-                var enc = Encoding(part.ContentType?.Charset);
-                var s = enc.GetString(buffer, 0, n);
-                return s.Length > maxChars ? s[..maxChars] : s;
-            }
-            finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+            buffer = part.DecodeRented(Math.Min(maxChars * 2, 256 * 1024), out int n);
+            var s = Encoding(part.Charset).GetString(buffer, 0, n);
+            return s.Length > maxChars ? s[..maxChars] : s;
         }
         catch (Exception) { return ""; }
+        finally { if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
+
+    private static readonly Encoding Utf8 = new UTF8Encoding(false, false);
+    // A plain dictionary under a lock: charsets are few, and ConcurrentDictionary's first use costs a process
+    // start-up more than every lookup here together.
+    private static readonly Dictionary<string, Encoding> Encodings = new(StringComparer.OrdinalIgnoreCase);
 
     private static Encoding Encoding(string? charset)
     {
-        if (string.IsNullOrWhiteSpace(charset)) return new UTF8Encoding(false, false);
-        try { return System.Text.Encoding.GetEncoding(charset.Trim().Trim('"')); } catch (Exception) { return new UTF8Encoding(false, false); }
+        if (string.IsNullOrWhiteSpace(charset)) return Utf8;
+        lock (Encodings)
+            if (Encodings.TryGetValue(charset, out var known)) return known;
+        Encoding e;
+        try { e = System.Text.Encoding.GetEncoding(charset.Trim().Trim('"')); } catch (Exception) { e = Utf8; }
+        lock (Encodings)
+            if (Encodings.Count < 256) Encodings[charset] = e;
+        return e;
     }
 
     /// <summary>Every leaf part outside attached messages, depth-first, bounded.</summary>
-    public static List<MimeEntity> Leaves(MimeMessage m)
+    public static List<RawPart> Leaves(RawMessage m)
     {
-        var list = new List<MimeEntity>();
+        var list = new List<RawPart>();
         if (m.Body is { } b) Walk(b, 0, list);
         return list;
     }
 
-    private static void Walk(MimeEntity e, int depth, List<MimeEntity> list)
+    private static void Walk(RawPart e, int depth, List<RawPart> list)
     {
         if (list.Count >= MaxParts || depth > MaxDepth) return;
-        if (e is Multipart mp)
+        if (e.Kind == RawKind.Multipart)
         {
             // No children: the boundary never matched and the content sits in the preamble (read by HumanText).
-            if (mp.Count == 0) { list.Add(mp); return; }
-            foreach (var c in mp) Walk(c, depth + 1, list);
+            if (e.Children.Count == 0) { list.Add(e); return; }
+            foreach (var c in e.Children) Walk(c, depth + 1, list);
             return;
         }
         list.Add(e);
     }
 
-    public static bool Is(MimeEntity e, string type, string subtype) =>
-        e.ContentType is { } ct && ct.MediaType.Equals(type, StringComparison.OrdinalIgnoreCase) &&
-        ct.MediaSubtype.Equals(subtype, StringComparison.OrdinalIgnoreCase);
+    public static bool Is(RawPart e, string type, string subtype) => e.Is(type, subtype);
 
     /// <summary>The human-readable report: first text/plain leaf, else text/html with tags dropped.</summary>
-    public static string HumanText(MimeMessage m, List<MimeEntity> leaves)
+    public static string HumanText(RawMessage m, List<RawPart> leaves)
     {
         foreach (var e in leaves)
-            if (e is TextPart t && Is(t, "text", "plain")) return Read(t);
+            if (e.Kind == RawKind.Text && e.Is("text", "plain")) return Read(e);
         foreach (var e in leaves)
-            if (e is TextPart t && Is(t, "text", "html")) return StripTags(Read(t));
+            if (e.Kind == RawKind.Text && e.Is("text", "html")) return StripTags(Read(e));
         // A multipart whose boundary never occurs (a rewritten header, a truncated file) leaves every line in
         // the preamble: read it rather than give up.
         foreach (var e in leaves)
-            if (e is Multipart { Count: 0 } mp)
+            if (e.Kind == RawKind.Multipart && e.Children.Count == 0)
             {
-                var text = (mp.Preamble ?? "") + "\n" + (mp.Epilogue ?? "");
+                var text = (e.Preamble ?? "") + "\n" + (e.Epilogue ?? "");
                 return text.Length > MaxTextChars ? text[..MaxTextChars] : text;
             }
         return "";
     }
+
+    /// <summary>
+    /// <c>IndexOf(needle, OrdinalIgnoreCase)</c> without its cost under invariant globalisation (which Herald runs in),
+    /// where that search compares character by character: find the first character vectorised, then compare.
+    /// </summary>
+    public static int IndexOfIgnoreCase(ReadOnlySpan<char> s, ReadOnlySpan<char> needle)
+    {
+        if (needle.Length == 0) return 0;
+        char c = needle[0], lo = char.ToLowerInvariant(c), up = char.ToUpperInvariant(c);
+        int i = 0;
+        while (s.Length - i >= needle.Length)
+        {
+            var rest = s[i..(s.Length - needle.Length + 1)];
+            int k = lo == up ? rest.IndexOf(c) : rest.IndexOfAny(lo, up);
+            if (k < 0) return -1;
+            i += k;
+            if (s.Slice(i, needle.Length).Equals(needle, StringComparison.OrdinalIgnoreCase)) return i;
+            i++;
+        }
+        return -1;
+    }
+
+    public static bool ContainsIgnoreCase(string s, string needle) => IndexOfIgnoreCase(s, needle) >= 0;
 
     public static string StripTags(string html)
     {

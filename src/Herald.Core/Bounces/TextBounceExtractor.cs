@@ -1,5 +1,4 @@
 using Herald.Core.Bounces.Rules;
-using MimeKit;
 
 namespace Herald.Core.Bounces;
 
@@ -11,26 +10,26 @@ namespace Herald.Core.Bounces;
 internal static class TextBounceExtractor
 {
     /// <summary>Whether headers or text say "bounce report". Required before any text is read as one.</summary>
-    public static bool LooksLikeBounce(MimeMessage m, string lowered)
+    public static bool LooksLikeBounce(RawMessage m, List<RawPart> leaves, string lowered)
     {
-        var from = m.From.Mailboxes.FirstOrDefault()?.Address ?? m.Headers[HeaderId.From] ?? "";
+        var from = m.FromAddress ?? m.Headers["From"] ?? "";
         var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
         bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
         bool subj = HasBounceSubject(m);
         bool failed = m.Headers.Contains("X-Failed-Recipients");
-        bool sentence = MtaFamilies.ReportSentences.Any(s => lowered.Contains(s, StringComparison.Ordinal));
-        bool returnsCopy = m.Body is Multipart && m.BodyParts.Any(p => p is MessagePart || (p.ContentType?.MimeType.Equals("text/rfc822-headers", StringComparison.OrdinalIgnoreCase) ?? false));
+        bool sentence = MtaFamilies.ReportSentences.AnyIn(lowered);
+        bool returnsCopy = m.Body is { Kind: RawKind.Multipart } && leaves.Any(p => p.Kind == RawKind.Message || p.Is("text", "rfc822-headers"));
         return failed || (sentence && (sender || subj || returnsCopy)) || (sender && subj);
     }
 
     /// <summary>Whether the subject is one bounces use (<see cref="MtaFamilies.BounceSubjects"/>).</summary>
-    public static bool HasBounceSubject(MimeMessage m)
+    public static bool HasBounceSubject(RawMessage m)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        return MtaFamilies.BounceSubjects.Any(s => subject.Contains(s, StringComparison.Ordinal));
+        return MtaFamilies.BounceSubjects.AnyIn(subject);
     }
 
-    public static List<RecipientFacts> Extract(MimeMessage m, string human, string? sentFrom, string? originalTo)
+    public static List<RecipientFacts> Extract(RawMessage m, string human, string? sentFrom, string? originalTo)
     {
         var report = CutAtCopy(human);
         var lines = report.Split('\n');

@@ -149,7 +149,7 @@ public class BouncePropertyTests
         for (var i = 0; i < Messages / 3; i++)
         {
             var g = GenerateText(r);
-            yield return (g, BounceAnalyzer.AnalyzeUnguarded(MimeMessage.Load(new MemoryStream(g.Bytes))));
+            yield return (g, BounceAnalyzer.AnalyzeUnguarded(g.Bytes));
         }
     }
 
@@ -169,10 +169,7 @@ public class BouncePropertyTests
         for (var i = 0; i < Messages; i++)
         {
             var g = Generate(r);
-            MimeMessage m;
-            try { m = MimeMessage.Load(new MemoryStream(g.Bytes)); }
-            catch (FormatException) { continue; }
-            yield return (g, BounceAnalyzer.AnalyzeUnguarded(m));
+            yield return (g, BounceAnalyzer.AnalyzeUnguarded(g.Bytes));
         }
     }
 
@@ -184,8 +181,7 @@ public class BouncePropertyTests
         for (var i = 0; i < Messages; i++)
         {
             var g = Generate(r);
-            try { BounceAnalyzer.AnalyzeUnguarded(MimeMessage.Load(new MemoryStream(g.Bytes))); }
-            catch (FormatException) { }
+            try { BounceAnalyzer.AnalyzeUnguarded(g.Bytes); }
             catch (Exception e) { failures.Add($"message {i}: {e.GetType().Name}: {e.Message}"); }
         }
         Assert.True(failures.Count == 0, string.Join('\n', failures.Take(10)));

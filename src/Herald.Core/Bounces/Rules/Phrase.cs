@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
 namespace Herald.Core.Bounces.Rules;
 
 /// <summary>
@@ -24,10 +27,43 @@ internal readonly record struct Phrase(params string[] Parts)
 
 internal static class PhraseList
 {
+    /// <summary>
+    /// A list's one-fragment phrases searched for together in one pass (SearchValues: a vectorised multi-string
+    /// search), the others one by one. The lists are static tables, so each is prepared once.
+    /// </summary>
+    private sealed class Prepared(Phrase[] phrases)
+    {
+        public readonly SearchValues<string>? Single = phrases.Where(p => p.Parts.Length == 1 && p.Parts[0].Length > 0).Select(p => p.Parts[0]).ToArray() is { Length: > 0 } s
+            ? SearchValues.Create(s, StringComparison.Ordinal) : null;
+        public readonly Phrase[] Multi = phrases.Where(p => p.Parts.Length != 1).ToArray();
+        public readonly bool HasEmpty = phrases.Any(p => p.Parts.Length == 1 && p.Parts[0].Length == 0);
+    }
+
+    private static readonly ConditionalWeakTable<Phrase[], Prepared> Cache = new();
+
     public static bool AnyIn(this Phrase[] phrases, string lowered)
     {
         if (lowered.Length == 0) return false;
-        foreach (var p in phrases) if (p.IsIn(lowered)) return true;
+        var prepared = Cache.GetValue(phrases, static p => new Prepared(p));
+        if (prepared.HasEmpty) return true;
+        if (prepared.Single is { } single && lowered.AsSpan().ContainsAny(single)) return true;
+        foreach (var p in prepared.Multi) if (p.IsIn(lowered)) return true;
         return false;
+    }
+
+    private sealed class PreparedWords(string[] words)
+    {
+        public readonly SearchValues<string>? Values = words.Where(w => w.Length > 0).ToArray() is { Length: > 0 } s ? SearchValues.Create(s, StringComparison.Ordinal) : null;
+        public readonly bool HasEmpty = words.Any(w => w.Length == 0);
+    }
+
+    private static readonly ConditionalWeakTable<string[], PreparedWords> WordCache = new();
+
+    /// <summary>Whether any of these fixed strings occurs in <paramref name="text"/> (ordinal), in one vectorised pass.</summary>
+    public static bool AnyIn(this string[] words, string text)
+    {
+        var prepared = WordCache.GetValue(words, static w => new PreparedWords(w));
+        if (prepared.HasEmpty) return true;
+        return prepared.Values is { } v && text.AsSpan().ContainsAny(v);
     }
 }
