@@ -25,4 +25,7 @@ int sink = 0;
 double parse = Run("MimeKit parse only", b => sink += MimeMessage.Load(new MemoryStream(b)).Headers.Count);
 double classify = Run("Herald classify (parse incl.)", b => sink += BounceAnalyzer.Analyze(b).Recipients.Count);
 Console.WriteLine($"ratio classify/parse: {classify / parse:F2}   (sink {sink})");
+long before = GC.GetAllocatedBytesForCurrentThread();
+foreach (var m in messages) sink += BounceAnalyzer.Analyze(m).Recipients.Count;
+Console.WriteLine($"allocated per message (classify): {(GC.GetAllocatedBytesForCurrentThread() - before) / messages.Length / 1024.0:F1} KB; average message {messages.Average(m => m.Length) / 1024.0:F1} KB");
 return 0;

@@ -69,9 +69,37 @@ internal sealed class RawMessage
         }
     }
 
+    /// <summary>
+    /// The common shapes read without MimeKit's address parser (which the analysis would otherwise run on every
+    /// message): "Name &lt;local@domain&gt;" with a plain name, or a bare "local@domain". Anything else (quotes, groups,
+    /// comments, several addresses, encoded words) goes to MimeKit.
+    /// </summary>
+    private static string? SimpleMailbox(string value)
+    {
+        var v = value.AsSpan().Trim();
+        if (v.IndexOfAny("\"(),;:\\[]") >= 0) return null;
+        int lt = v.IndexOf('<');
+        ReadOnlySpan<char> spec;
+        if (lt >= 0)
+        {
+            if (v[^1] != '>' || v[(lt + 1)..].IndexOf('<') >= 0 || v[..lt].IndexOf('>') >= 0 || v[..lt].IndexOf('@') >= 0) return null;
+            spec = v[(lt + 1)..^1].Trim();
+        }
+        else spec = v;
+        int at = spec.IndexOf('@');
+        if (at <= 0 || at == spec.Length - 1 || spec[(at + 1)..].IndexOf('@') >= 0 || spec.IndexOfAny(" \t>") >= 0) return null;
+        foreach (var c in spec) if (c <= ' ' || c >= 127) return null;
+        var domain = spec[(at + 1)..];
+        // Punycode: MimeKit gives the domain in Unicode; let it.
+        if (domain[0] == '.' || domain[^1] == '.' || domain.IndexOf("..") >= 0 || spec[0] == '.' || spec[at - 1] == '.' ||
+            domain.Contains("xn--", StringComparison.OrdinalIgnoreCase)) return null;
+        return spec.ToString();
+    }
+
     private static string? FirstMailbox(string? value)
     {
         if (string.IsNullOrEmpty(value)) return null;
+        if (SimpleMailbox(value) is { } simple) return simple;
         if (!InternetAddressList.TryParse(value, out var list)) return null;
         foreach (var m in list.Mailboxes) return m.Address;
         return null;
@@ -81,13 +109,17 @@ internal sealed class RawMessage
 /// <summary>Header fields in order; names compared without regard to case, values decoded on first use.</summary>
 internal sealed class RawHeaders
 {
-    private readonly List<(int NameStart, int NameEnd, int ValueStart, int ValueEnd)> items = new(16);
+    // A plain array of a struct rather than a List of tuples: a generic instantiation over a value type is compiled at
+    // run time even in a ReadyToRun build, and a batch run is short.
+    private struct Place { public int NameStart, NameEnd, ValueStart, ValueEnd; }
+    private Place[] items = new Place[16];
+    private int count;
     private string?[]? values;
 
     public RawHeaders(byte[] source) => Source = source;
 
     public byte[] Source { get; }
-    public int Count => items.Count;
+    public int Count => count;
 
     public string Field(int i) => Encoding.ASCII.GetString(Source, items[i].NameStart, items[i].NameEnd - items[i].NameStart);
 
@@ -98,27 +130,28 @@ internal sealed class RawHeaders
     /// <summary>The value as MimeKit's <c>Header.Value</c> gives it: encoded-words decoded, unfolded.</summary>
     public string Value(int i)
     {
-        values ??= new string?[items.Count];
-        if (values.Length < items.Count) Array.Resize(ref values, items.Count);
+        values ??= new string?[count];
+        if (values.Length < count) Array.Resize(ref values, count);
         return values[i] ??= Decode(i);
     }
 
     private string Decode(int i)
     {
-        var (_, _, start, end) = items[i];
-        bool plain = true;
-        for (int k = start; k < end; k++)
-        {
-            byte b = Source[k];
-            if (b >= 0x80 || b == (byte)'\r' || b == (byte)'\n' || (b == (byte)'=' && k + 1 < end && Source[k + 1] == (byte)'?')) { plain = false; break; }
-        }
-        if (plain) return Encoding.ASCII.GetString(Source, start, end - start).Trim(' ', '\t');
-        return Header.Unfold(Rfc2047.DecodeText(Source, start, end - start)).Trim();
+        int start = items[i].ValueStart, end = items[i].ValueEnd;
+        var raw = Source.AsSpan(start, end - start);
+        // Plain ASCII without encoded words (nearly every field): unfold here as MimeKit's Header.Unfold does (line
+        // breaks removed, white space trimmed); otherwise MimeKit's RFC 2047 decoder and charset fallback.
+        if (!System.Text.Ascii.IsValid(raw) || raw.IndexOf("=?"u8) >= 0) return Header.Unfold(Rfc2047.DecodeText(Source, start, end - start)).Trim();
+        if (raw.IndexOfAny((byte)'\r', (byte)'\n') < 0) return Encoding.ASCII.GetString(raw).Trim();
+        Span<byte> buffer = raw.Length <= 2048 ? stackalloc byte[raw.Length] : new byte[raw.Length];
+        int n = 0;
+        foreach (var b in raw) if (b is not ((byte)'\r' or (byte)'\n')) buffer[n++] = b;
+        return Encoding.ASCII.GetString(buffer[..n]).Trim();
     }
 
     public int IndexOf(string name)
     {
-        for (int i = 0; i < items.Count; i++) if (FieldIs(i, name)) return i;
+        for (int i = 0; i < count; i++) if (FieldIs(i, name)) return i;
         return -1;
     }
 
@@ -146,7 +179,7 @@ internal sealed class RawHeaders
             byte c = s[pos];
             if (c is (byte)' ' or (byte)'\t')
             {
-                if (current) items[^1] = items[^1] with { ValueEnd = textEnd };
+                if (current) items[count - 1].ValueEnd = textEnd;
                 pos = next;
                 continue;
             }
@@ -158,7 +191,8 @@ internal sealed class RawHeaders
                 while (nameEnd > pos && s[nameEnd - 1] is (byte)' ' or (byte)'\t') nameEnd--;
                 if (nameEnd > pos && IsFieldName(s, pos, nameEnd))
                 {
-                    items.Add((pos, nameEnd, colon + 1, textEnd));
+                    if (count == items.Length) Array.Resize(ref items, count * 2);
+                    items[count++] = new Place { NameStart = pos, NameEnd = nameEnd, ValueStart = colon + 1, ValueEnd = textEnd };
                     current = true;
                 }
             }

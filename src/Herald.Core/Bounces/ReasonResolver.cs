@@ -95,14 +95,24 @@ internal static class ReasonResolver
     internal static string Lower(string s)
     {
         if (s.Length == 0) return s;
-        var sb = new System.Text.StringBuilder(s.Length);
+        // One pass into a stack or pooled buffer: this runs for every diagnostic and report text.
+        char[]? rented = null;
+        Span<char> buffer = s.Length <= 1024 ? stackalloc char[s.Length] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(s.Length));
+        int n = 0;
         bool space = false;
         foreach (char c in s)
         {
-            if (char.IsWhiteSpace(c)) { if (!space && sb.Length > 0) sb.Append(' '); space = true; continue; }
+            if (c <= ' ' ? c is ' ' or '\t' or '\n' or '\r' or '\v' or '\f' : c > 127 && char.IsWhiteSpace(c))
+            {
+                if (!space && n > 0) buffer[n++] = ' ';
+                space = true;
+                continue;
+            }
             space = false;
-            sb.Append(char.ToLowerInvariant(c));
+            buffer[n++] = c <= 127 ? (char)(c is >= 'A' and <= 'Z' ? c + 32 : c) : char.ToLowerInvariant(c);
         }
-        return sb.ToString();
+        var result = new string(buffer[..n]);
+        if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        return result;
     }
 }

@@ -192,25 +192,86 @@ public static class BouncesCommand
         var files = Expand(paths, error, ref failures);
         var rows = new List<(string File, BounceReport Report)>();
         var block = new System.Text.StringBuilder();
-        var analysed = files.AsParallel().AsOrdered().WithDegreeOfParallelism(Environment.ProcessorCount)
-            .Select(file => (File: file, Result: Analyze(file)));
-        foreach (var (file, (report, why)) in analysed)
+        foreach (var done in InOrder(files, json))
         {
-            if (report is null)
+            if (done.Report is null)
             {
                 output.Write(block.ToString());
                 block.Clear();
-                error.WriteLine($"herald: cannot read {file}: {why}");
+                error.WriteLine($"herald: cannot read {done.File}: {done.Error}");
                 failures++;
                 continue;
             }
-            if (!json) { rows.Add((file, report)); continue; }
-            block.Append(JsonLine(file, report)).Append('\n');
+            if (!json) { rows.Add((done.File, done.Report)); continue; }
+            block.Append(done.Line).Append('\n');
             if (block.Length > 64 * 1024) { output.Write(block.ToString()); block.Clear(); }
         }
         output.Write(block.ToString());
         if (!json) WriteTable(rows, output);
         return failures == 0 ? 0 : 1;
+    }
+
+    private sealed class Analysed(string file)
+    {
+        public string File { get; } = file;
+        public BounceReport? Report;
+        public string? Error, Line;
+        public Exception? Crash;
+        public bool Done;
+    }
+
+    /// <summary>
+    /// Each file analysed (and its JSON line written) on one of the cores, yielded in the order given. The calling thread
+    /// is one of the workers: it hands over the next result when it is ready and otherwise analyses a file itself, so
+    /// exactly one thread per core is busy. Plain threads and an array rather than PLINQ: a batch run is short, and
+    /// PLINQ's generic machinery is compiled at run time (a hundred methods) even in a ReadyToRun build.
+    /// </summary>
+    private static IEnumerable<Analysed> InOrder(List<string> files, bool json)
+    {
+        var slots = new Analysed[files.Count];
+        for (int i = 0; i < slots.Length; i++) slots[i] = new Analysed(files[i]);
+        int claimed = -1, handed = 0;
+        const int Ahead = 4096; // results held at most, so a slow reader of the output bounds memory
+
+        bool Work()
+        {
+            int i = Interlocked.Increment(ref claimed);
+            if (i >= slots.Length) return false;
+            var slot = slots[i];
+            try
+            {
+                (slot.Report, slot.Error) = Analyze(slot.File);
+                if (json && slot.Report is not null) slot.Line = JsonLine(slot.File, slot.Report);
+            }
+            catch (Exception e) { slot.Crash = e; }
+            lock (slot) { slot.Done = true; Monitor.PulseAll(slot); }
+            return true;
+        }
+
+        var threads = new List<Thread>();
+        for (int t = 1; t < Math.Min(Environment.ProcessorCount, slots.Length); t++)
+        {
+            var thread = new Thread(() =>
+            {
+                while (Volatile.Read(ref claimed) + 1 < slots.Length)
+                {
+                    if (Volatile.Read(ref claimed) - Volatile.Read(ref handed) > Ahead) { Thread.Sleep(1); continue; }
+                    if (!Work()) break;
+                }
+            }) { IsBackground = true, Name = "classify" };
+            thread.Start();
+            threads.Add(thread);
+        }
+        for (; handed < slots.Length; Volatile.Write(ref handed, handed + 1))
+        {
+            var slot = slots[handed];
+            while (!Volatile.Read(ref slot.Done) && Work()) { }
+            lock (slot) while (!slot.Done) Monitor.Wait(slot);
+            if (slot.Crash is { } crash) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(crash);
+            slots[handed] = null!; // handed over: let it go
+            yield return slot;
+        }
+        foreach (var thread in threads) thread.Join();
     }
 
     private static (BounceReport? Report, string? Error) Analyze(string file)
@@ -235,10 +296,16 @@ public static class BouncesCommand
         return files;
     }
 
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? jsonBuffer;
+    [ThreadStatic] private static Utf8JsonWriter? jsonWriter;
+
     internal static string JsonLine(string file, BounceReport r)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        // One buffer and writer per thread, reset per line: thousands of lines, no per-line stream.
+        var ms = jsonBuffer ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+        ms.ResetWrittenCount();
+        var w = jsonWriter ??= new Utf8JsonWriter(ms);
+        w.Reset(ms);
         {
             w.WriteStartObject();
             w.WriteString("file", file);
@@ -263,8 +330,9 @@ public static class BouncesCommand
             }
             w.WriteEndArray();
             w.WriteEndObject();
+            w.Flush();
         }
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        return System.Text.Encoding.UTF8.GetString(ms.WrittenSpan);
     }
 
     private static void WriteTable(List<(string File, BounceReport Report)> rows, TextWriter output)

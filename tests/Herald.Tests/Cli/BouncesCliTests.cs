@@ -106,4 +106,21 @@ public class BouncesCliTests : IDisposable
         Assert.Contains("no-such-file.eml", error.ToString());
         Assert.Contains("\"userunknown\"", output.ToString());
     }
+
+    [Fact]
+    public async Task A_file_that_cannot_be_read_midway_through_a_folder_is_named_and_the_files_after_it_still_print_in_order()
+    {
+        for (int i = 0; i < 40; i++) File.WriteAllText(Path.Combine(_dir, $"m{i:D2}.eml"), Dsn.Replace("nobody@", $"nobody{i}@"));
+        // Listed with the folder's files but gone when read: a dangling symbolic link in the middle of the batch.
+        File.CreateSymbolicLink(Path.Combine(_dir, "m20-gone.eml"), Path.Combine(_dir, "nowhere.eml"));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await HeraldCli.RunAsync(["bounces", "classify", "--json", _dir], output, error);
+
+        Assert.Equal(1, code);
+        Assert.Contains("m20-gone.eml", error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"nobody{i}@pupils.example.org"),
+            lines.Select(l => l["recipients"]![0]!["address"]!.GetValue<string>()));
+    }
 }
