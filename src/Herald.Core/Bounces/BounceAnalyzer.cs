@@ -72,7 +72,7 @@ public static class BounceAnalyzer
         var verp = VerpToken(m);
         var leaves = MessageText.Leaves(m);
         var human = MessageText.HumanText(m, leaves);
-        var lowered = human.ToLowerInvariant();
+        var lowered = MessageText.LowerInvariant(human);
         string? originalId = OriginalMessageId(m, leaves, human);
 
         if (FeedbackExtractor.Extract(m, leaves, human) is { Count: > 0 } fb)

@@ -117,6 +117,21 @@ internal static class MessageText
 
     public static bool ContainsIgnoreCase(string s, string needle) => IndexOfIgnoreCase(s, needle) >= 0;
 
+    /// <summary>
+    /// <c>ToLowerInvariant</c> with the ASCII run done vectorised (under invariant globalisation the runtime's own goes
+    /// character by character); from the first non-ASCII character on, the same invariant mapping as before.
+    /// </summary>
+    public static string LowerInvariant(string s)
+    {
+        if (s.Length == 0) return s;
+        return string.Create(s.Length, s, static (dest, src) =>
+        {
+            var status = System.Text.Ascii.ToLower(src, dest, out int done);
+            if (status == System.Buffers.OperationStatus.Done) return;
+            src.AsSpan(done).ToLowerInvariant(dest[done..]);
+        });
+    }
+
     public static string StripTags(string html)
     {
         var sb = new StringBuilder(html.Length);

@@ -280,12 +280,18 @@ internal static class TextBounceExtractor
     public static string? CommandIn(string lowered)
     {
         if (lowered.Length == 0) return null;
-        if (lowered.Contains("rcpt to", StringComparison.Ordinal) || lowered.Contains("rcpt command", StringComparison.Ordinal) || lowered.Contains("smtp:rcpt", StringComparison.Ordinal) || lowered.Contains("does not like recipient", StringComparison.Ordinal) || lowered.Contains("rcpt_to", StringComparison.Ordinal) || lowered.Contains("in reply to rcpt", StringComparison.Ordinal)) return "RCPT";
-        if (lowered.Contains("mail from", StringComparison.Ordinal) || lowered.Contains("in reply to mail", StringComparison.Ordinal)) return "MAIL";
-        if (lowered.Contains("end of data", StringComparison.Ordinal) || lowered.Contains("final data", StringComparison.Ordinal) || lowered.Contains("in reply to data", StringComparison.Ordinal) || lowered.Contains("in reply to end of data", StringComparison.Ordinal)) return "DATA";
-        if (lowered.Contains("initial connection", StringComparison.Ordinal) || lowered.Contains("after ehlo", StringComparison.Ordinal) || lowered.Contains("after helo", StringComparison.Ordinal) || lowered.Contains("in reply to ehlo", StringComparison.Ordinal) || lowered.Contains("in reply to helo", StringComparison.Ordinal)) return "EHLO";
+        if (RcptWords.AnyIn(lowered)) return "RCPT";
+        if (MailWords.AnyIn(lowered)) return "MAIL";
+        if (DataWords.AnyIn(lowered)) return "DATA";
+        if (HeloWords.AnyIn(lowered)) return "EHLO";
         return null;
     }
+
+    // The SMTP command a diagnostic names, tried in this order (RCPT before MAIL: "mail from … rcpt to" is a RCPT refusal).
+    private static readonly string[] RcptWords = ["rcpt to", "rcpt command", "smtp:rcpt", "does not like recipient", "rcpt_to", "in reply to rcpt"];
+    private static readonly string[] MailWords = ["mail from", "in reply to mail"];
+    private static readonly string[] DataWords = ["end of data", "final data", "in reply to data", "in reply to end of data"];
+    private static readonly string[] HeloWords = ["initial connection", "after ehlo", "after helo", "in reply to ehlo", "in reply to helo"];
 
     /// <summary>"host mx.example.jp [192.0.2.1]" or "remote host mx.example.jp said" → the host name.</summary>
     public static string? RemoteHost(string diag)

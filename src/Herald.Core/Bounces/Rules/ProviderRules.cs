@@ -153,8 +153,15 @@ internal static class ProviderRules
         ]),
     ];
 
+    /// <summary>Every provider's host marks, searched for in one pass before any provider is looked at.</summary>
+    private static readonly System.Buffers.SearchValues<string> AnyMark =
+        System.Buffers.SearchValues.Create(Providers.SelectMany(p => p.HostMarks).Distinct().ToArray(), StringComparison.Ordinal);
+
     public static BounceReason? Match(RecipientFacts f, string lowered)
     {
+        // Most diagnostics name no provider: then none of the rows below can apply.
+        if (!lowered.AsSpan().ContainsAny(AnyMark) && !(f.RemoteMta ?? "").ToLowerInvariant().AsSpan().ContainsAny(AnyMark) &&
+            !f.Address.ToLowerInvariant().AsSpan().ContainsAny(AnyMark)) return null;
         string host = (f.RemoteMta ?? "").ToLowerInvariant() + " @" + (f.Address.Split('@') is [_, var d] ? d.ToLowerInvariant() : "");
         string replyClass = f.ReplyCode is { Length: > 0 } rc ? rc[..1] : (f.Status is { Length: > 0 } st ? st[..1] : "");
         string remote = (f.RemoteMta ?? "").ToLowerInvariant();
