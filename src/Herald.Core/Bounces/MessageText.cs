@@ -151,22 +151,44 @@ internal static class MessageText
     {
         var groups = new List<List<KeyValuePair<string, string>>>();
         var cur = new List<KeyValuePair<string, string>>();
-        foreach (var raw in text.Split('\n'))
+        // Line by line without splitting the text into strings first: only field names and values are allocated.
+        for (int pos = 0; pos <= text.Length;)
         {
-            var line = raw.TrimEnd('\r');
-            if (line.Trim().Length == 0) { if (cur.Count > 0) { groups.Add(cur); cur = []; } continue; }
-            if ((line[0] == ' ' || line[0] == '\t') && cur.Count > 0)
+            int nl = text.IndexOf('\n', pos);
+            int end = nl < 0 ? text.Length : nl;
+            var line = text.AsSpan(pos, end - pos).TrimEnd('\r');
+            pos = end + 1;
+            if (line.Trim().Length == 0) { if (cur.Count > 0) { groups.Add(cur); cur = []; } }
+            else if ((line[0] == ' ' || line[0] == '\t') && cur.Count > 0)
             {
                 var last = cur[^1];
-                cur[^1] = new(last.Key, last.Value + " " + line.Trim());
-                continue;
+                cur[^1] = new(last.Key, string.Concat(last.Value, " ", line.Trim()));
             }
-            int colon = line.IndexOf(':');
-            if (colon <= 0 || colon > 40 || !IsFieldName(line.AsSpan(0, colon))) continue;
-            cur.Add(new(line[..colon].Trim().ToLowerInvariant(), line[(colon + 1)..].Trim()));
+            else
+            {
+                int colon = line.IndexOf(':');
+                if (colon > 0 && colon <= 40 && IsFieldName(line[..colon]))
+                    cur.Add(new(FieldName(line[..colon].Trim()), line[(colon + 1)..].Trim().ToString()));
+            }
+            if (nl < 0) break;
         }
         if (cur.Count > 0) groups.Add(cur);
         return groups;
+    }
+
+    // The report fields every DSN repeats, lowercased once rather than per occurrence.
+    private static readonly string[] KnownFields =
+    [
+        "reporting-mta", "received-from-mta", "arrival-date", "final-recipient", "original-recipient", "action", "status",
+        "remote-mta", "diagnostic-code", "last-attempt-date", "will-retry-until", "x-postfix-queue-id", "x-postfix-sender",
+        "original-envelope-id", "x-actual-recipient", "to", "from", "subject", "date", "message-id",
+    ];
+
+    private static string FieldName(ReadOnlySpan<char> name)
+    {
+        foreach (var k in KnownFields)
+            if (name.Equals(k, StringComparison.OrdinalIgnoreCase)) return k;
+        return name.ToString().ToLowerInvariant();
     }
 
     /// <summary>RFC 5322 §3.6.8 field names as DSNs use them: letters, digits, hyphens.</summary>
