@@ -24,20 +24,23 @@ dotnet publish src/Herald -c Release -r linux-x64 --self-contained false -p:Publ
 mkdir "$work/mail"
 for i in $(seq "$copies"); do mkdir "$work/mail/$i"; cp "$corpus"/bounces/*.eml "$corpus"/not-bounces/*.eml "$work/mail/$i/"; done
 files=$(find "$work/mail" -name '*.eml' | wc -l)
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+# Wall time and CPU time (user + system) of one run, output discarded.
+run() { local f; f=$(mktemp); /usr/bin/time -f "%e %U %S" -o "$f" "$@" >/dev/null; awk '{printf "%s %.2f\n", $1, $2 + $3}' "$f"; rm -f "$f"; }
 "$work/r2r/herald" bounces classify --json "$work/mail" >/dev/null # warm the file cache for all
-# Three interleaved rounds, best time of each program: on a shared machine the others' load comes and goes.
-best() { local b=""; for t in "$@"; do if [ -z "$b" ] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi; done; echo "$b"; }
+# Five interleaved rounds, best time of each program: on a shared machine the others' load comes and goes.
+best() { sort -n | head -1; }
 sis=(); jit=(); r2r=()
-for round in 1 2 3; do
-  sis+=("$(seconds perl bench/sisimai-process.pl "$work/mail")")
-  jit+=("$(seconds src/Herald/bin/Release/net10.0/herald bounces classify --json "$work/mail")")
-  r2r+=("$(seconds "$work/r2r/herald" bounces classify --json "$work/mail")")
+for round in 1 2 3 4 5; do
+  sis+=("$(run perl bench/sisimai-process.pl "$work/mail")")
+  jit+=("$(run src/Herald/bin/Release/net10.0/herald bounces classify --json "$work/mail")")
+  r2r+=("$(run "$work/r2r/herald" bounces classify --json "$work/mail")")
 done
-s=$(best "${sis[@]}")
+s=$(printf '%s\n' "${sis[@]}" | best)
 for build in JIT ReadyToRun; do
-  if [ "$build" = JIT ]; then h=$(best "${jit[@]}"); else h=$(best "${r2r[@]}"); fi
-  printf 'whole process over %d files (%s, best of 3): herald %.2f s (%.0f msg/s), Sisimai %.2f s (%.0f msg/s), ratio %.1fx\n' \
-    "$files" "$build" "$h" "$(echo "$files / $h" | bc -l)" "$s" "$(echo "$files / $s" | bc -l)" "$(echo "$s / $h" | bc -l)"
+  if [ "$build" = JIT ]; then h=$(printf '%s\n' "${jit[@]}" | best); else h=$(printf '%s\n' "${r2r[@]}" | best); fi
+  set -- $h; hw=$1; hc=$2
+  set -- $s; sw=$1; sc=$2
+  printf 'whole process over %d files (%s, best of 5): herald %.2f s (%.0f msg/s, %.2f CPU-s), Sisimai %.2f s (%.0f msg/s, %.2f CPU-s), ratio %.1fx\n' \
+    "$files" "$build" "$hw" "$(echo "$files / $hw" | bc -l)" "$hc" "$sw" "$(echo "$files / $sw" | bc -l)" "$sc" "$(echo "$sw / $hw" | bc -l)"
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -75,7 +75,7 @@ public static class BounceAnalyzer
         var lowered = MessageText.LowerInvariant(human);
         string? originalId = OriginalMessageId(m, leaves, human);
 
-        if (FeedbackExtractor.Extract(m, leaves, human) is { Count: > 0 } fb)
+        if (FeedbackExtractor.Extract(m, leaves, lowered) is { Count: > 0 } fb)
             return Report(MessageKind.Complaint, fb, verp, originalId);
 
         if (SesExtractor.Extract(human) is { } ses && ses.Facts.Count > 0)
@@ -83,7 +83,7 @@ public static class BounceAnalyzer
 
         var sentFrom = m.FromAddress;
         var family = MtaFamilies.FamilyOf(lowered);
-        if (DsnExtractor.Extract(leaves, human, IsReport(m)) is { Count: > 0 } dsn)
+        if (DsnExtractor.Extract(leaves, human, lowered, IsReport(m)) is { Count: > 0 } dsn)
         {
             EnrichFromText(dsn, human);
             ApplyHeaderHints(m, dsn);
@@ -119,7 +119,7 @@ public static class BounceAnalyzer
             if (e is { Kind: RawKind.Message, Message: { } inner } && (bounceLike || IsDeliveryReport(inner)))
             {
                 var innerLeaves = MessageText.Leaves(inner);
-                if (DsnExtractor.Extract(innerLeaves, "", IsReport(inner)) is { Count: > 0 } wrapped)
+                if (DsnExtractor.Extract(innerLeaves, "", "", IsReport(inner)) is { Count: > 0 } wrapped)
                 {
                     EnrichFromText(wrapped, MessageText.HumanText(inner, innerLeaves));
                     return Report(MessageKind.Bounce, wrapped, verp, originalId);

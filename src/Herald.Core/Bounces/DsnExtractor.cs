@@ -11,9 +11,9 @@ internal static class DsnExtractor
 {
     /// <param name="report">The message is a multipart/report (RFC 6522): only then are parts of other types than text
     /// read for report fields, so that ordinary mail's attachments are never decoded.</param>
-    public static List<RecipientFacts>? Extract(List<RawPart> leaves, string human, bool report)
+    public static List<RecipientFacts>? Extract(List<RawPart> leaves, string human, string lowered, bool report)
     {
-        if (MessageText.ContainsIgnoreCase(human, "Final-Recipient:") && !leaves.Any(e => e.Kind == RawKind.Text))
+        if (lowered.Contains("final-recipient:", StringComparison.Ordinal) && !leaves.Any(e => e.Kind == RawKind.Text))
             if (Parse(Unindent(human)) is { Count: > 0 } fromPreamble) return fromPreamble;
         foreach (var e in leaves)
             if (e is { Kind: RawKind.Leaf or RawKind.Text } p && (MessageText.Is(p, "message", "delivery-status") || MessageText.Is(p, "message", "global-delivery-status")))

@@ -7,13 +7,14 @@ namespace Herald.Core.Bounces;
 /// </summary>
 internal static class FeedbackExtractor
 {
-    public static List<RecipientFacts>? Extract(RawMessage m, List<RawPart> leaves, string human)
+    /// <param name="lowered">The human-readable text, lowercased.</param>
+    public static List<RecipientFacts>? Extract(RawMessage m, List<RawPart> leaves, string lowered)
     {
         RawPart? report = null;
         foreach (var e in leaves)
             if (e is { Kind: RawKind.Leaf or RawKind.Text } p && MessageText.Is(p, "message", "feedback-report")) { report = p; break; }
         bool reportType = m.Body?.Parameter("report-type")?.Equals("feedback-report", StringComparison.OrdinalIgnoreCase) == true;
-        if (report is null && !reportType) return JmrpStyle(m, leaves, human);
+        if (report is null && !reportType) return JmrpStyle(m, leaves, lowered);
 
         string type = "abuse";
         var rcpts = new List<string>();
@@ -37,14 +38,13 @@ internal static class FeedbackExtractor
     };
 
     /// <summary>Feedback loops that forward the message with a note (no ARF part).</summary>
-    private static List<RecipientFacts>? JmrpStyle(RawMessage m, List<RawPart> leaves, string human)
+    private static List<RecipientFacts>? JmrpStyle(RawMessage m, List<RawPart> leaves, string lowered)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
         var from = (m.FromAddress ?? "").ToLowerInvariant();
         string? type = null;
         if (subject.StartsWith("complaint about message from", StringComparison.Ordinal)) type = "abuse";       // Outlook.com JMRP
-        // Case-insensitive search rather than a lowercased copy: this runs on every message that is not an ARF report.
-        else if (MessageText.ContainsIgnoreCase(human, "sent this email to unsubscribe")) type = "opt-out"; // Apple Mail "unsubscribe"
+        else if (lowered.Contains("sent this email to unsubscribe", StringComparison.Ordinal)) type = "opt-out"; // Apple Mail "unsubscribe"
         if (type is null) return null;
         var to = OriginalRecipient(m, leaves) ?? (type == "opt-out" ? from : "");
         return [Facts(to ?? "", type)];
