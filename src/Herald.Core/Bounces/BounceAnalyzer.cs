@@ -78,7 +78,9 @@ public static class BounceAnalyzer
         // A list manager passing on a bounce it received (Mailman's uncaught-bounce and bounce-action notices, ezmlm's
         // warning): the enclosed report is the bounce. The wrapper's own text names the list, its owners and its
         // command addresses, never the failed member (except a "Member:" line, when the enclosed report names nobody).
-        if (depth < 2 && MtaFamilies.EnclosedBounceSentences.AnyIn(lowered[..TextBounceExtractor.CutAtCopy(human).Length]))
+        // The notice's own text, before any returned copy: only it may say what the message is.
+        var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
+        if (depth < 2 && MtaFamilies.EnclosedBounceSentences.AnyIn(ownText))
             return Enclosed(m, leaves, human, verp, depth);
 
         if (FeedbackExtractor.Extract(m, leaves, human) is { Count: > 0 } fb)
@@ -104,7 +106,6 @@ public static class BounceAnalyzer
 
         // A challenge-response request holds the message until the sender proves to be a person: nothing failed. Its own
         // text says so (not a returned copy that happens to mention a guest list), and no failed recipient is listed.
-        var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
         if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.AnyIn(ownText))
             return BounceReport.NotBounce(verp);
 
