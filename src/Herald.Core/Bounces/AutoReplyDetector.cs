@@ -12,6 +12,10 @@ internal static class AutoReplyDetector
     [
         "auto:", "automatic reply", "auto reply", "auto-reply", "autoreply", "out of office", "out of the office",
         "away until", "on vacation", "abwesenheit", "absence", "réponse automatique", "respuesta automática", "自動応答",
+        "auto response", "auto-response", "autoresponse",  // Yahoo Mail's vacation response ("Auto Response")
+        // Outlook's localised "Automatic reply:" prefixes and common out-of-office subjects.
+        "automatische antwort", "risposta automatica", "automatisch antwoord", "resposta automática", "respuesta automatica",
+        "fuera de la oficina", "fuori sede", "不在",
     ];
 
     /// <summary>Whether the subject is one vacation programs write ("Automatic reply:", "Out of Office", …).</summary>
@@ -32,7 +36,10 @@ internal static class AutoReplyDetector
         var autoSubmitted = h["Auto-Submitted"]?.Trim().ToLowerInvariant() ?? "";
         // Daemons also mark their notices auto-replied (RFC 3834 §5); only a person's mailbox goes on vacation.
         var local = (m.FromAddress ?? "").Split('@')[0].ToLowerInvariant();
-        if (Rules.MtaFamilies.BounceSenders.Contains(local)) return false;
+        // Nor do role and robot mailboxes (an abuse desk's ticket, a list server's welcome): their notices are not
+        // out-of-office replies. A vacation subject above still counts.
+        if (Rules.MtaFamilies.BounceSenders.Contains(local) || Rules.MtaFamilies.RoleMailboxes.Contains(local) ||
+            Rules.MtaFamilies.IsMachinery(local)) return false;
         if (autoSubmitted.StartsWith("auto-replied", StringComparison.Ordinal)) return true;
         return Rules.ReasonPhrases.Matches(BounceReason.Vacation, lowered) && autoSubmitted.Length > 0;
     }

@@ -67,13 +67,21 @@ public static class BounceAnalyzer
     /// <summary>The analysis without the safety net, so tests and the fuzzer see any exception the code lets escape.</summary>
     internal static BounceReport AnalyzeUnguarded(byte[] message) => AnalyzeCore(RawMessage.Parse(message));
 
-    private static BounceReport AnalyzeCore(RawMessage m)
+    private static BounceReport AnalyzeCore(RawMessage m, int depth = 0)
     {
         var verp = VerpToken(m);
         var leaves = MessageText.Leaves(m);
         var human = MessageText.HumanText(m, leaves);
         var lowered = MessageText.LowerInvariant(human);
         string? originalId = OriginalMessageId(m, leaves, human);
+
+        // A list manager passing on a bounce it received (Mailman's uncaught-bounce and bounce-action notices, ezmlm's
+        // warning): the enclosed report is the bounce. The wrapper's own text names the list, its owners and its
+        // command addresses, never the failed member (except a "Member:" line, when the enclosed report names nobody).
+        // The notice's own text, before any returned copy: only it may say what the message is.
+        var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
+        if (depth < 2 && MtaFamilies.EnclosedBounceSentences.AnyIn(ownText))
+            return Enclosed(m, leaves, human, verp, depth);
 
         if (FeedbackExtractor.Extract(m, leaves, lowered) is { Count: > 0 } fb)
             return Report(MessageKind.Complaint, fb, verp, originalId);
@@ -98,7 +106,6 @@ public static class BounceAnalyzer
 
         // A challenge-response request holds the message until the sender proves to be a person: nothing failed. Its own
         // text says so (not a returned copy that happens to mention a guest list), and no failed recipient is listed.
-        var ownText = lowered[..TextBounceExtractor.CutAtCopy(human).Length];
         if (!m.Headers.Contains("X-Failed-Recipients") && MtaFamilies.ChallengeSentences.AnyIn(ownText))
             return BounceReport.NotBounce(verp);
 
@@ -112,6 +119,10 @@ public static class BounceAnalyzer
             return AutoReply(sentFrom!, verp, originalId);
 
         bool bounceLike = TextBounceExtractor.LooksLikeBounce(m, leaves, lowered);
+        // A person's reply that quotes a report ("Re: …", "> This is the mail system at host …") is ordinary mail: the
+        // report's wording must be in the message's own lines, not only in lines quoted with '>'. A forward ("Fwd: …")
+        // passes the bounce on and stays one.
+        if (bounceLike && fromPerson && IsReply(m) && !MtaFamilies.ReportSentences.AnyIn(Unquoted(lowered))) bounceLike = false;
         // A gateway that wraps the original DSN as message/rfc822 and says nothing itself (TrendMicro and others):
         // the enclosed notification is the report, when the wrapper reads as a bounce or the enclosed message is itself
         // a delivery report by its structure (multipart/report; report-type=delivery-status, RFC 6522). One level only.
@@ -146,6 +157,54 @@ public static class BounceAnalyzer
 
         if (!bounceLike && AutoReplyDetector.IsAutoReply(m, lowered)) return AutoReply(sentFrom ?? "", verp, originalId);
         return BounceReport.NotBounce(verp);
+    }
+
+    /// <summary>The report a list manager's notice encloses: its attached message, else the text after the line that
+    /// introduces it (ezmlm quotes the bounce inline), analysed as a message of its own.</summary>
+    private static BounceReport Enclosed(RawMessage m, List<RawPart> leaves, string human, string? verp, int depth)
+    {
+        BounceReport? inner = null;
+        foreach (var e in leaves)
+            if (e is { Kind: RawKind.Message, Message: { } attached }) { inner = AnalyzeCore(attached, depth + 1); break; }
+        if (inner is null)
+        {
+            int at = -1;
+            var lowered = human.ToLowerInvariant();
+            foreach (var sentence in MtaFamilies.EnclosedBounceSentences)
+                if (lowered.IndexOf(sentence, StringComparison.Ordinal) is var i and >= 0 && (at < 0 || i > at)) at = i;
+            int nl = at < 0 ? -1 : human.IndexOf('\n', at);
+            var rest = nl < 0 ? "" : human[(nl + 1)..].TrimStart('\r', '\n', ' ', '\t');
+            if (rest.Length > 0) inner = AnalyzeCore(RawMessage.Parse(System.Text.Encoding.UTF8.GetBytes(rest)), depth + 1);
+        }
+        if (inner is { Kind: MessageKind.Bounce, Recipients.Count: > 0 })
+            return inner with { VerpToken = verp ?? inner.VerpToken };
+        // The enclosed report named nobody: the list manager's own "Member:" line is its verdict on who bounced.
+        foreach (var line in TextBounceExtractor.CutAtCopy(human).Split('\n'))
+        {
+            var t = line.Trim();
+            if (MtaFamilies.ListMemberFields.Any(f => t.StartsWith(f, StringComparison.OrdinalIgnoreCase)) &&
+                MessageText.FirstAddress(t) is { } member && !MtaFamilies.IsMachinery(member))
+                return Report(MessageKind.Bounce, [new RecipientFacts { Address = member, Action = "failed", Diagnostic = t }], verp, null);
+        }
+        return BounceReport.NotBounce(verp);
+    }
+
+    private static bool IsReply(RawMessage m)
+    {
+        var subject = (m.Subject ?? "").TrimStart().ToLowerInvariant();
+        foreach (var prefix in MtaFamilies.ReplyPrefixes)
+            if (subject.StartsWith(prefix, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>The text without the lines quoted with '>' (a reply's quotation; RFC 3676 §4.5).</summary>
+    private static string Unquoted(string text)
+    {
+        if (!text.Contains('>')) return text;
+        var sb = new System.Text.StringBuilder(text.Length);
+        foreach (var line in text.Split('\n'))
+            if (!line.TrimStart().StartsWith('>')) sb.Append(line).Append('\n');
+        return sb.ToString();
     }
 
     private static bool IsDelay(RawMessage m, string lowered)

@@ -49,13 +49,28 @@ internal sealed class RawMessage
             {
                 fromRead = true;
                 fromRaw = Headers["From"];
-                from = FirstMailbox(fromRaw);
+                from = FirstMailbox(fromRaw) ?? FirstMailboxRaw("From");
             }
             return from;
         }
     }
 
-    public string? FirstToAddress => FirstMailbox(Headers["To"]);
+    public string? FirstToAddress => FirstMailbox(Headers["To"]) ?? FirstMailboxRaw("To");
+
+    /// <summary>
+    /// The field's bytes as written, read by MimeKit's address parser as it reads a message: a display name in an
+    /// RFC 2047 encoded word whose decoded text the parser refuses must not lose the address after it (seen with an
+    /// ISO-2022-JP display name, only in some test orders: the decoding depends on what the process did before).
+    /// </summary>
+    private string? FirstMailboxRaw(string field)
+    {
+        int i = Headers.IndexOf(field);
+        if (i < 0) return null;
+        var (start, end) = Headers.RawValue(i);
+        if (!InternetAddressList.TryParse(Headers.Source, start, end - start, out var list)) return null;
+        foreach (var m in list.Mailboxes) return m.Address;
+        return null;
+    }
 
     /// <summary>Message-ID without its angle brackets (RFC 5322 §3.6.4), as MimeKit reads it.</summary>
     public string? MessageId

@@ -163,6 +163,46 @@ public class BouncePropertyTests
         Assert.True(wrong.Count == 0, $"{wrong.Count} text reports with the wrong recipients, e.g.:\n{string.Join('\n', wrong.Take(10))}");
     }
 
+    /// <summary>List managers' notices that pass a bounce on (Mailman's uncaught-bounce and bounce-action notices with
+    /// the bounce attached, ezmlm's warning quoting it inline), each naming the list, its owners, its -bounces, -request
+    /// and -return- addresses and the site's administrator in its own text. {inner} is the bounce, {rcpt} the member.</summary>
+    private static readonly string[] ListWrappers =
+    [
+        "From: parents-bounces@lists.example.net\nTo: parents-owner@lists.example.net\nSubject: Uncaught bounce notification\n" +
+        "List-Id: Parents <parents.lists.example.net>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"mm\"\n\n--mm\n" +
+        "Content-Type: text/plain\n\nThe attached message was received as a bounce, but either the bounce\nformat was not recognized, or no member " +
+        "addresses could be extracted\nfrom it. Send questions to\n\n    parents-owner@lists.example.net\n    <parents-request@lists.example.net>\n\n" +
+        "--mm\nContent-Type: message/rfc822\n\n{inner}\n--mm--\n",
+        "From: mailman-bounces@lists.example.net\nTo: parents-owner@lists.example.net\nSubject: Bounce action notification\n" +
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"mm\"\n\n--mm\nContent-Type: text/plain\n\n" +
+        "This is a Mailman mailing list bounce action notice:\n\n    List:       Parents\n    Member:     {rcpt}\n    Action:     Subscription disabled.\n\n" +
+        "The triggering bounce notice is attached below.\n\nQuestions?\nContact the Mailman site administrator at\n<mailman-owner@lists.example.net>\n\n" +
+        "--mm\nContent-Type: message/rfc822\n\n{inner}\n--mm--\n",
+        "From: parents-help@lists.example.net\nTo: {rcpt}\nSubject: ezmlm warning\nReturn-Path: <parents-return-warn-1-x=y@lists.example.net>\n\n" +
+        "Hi! This is the ezmlm program. I'm managing the\nparents@lists.example.net mailing list.\n\nMessages to you from the parents mailing list seem to\n" +
+        "have been bouncing. To unsubscribe, send a message to:\n   <parents-unsubscribe@lists.example.net>\n\n" +
+        "--- Below this line is a copy of the bounce message I received.\n\n{inner}",
+    ];
+
+    [Fact]
+    public void List_managers_passing_a_bounce_on_name_only_the_member_whose_mail_failed()
+    {
+        var r = new Random(20261207);
+        var wrong = new List<string>();
+        for (var i = 0; i < Messages / 6; i++)
+        {
+            var inner = GenerateText(r);
+            var text = ListWrappers[r.Next(ListWrappers.Length)]
+                .Replace("{rcpt}", inner.Recipient).Replace("{inner}", Encoding.UTF8.GetString(inner.Bytes).Replace("\r\n", "\n"));
+            if (r.Next(2) == 0) text = text.Replace("\n", "\r\n");
+            var report = BounceAnalyzer.AnalyzeUnguarded(Encoding.UTF8.GetBytes(text));
+            var got = report.Recipients.Select(rc => rc.Address.ToLowerInvariant()).ToList();
+            if (report.Kind != MessageKind.Bounce || got.Count != 1 || got[0] != inner.Recipient)
+                wrong.Add($"{inner.Recipient}: reported {report.Kind} with [{string.Join(", ", got)}]");
+        }
+        Assert.True(wrong.Count == 0, $"{wrong.Count} list notices with the wrong recipients, e.g.:\n{string.Join('\n', wrong.Take(10))}");
+    }
+
     private static IEnumerable<(Generated Message, BounceReport Report)> Analysed()
     {
         var r = new Random(20261201);

@@ -58,6 +58,53 @@ public class SampleTests
         { "notbounce-read-receipt.eml", "not-bounce", "", "", "", false },
         { "notbounce-vacation-reply.eml", "auto-reply", "sam.parent@mail.example.com", "autoreplied", "vacation", false },
         { "notbounce-vacation-with-copy.eml", "auto-reply", "jo.guardian@work.example.com", "autoreplied", "vacation", false },
+        // Challenge-response and sender verification: the message is held until the sender proves to be one; nothing failed.
+        { "notbounce-spamarrest-challenge.eml", "not-bounce", "", "", "", false },
+        { "notbounce-earthlink-approved-senders.eml", "not-bounce", "", "", "", false },
+        { "notbounce-please-verify-challenge.eml", "not-bounce", "", "", "", false },
+        { "notbounce-choicemail-registration.eml", "not-bounce", "", "", "", false },
+        { "notbounce-held-pending-verification.eml", "not-bounce", "", "", "", false },
+        { "notbounce-tmda-confirm.eml", "not-bounce", "", "", "", false },
+        { "notbounce-qurb-challenge.eml", "not-bounce", "", "", "", false },
+        { "notbounce-bluebottle-verification.eml", "not-bounce", "", "", "", false },
+        // Out-of-office replies by provider and language (subjects as RFC 2047 encoded words too).
+        { "notbounce-gmail-vacation.eml", "auto-reply", "casey.parent@gmail.example.com", "autoreplied", "vacation", false },
+        { "notbounce-exchange-automatic-reply.eml", "auto-reply", "morgan.teacher@district.example.org", "autoreplied", "vacation", false },
+        { "notbounce-yahoo-auto-response.eml", "auto-reply", "dana.parent@yahoo.example.com", "autoreplied", "vacation", false },
+        { "notbounce-zimbra-vacation.eml", "auto-reply", "eli.parent@zimbra.example.org", "autoreplied", "vacation", false },
+        { "notbounce-notes-out-of-office.eml", "auto-reply", "frances.clerk@council.example.gov", "autoreplied", "vacation", false },
+        { "notbounce-japanese-absence.eml", "auto-reply", "yamada@example.co.jp", "autoreplied", "vacation", false },
+        { "notbounce-german-abwesenheitsnotiz.eml", "auto-reply", "hans@beispiel.example.de", "autoreplied", "vacation", false },
+        { "notbounce-outlook-german-automatische-antwort.eml", "auto-reply", "greta@schule.example.de", "autoreplied", "vacation", false },
+        { "notbounce-french-reponse-automatique.eml", "auto-reply", "claire@exemple.example.fr", "autoreplied", "vacation", false },
+        { "notbounce-spanish-fuera-de-la-oficina.eml", "auto-reply", "lucia@ejemplo.example.es", "autoreplied", "vacation", false },
+        // Mailing-list managers' notices that are no bounce: held for moderation, confirmations, welcomes.
+        { "notbounce-mailman-held-for-moderation.eml", "not-bounce", "", "", "", false },
+        { "notbounce-mailman-subscription-confirm.eml", "not-bounce", "", "", "", false },
+        { "notbounce-sympa-welcome.eml", "not-bounce", "", "", "", false },
+        { "notbounce-ezmlm-confirm-subscribe.eml", "not-bounce", "", "", "", false },
+        { "notbounce-majordomo-welcome.eml", "not-bounce", "", "", "", false },
+        { "notbounce-listserv-subscribed.eml", "not-bounce", "", "", "", false },
+        // Other automatic or ordinary mail: reports about mail authentication, an abuse desk, a reply quoting a bounce.
+        { "notbounce-dmarc-aggregate.eml", "not-bounce", "", "", "", false },
+        { "notbounce-tls-rpt.eml", "not-bounce", "", "", "", false },
+        { "notbounce-abuse-desk-ack.eml", "not-bounce", "", "", "", false },
+        { "notbounce-human-reply-quoting-bounce.eml", "not-bounce", "", "", "", false },
+        { "notbounce-newsletter.eml", "not-bounce", "", "", "", false },
+        // Delay notices of further families: delayed, never hard.
+        { "exchange-delay-dsn.eml", "bounce", "taylor.parent@slow.example.com", "delayed", "expired", false },
+        { "courier-delayed-delivery.eml", "bounce", "river.parent@stuck.example.org", "delayed", "systemerror", false },
+        { "domino-delivery-delayed.eml", "bounce", "quinn.parent@slowdomino.example.com", "delayed", "expired", false },
+        { "mdaemon-still-undelivered.eml", "bounce", "sky.parent@unreachable.example.net", "delayed", "expired", false },
+        // List managers and forums passing a bounce on: only the member whose mail failed, never the list, its owners,
+        // its -bounces/-return- addresses, the site administrator or anyone in the returned original.
+        { "mailman-uncaught-bounce-dsn.eml", "bounce", "gone.member@old.example.org", "failed", "userunknown", true },
+        { "mailman-uncaught-bounce-qmail.eml", "bounce", "lost.member@qmail.example.com", "failed", "userunknown", true },
+        { "mailman-bounce-action-notification.eml", "bounce", "dead.member@expired.example.org", "failed", "userunknown", true },
+        { "ezmlm-warning-qmail-bounce.eml", "bounce", "flaky.member@qmail2.example.com", "failed", "userunknown", true },
+        { "forum-bounce-notice.eml", "bounce", "jamie.p@mailbox.example.org", "failed", "userunknown", true },
+        // Google Groups refusing a post: the message was not delivered to the group's address (reason rejected, soft).
+        { "google-groups-no-permission.eml", "bounce", "pta-volunteers@googlegroups.com", "failed", "rejected", false },
     };
 
     [Theory]

@@ -26,11 +26,50 @@ internal static class MtaFamilies
         int at = address.IndexOf('@');
         var local = (at > 0 ? address[..at] : address).ToLowerInvariant();
         if (BounceSenders.Contains(local) || local.StartsWith("owner-", StringComparison.Ordinal)) return true;
-        foreach (var suffix in ListSuffixes) if (local.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        // A list's VERP return path carries the member after '+' (Mailman's "list-bounces+member=host@…"): the
+        // machinery is the part before it.
+        int plus = local.IndexOf('+');
+        var bare = plus > 0 ? local[..plus] : local;
+        foreach (var suffix in ListSuffixes) if (bare.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        foreach (var infix in ListInfixes) if (local.Contains(infix, StringComparison.Ordinal)) return true;
         return false;
     }
 
-    private static readonly string[] ListSuffixes = ["-owner", "-request", "-bounces"];
+    private static readonly string[] ListSuffixes = ["-owner", "-request", "-bounces", "-unsubscribe", "-subscribe"];
+
+    /// <summary>ezmlm's return and command addresses carry the member or a cookie after a fixed infix
+    /// ("list-return-88-member=host@…", "list-sc.1670415300.abc-member=host@…", "list-uc.…").</summary>
+    private static readonly string[] ListInfixes = ["-return-", "-sc.", "-uc.", "-confirm+", "-confirm-"];
+
+    /// <summary>
+    /// Role and robot mailboxes whose automatic answers are notices (an abuse desk's ticket acknowledgement, a list
+    /// server's command reply), never a person's out-of-office reply (RFC 2142 role names; list managers' robots).
+    /// </summary>
+    public static readonly string[] RoleMailboxes =
+    [
+        "abuse", "noc", "security", "hostmaster", "webmaster", "sympa", "listserv", "majordomo", "mailman", "ezmlm",
+        "noreply", "no-reply", "donotreply", "do-not-reply",
+    ];
+
+    /// <summary>
+    /// Sentences of list managers that pass on a bounce they received (lowercase): the enclosed report, attached or
+    /// below the sentence, is the bounce; the wrapper's own text names only the list's machinery and its owners.
+    /// </summary>
+    public static readonly string[] EnclosedBounceSentences =
+    [
+        "was received as a bounce",                  // Mailman "Uncaught bounce notification"
+        "the triggering bounce notice is attached",  // Mailman "Bounce action notification"
+        "copy of the bounce message i received",     // ezmlm warning ("--- Below this line is a copy of the bounce message I received.")
+        "seem to have been bouncing",                // ezmlm warning and probe
+    ];
+
+    /// <summary>Subject prefixes of a reply (lowercase): English "Re:", German "AW:", Scandinavian "SV:"/"VS:", Dutch
+    /// "Antw:", Polish "Odp:", Italian "R:"/"Rif:". A forward ("Fwd:", "WG:", "TR:") is not one.</summary>
+    public static readonly string[] ReplyPrefixes = ["re:", "re :", "aw:", "sv:", "vs:", "antw:", "odp:", "rif:", "r:"];
+
+    /// <summary>A list manager's own line naming the member whose mail bounced (Mailman's bounce action notice
+    /// "Member: a@b"), used only when the enclosed bounce names nobody (lowercase, at the start of a line).</summary>
+    public static readonly string[] ListMemberFields = ["member:"];
 
     /// <summary>Subjects bounces use (lowercase fragments).</summary>
     public static readonly string[] BounceSubjects =
@@ -42,6 +81,10 @@ internal static class MtaFamilies
         "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
         "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
         "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
+        // Delay notices (also in DelaySubjects): Exchange "Delivery delayed:", Courier "DELAYED DELIVERY", Domino
+        // "Delivery Delayed", MDaemon "Warning: message still undelivered after 4 hours".
+        "delivery delayed", "delayed delivery", "still undelivered",
+        "bounced", // forum and list software telling its staff that mail to a member bounced
     ];
 
     /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
@@ -50,6 +93,7 @@ internal static class MtaFamilies
         "delayed",  // Postfix "Delayed Mail (still being retried)", Exim "Warning: message … delayed 24 hours"
         "warning",  // Sendmail "Warning: could not send message for past 4 hours"
         "(delay)",  // Gmail, Exchange "Delivery Status Notification (Delay)"
+        "still undelivered", // MDaemon "Warning: message still undelivered after 4 hours"
     ];
 
     /// <summary>Sentences of delay warnings (lowercase), from the families named beside each.</summary>
@@ -61,6 +105,11 @@ internal static class MtaFamilies
         "has not yet been delivered",           // Exim warn_message_file default
         "will keep trying until",               // Sendmail "Will keep trying until message is 5 days old"
         "still being retried",                  // Postfix
+        "delivery will continue to be attempted", // Exchange "This message hasn't been delivered yet."
+        "will keep trying to deliver",          // Exchange, MDaemon
+        "will keep retrying",                   // Domino
+        "this is only a warning",               // Courier
+        "delayed delivery",                     // Courier's "DELAYED DELIVERY" section
     ];
 
     /// <summary>
@@ -72,6 +121,16 @@ internal static class MtaFamilies
     [
         "challenge-response", "confirm that you are a person", "confirm you are a person", "verify that you are a human",
         "confirm that you are a human", "verify that you are a person", "approved senders list", "'s guest list",
+        "list of approved senders", "senders i have approved",  // EarthLink spamBlocker, MailWasher-style whitelists
+        "complete the verification",                           // Spam Arrest "Please click the link below to complete the verification process"
+        "held pending verification",                           // quarantine notices to the sender
+        "has not been verified",                               // TMDA "being held because the address <…> has not been verified"
+        "created automatically by mail delivery software (tmda)", // TMDA's confirm_request template
+        "please verify your email", "verify your email address",  // SaneBox, Bluebottle
+        "registration form", "permission-based email",          // ChoiceMail
+        "confirm that you sent it",                             // Qurb
+        "automatic email protection",                           // Qurb
+        "verify that you are a real sender",
     ];
 
     /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each.</summary>
