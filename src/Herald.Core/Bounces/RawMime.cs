@@ -26,6 +26,10 @@ internal sealed class RawMessage
     public RawHeaders Headers { get; }
     public RawPart? Body { get; }
 
+    // Header fields are decoded before any part is read (the VERP token comes first): the legacy charsets of Japanese and
+    // European encoded words (ISO-2022-JP, Shift_JIS, windows-125x) must be known by then, not only once MessageText is.
+    static RawMessage() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
     private RawMessage(RawHeaders headers, RawPart? body) { Headers = headers; Body = body; }
 
     public static RawMessage Parse(byte[] source) => Parse(source, 0, source.Length, 0);

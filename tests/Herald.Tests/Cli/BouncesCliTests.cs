@@ -123,4 +123,34 @@ public class BouncesCliTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 40).Select(i => $"nobody{i}@pupils.example.org"),
             lines.Select(l => l["recipients"]![0]!["address"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task The_first_message_a_fresh_process_reads_has_its_Japanese_encoded_subject_decoded()
+    {
+        // ISO-2022-JP is a legacy code page, not built into .NET: it must be available for the very first header a
+        // process decodes. In a process of its own, with nothing run before, the subject "自動応答: 不在のお知らせ"
+        // (automatic reply: absence notice) must read as an auto-reply. No Auto-Submitted field: the subject is the only sign.
+        var file = Path.Combine(_dir, "absence.eml");
+        File.WriteAllText(file, """
+            From: yamada@example.co.jp
+            To: announcements@school.example
+            Subject: =?iso-2022-jp?b?GyRCPCtGMDF+RXobKEI6IBskQklUOl8kTiQqQ04kaSQ7GyhC?=
+            MIME-Version: 1.0
+            Content-Type: text/plain; charset=UTF-8
+
+            12月14日以降に返信いたします。
+            """);
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var psi = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "herald.dll"), "bounces", "classify", "--json", file }) psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, $"herald exited {process.ExitCode}: {stderr}");
+        var line = JsonNode.Parse(stdout)!;
+        Assert.Equal("auto-reply", line["kind"]!.GetValue<string>());
+        Assert.Equal("yamada@example.co.jp", line["recipients"]![0]!["address"]!.GetValue<string>());
+    }
 }
