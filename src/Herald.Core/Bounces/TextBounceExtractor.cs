@@ -244,7 +244,13 @@ internal static class TextBounceExtractor
         int lastColon = s.LastIndexOf(": ", StringComparison.Ordinal);
         if (lastColon > 0 && MessageText.FirstAddress(s[(lastColon + 2)..]) is { } tailAddr && s[(lastColon + 2)..].Trim().Trim('<', '>') == tailAddr
             && !lower.StartsWith("to:", StringComparison.Ordinal) && !lower.StartsWith("cc:", StringComparison.Ordinal))
+        {
+            // "… *  From: a@b", "… *  To: a@b" in a logged session (MDaemon's timestamped transcript lists the message's
+            // header fields): a header field of the message, not a verdict; the transcript's RCPT TO names the recipient.
+            // Only a field name standing after a log prefix or a bullet, not after a word ("RCPT TO:", "delivered to:").
+            if (IsQuotedField(s.AsSpan(0, lastColon))) return (null, "", false);
             return (tailAddr, s[..lastColon], true);
+        }
         foreach (var intro in Introducers)
         {
             int at = lower.IndexOf(intro, StringComparison.Ordinal);
@@ -260,6 +266,26 @@ internal static class TextBounceExtractor
             return (addr, rest, false);
         }
         return (null, "", false);
+    }
+
+    /// <summary>Header fields of a message (RFC 5322 §3.6) that name its sender, addressees or identity.</summary>
+    private static readonly string[] MessageFields = ["from", "to", "cc", "bcc", "sender", "reply-to", "return-path", "message-id", "resent-from", "resent-to"];
+
+    /// <summary>Whether text ending before a colon ends in a message header field name (<see cref="MessageFields"/>) that no
+    /// word precedes: "10:00:01.101: *  To", "-->  From", but not "RCPT TO" or "could not be delivered to".</summary>
+    private static bool IsQuotedField(ReadOnlySpan<char> s)
+    {
+        s = s.TrimEnd();
+        int i = s.Length;
+        while (i > 0 && !char.IsWhiteSpace(s[i - 1]) && s[i - 1] != '*') i--;
+        var name = s[i..];
+        bool known = false;
+        foreach (var f in MessageFields) if (name.Equals(f, StringComparison.OrdinalIgnoreCase)) { known = true; break; }
+        if (!known) return false;
+        var before = s[..i].TrimEnd().TrimEnd('*').TrimEnd();
+        int j = before.Length;
+        while (j > 0 && !char.IsWhiteSpace(before[j - 1])) j--;
+        return !before[j..].ContainsAnyInRange('A', 'Z') && !before[j..].ContainsAnyInRange('a', 'z');
     }
 
     private static string Diagnostic(string[] lines, int from, int to)

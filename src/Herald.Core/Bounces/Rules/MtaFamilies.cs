@@ -42,6 +42,8 @@ internal static class MtaFamilies
         "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
         "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
         "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
+        "mail delivery status", // Courier ("NOTICE: mail delivery status.")
+        "unzustellbar",         // Exchange, German ("Unzustellbar: …", the localized "Undeliverable:")
     ];
 
     /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
@@ -100,6 +102,12 @@ internal static class MtaFamilies
         "your mail message to the following address",
         "could not be delivered to the following",
         "could not be delivered to:",                                       // KDDI au
+        "running the courier mail server",                                  // Courier module.dsn
+        "your message to the following recipients cannot be delivered",    // Courier module.dsn
+        "had permanent fatal delivery errors",                              // MDaemon DeliveryError.dat
+        "this report relates to a message you sent",                        // Sun/Oracle Messaging Server
+        "your message cannot be delivered to the following recipients",    // Sun/Oracle Messaging Server
+        "die zustellung an folgende empfänger oder gruppen ist fehlgeschlagen", // Exchange 2010+, German
 
         "message could not be delivered",
         "your message could not be delivered",
@@ -213,6 +221,7 @@ internal static class MtaFamilies
         "--- message headers follow",
         "message headers follow",                         // DragonFly
         "original message headers:",                      // Exchange
+        "ursprüngliche nachrichtenkopfzeilen:",           // Exchange, German
         "----- the following is a copy of the message",
         "----- message text follows -----",
         "included is a copy of the message header",
