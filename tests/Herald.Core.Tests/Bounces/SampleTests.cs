@@ -64,6 +64,11 @@ public class SampleTests
         { "exchange2013-text-recipnotfound.eml", "bounce", "dad.r@exch.example.com", "failed", "userunknown", true },
         { "exchange2003-account-not-exist.eml", "bounce", "vicar@ex2003.example.org", "failed", "userunknown", true },
         { "exchange-german-text-recipnotfound.eml", "bounce", "partnerlehrer@schule.example.de", "failed", "userunknown", true },
+        { "exchange-french-text-recipnotfound.eml", "bounce", "prof.anglais@college.example.fr", "failed", "userunknown", true },
+        { "exchange-spanish-text-recipnotfound.eml", "bounce", "profesora@colegio.example.es", "failed", "userunknown", true },
+        { "t-online-benutzer-unbekannt.eml", "bounce", "opa.k@t-online.de", "failed", "userunknown", true },
+        // A delay warning whose transcript never reached RCPT TO: the logged To is the recipient, still being tried.
+        { "mdaemon-delay-warning.eml", "bounce", "club.captain@slow.example.net", "delayed", "expired", false },
         { "google-workspace-no-such-user.eml", "bounce", "robotics.club@academy-gws.example", "failed", "userunknown", true },
         { "workmail-mailbox-unavailable.eml", "bounce", "club.secretary@workmail-club.example.com", "failed", "userunknown", true },
         { "sendmail-text-user-unknown.eml", "bounce", "lab.tech@chem.example.edu", "failed", "userunknown", true },

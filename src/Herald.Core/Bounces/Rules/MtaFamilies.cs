@@ -43,7 +43,8 @@ internal static class MtaFamilies
         "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
         "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
         "mail delivery status", // Courier ("NOTICE: mail delivery status.")
-        "unzustellbar",         // Exchange, German ("Unzustellbar: …", the localized "Undeliverable:")
+        // Exchange's localized "Undeliverable:" subjects ("non remis" above is the French one).
+        "unzustellbar", "no se puede entregar", "non recapitabile", "onbestelbaar", "não é possível entregar", "配信不能",
     ];
 
     /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
@@ -107,7 +108,14 @@ internal static class MtaFamilies
         "had permanent fatal delivery errors",                              // MDaemon DeliveryError.dat
         "this report relates to a message you sent",                        // Sun/Oracle Messaging Server
         "your message cannot be delivered to the following recipients",    // Sun/Oracle Messaging Server
-        "die zustellung an folgende empfänger oder gruppen ist fehlgeschlagen", // Exchange 2010+, German
+        // Exchange 2010+ "Delivery has failed to these recipients or groups:" in its other languages.
+        "die zustellung an folgende empfänger oder gruppen ist fehlgeschlagen", // German
+        "la remise à ces destinataires ou groupes a échoué",                  // French
+        "error en la entrega a estos destinatarios o grupos",                 // Spanish
+        "recapito non riuscito per questi destinatari o gruppi",              // Italian
+        "bezorging is mislukt voor deze ontvangers of groepen",               // Dutch
+        "falha na entrega para estes destinatários ou grupos",                // Portuguese
+        "failed addresses follow:",                                           // T-Online ("|---- Failed addresses follow: ----|")
 
         "message could not be delivered",
         "your message could not be delivered",
@@ -222,6 +230,9 @@ internal static class MtaFamilies
         "message headers follow",                         // DragonFly
         "original message headers:",                      // Exchange
         "ursprüngliche nachrichtenkopfzeilen:",           // Exchange, German
+        "en-têtes de message d'origine",                  // Exchange, French
+        "encabezados del mensaje original",               // Exchange, Spanish
+        "|------------------------- message text follows", // T-Online
         "----- the following is a copy of the message",
         "----- message text follows -----",
         "included is a copy of the message header",
