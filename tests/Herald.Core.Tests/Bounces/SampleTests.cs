@@ -55,6 +55,8 @@ public class SampleTests
         // Families learned from their MTAs' own templates and providers' error pages (second round).
         { "courier-userunknown.eml", "bounce", "year7.parent@courier.example.org", "failed", "userunknown", true },
         { "courier-text-mailboxfull.eml", "bounce", "busy.mum@courier.example.net", "failed", "mailboxfull", false },
+        { "courier-no-such-domain.eml", "bounce", "dad@no-such-domian.example", "failed", "hostunknown", true },
+        { "courier-delayed.eml", "bounce", "brownie.leader@sleepy.example.net", "delayed", "mailboxfull", false },
         { "mdaemon-permanent-failure.eml", "bounce", "swim.coach@pool.example.net", "failed", "userunknown", true },
         { "hmailserver-userunknown.eml", "bounce", "gran.p@remote.example.net", "failed", "userunknown", true },
         { "zimbra-lmtp-over-quota.eml", "bounce", "teacher.k@zimbra.example.edu", "failed", "mailboxfull", false },

@@ -64,6 +64,7 @@ internal static class MtaFamilies
         "has not yet been delivered",           // Exim warn_message_file default
         "will keep trying until",               // Sendmail "Will keep trying until message is 5 days old"
         "still being retried",                  // Postfix
+        "delays in delivering your message",    // Courier dsndelayed.txt
     ];
 
     /// <summary>

@@ -148,6 +148,7 @@ internal static class ReasonPhrases
             "server is misconfigured", "temporary local problem", "timeout waiting for input", "service currently unavailable",
             "can't create user output file", "could not load drd", "transaction failed ",
             "error while being processed", new("unable to connect ", "daemon"),
+            "this domain's dns violates rfc 1035", // Courier courieresmtp
         ],
         [BounceReason.NetworkError] =
         [
@@ -156,6 +157,7 @@ internal static class ReasonPhrases
             "hop count exceeded", "routing loop", "message looping", "could not connect and send", "unable to resolve route",
             "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
             "dns temporary failure", "servfail", // Google's SMTP error reference (4.0.0 "DNS temporary failure"); RFC 1035 rcode 2
+            "dns lookup failed",                 // Courier courieresmtp (a soft error, retried)
         ],
         [BounceReason.ContentError] =
         [
