@@ -72,6 +72,8 @@ public class SampleTests
         // A delay warning whose transcript never reached RCPT TO: the logged To is the recipient, still being tried.
         { "mdaemon-delay-warning.eml", "bounce", "club.captain@slow.example.net", "delayed", "expired", false },
         { "google-workspace-no-such-user.eml", "bounce", "robotics.club@academy-gws.example", "failed", "userunknown", true },
+        { "google-workspace-text-address-not-found.eml", "bounce", "chess.club@gws-text.example", "failed", "userunknown", true },
+        { "google-workspace-null-mx.eml", "bounce", "parent@nullmx.example", "failed", "notaccept", true },
         { "workmail-mailbox-unavailable.eml", "bounce", "club.secretary@workmail-club.example.com", "failed", "userunknown", true },
         { "sendmail-text-user-unknown.eml", "bounce", "lab.tech@chem.example.edu", "failed", "userunknown", true },
         { "vpopmail-no-mailbox.eml", "bounce", "oldboy@vpop.example.net", "failed", "userunknown", true },
@@ -90,6 +92,7 @@ public class SampleTests
         // Blocks on the sending host: nothing final about the address.
         { "postfix-quoting-aol-hvu-b1.eml", "bounce", "auntie.b@aol.com", "failed", "blocked", false },
         { "postfix-quoting-barracuda-reputation.eml", "bounce", "bursar@barracuda-school.example.org", "failed", "blocked", false },
+        { "barracuda-bulk-filter.eml", "bounce", "office@barracuda.example.com", "failed", "spamdetected", false },
         { "exim-quoting-proofpoint-blocked.eml", "bounce", "governors@council-pp.example.gov", "failed", "blocked", false },
         // Not bounces: challenge-response requests and vacation replies.
         { "notbounce-boxbe-challenge.eml", "not-bounce", "", "", "", false },

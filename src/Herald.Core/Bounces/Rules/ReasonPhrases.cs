@@ -212,6 +212,7 @@ internal static class ReasonPhrases
         // gives these diagnostic names with 5.1.1 and 5.1.10 ("RESOLVER.ADR.RecipientNotFound", "…ExRecipNotFound").
         "resolver.adr.recipientnotfound", "resolver.adr.recipnotfound", "resolver.adr.exrecipnotfound",
         "not found by smtp address lookup",
+        "account that you tried to reach does not exist", // Google's own directory (SMTP error reference 5.1.1), also quoted bare by Gmail's text notice
         "no mailbox here by that name",              // qmail-local / vpopmail vdelivermail: the local lookup found no mailbox
         "this address no longer accepts mail",       // qmail bouncesaying(1) as a retired address's .qmail says it
     ];
