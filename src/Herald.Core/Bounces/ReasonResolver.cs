@@ -69,6 +69,10 @@ internal static class ReasonResolver
                 if (byStatus is null || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
                     return ReasonPhrases.Matches(r, text);
                 return false;
+            case BounceReason.NotAccept:
+                // Null MX wording ("has a Null MX record and does not accept mail") before the DNS wording around it decides;
+                // a bare 5.3.2 "not accepting network messages" status still gives way to the wording of pass 1 and 2.
+                return ReasonPhrases.Matches(r, text);
             case BounceReason.HostUnknown:
                 // A domain without MX (RFC 7505 null MX, or none at all) accepts no mail: notaccept, decided later.
                 if (ReasonPhrases.Matches(BounceReason.NotAccept, text)) return false;

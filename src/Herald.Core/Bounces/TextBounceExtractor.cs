@@ -44,11 +44,11 @@ internal static class TextBounceExtractor
         var verdictLines = new HashSet<int>(); // "Unknown user: a@b", "a@b (user not found)": the report's own verdict on that recipient
         for (int i = 0; i < lines.Length; i++)
         {
-            var (addr, rest, ownVerdict) = RecipientOnLine(lines[i].Trim());
+            var (addr, rest, ownVerdict, quotedTo) = RecipientOnLine(lines[i].Trim());
             if (addr is null || exclude.Contains(addr) || MtaFamilies.IsMachinery(addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
-            if (lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))
+            if (quotedTo || lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))
             {
                 if (!weak.Any(x => x.Address.Equals(addr, StringComparison.OrdinalIgnoreCase))) weak.Add((addr, i, rest));
                 continue;
@@ -207,19 +207,19 @@ internal static class TextBounceExtractor
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
     /// <returns>The address, the rest of the line, and whether the line carries the report's own word on that recipient:
     /// "verdict: address" (IMail's "Unknown user: a@b") or "address (verdict)" (GroupWise's "a@b (user not found)").</returns>
-    private static (string? Address, string Tail, bool OwnVerdict) RecipientOnLine(string line)
+    private static (string? Address, string Tail, bool OwnVerdict, bool Weak) RecipientOnLine(string line)
     {
-        if (line.Length == 0 || !line.Contains('@')) return (null, "", false);
+        if (line.Length == 0 || !line.Contains('@')) return (null, "", false, false);
         var s = line.TrimStart('*', '>', '-', ' ', '\t', '•', '"', '\'');
         var lower = s.ToLowerInvariant();
         if (lower.StartsWith("from", StringComparison.Ordinal) || lower.StartsWith("mail from", StringComparison.Ordinal) ||
             lower.StartsWith("return-path", StringComparison.Ordinal) || lower.StartsWith("reply-to", StringComparison.Ordinal) ||
-            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "", false);
+            lower.StartsWith("sender", StringComparison.Ordinal) || lower.StartsWith("message-id", StringComparison.Ordinal)) return (null, "", false, false);
         // Sendmail transcripts: "554 <user@example.org>... 550 Host unknown" names the recipient after the reply code.
         if (s.Length > 5 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && s[3] == ' ' && s[4] == '<' && s[0] is '4' or '5')
         {
             var inner = MessageText.FirstAddress(s[4..Math.Max(4, s.IndexOf('>'))]);
-            if (inner is not null) return (inner, s, false);
+            if (inner is not null) return (inner, s, false, false);
         }
         var bare = s.TrimStart('<', '(', '[');
         int k = 0;
@@ -237,14 +237,25 @@ internal static class TextBounceExtractor
                 if (rest.StartsWith("<", StringComparison.Ordinal) && MessageText.FirstAddress(rest) is { } same && same.Equals(addr, StringComparison.OrdinalIgnoreCase))
                     rest = rest[(rest.IndexOf('>') + 1)..].Trim();
                 bool parenthesised = bare[e..].TrimStart('>', ' ').StartsWith('(') && rest.EndsWith(')');
-                return (addr, rest, parenthesised);
+                // "<a@b> ... unknown user" (Sendmail's local mailer, T-Online): the reporting MTA's word on its own mailbox,
+                // when no reply code follows (checked by the caller).
+                bool ellipsis = bare[e..].TrimStart('>', ' ').StartsWith("...", StringComparison.Ordinal);
+                return (addr, rest, parenthesised || ellipsis, false);
             }
         }
         // "User mailbox exceeds allowed size: user@example.jp" (IMail): the line is the diagnostic, the address ends it.
         int lastColon = s.LastIndexOf(": ", StringComparison.Ordinal);
         if (lastColon > 0 && MessageText.FirstAddress(s[(lastColon + 2)..]) is { } tailAddr && s[(lastColon + 2)..].Trim().Trim('<', '>') == tailAddr
             && !lower.StartsWith("to:", StringComparison.Ordinal) && !lower.StartsWith("cc:", StringComparison.Ordinal))
-            return (tailAddr, s[..lastColon], true);
+        {
+            // "… *  From: a@b", "… *  To: a@b" in a logged session (MDaemon's timestamped transcript lists the message's
+            // header fields): a header field of the message, not a verdict; the transcript's RCPT TO names the recipient,
+            // and a logged To only when nothing else does (a delay warning that never reached RCPT). Only a field name
+            // standing after a log prefix or a bullet, not after a word ("RCPT TO:", "delivered to:").
+            if (QuotedField(s.AsSpan(0, lastColon)) is { } field)
+                return field is "to" or "cc" or "bcc" or "resent-to" ? (tailAddr, "", false, true) : (null, "", false, false);
+            return (tailAddr, s[..lastColon], true, false);
+        }
         foreach (var intro in Introducers)
         {
             int at = lower.IndexOf(intro, StringComparison.Ordinal);
@@ -257,9 +268,29 @@ internal static class TextBounceExtractor
             if (addr is null) continue;
             int close = after.IndexOf(addr, StringComparison.Ordinal) + addr.Length;
             var rest = close <= after.Length ? after[close..].TrimStart('>', ':', '.', ' ', ')').Trim() : "";
-            return (addr, rest, false);
+            return (addr, rest, false, false);
         }
-        return (null, "", false);
+        return (null, "", false, false);
+    }
+
+    /// <summary>Header fields of a message (RFC 5322 §3.6) that name its sender, addressees or identity.</summary>
+    private static readonly string[] MessageFields = ["from", "to", "cc", "bcc", "sender", "reply-to", "return-path", "message-id", "resent-from", "resent-to"];
+
+    /// <summary>The message header field name (<see cref="MessageFields"/>) that text ending before a colon ends in, when no
+    /// word precedes it: "10:00:01.101: *  To", "-->  From", but not "RCPT TO" or "could not be delivered to"; else null.</summary>
+    private static string? QuotedField(ReadOnlySpan<char> s)
+    {
+        s = s.TrimEnd();
+        int i = s.Length;
+        while (i > 0 && !char.IsWhiteSpace(s[i - 1]) && s[i - 1] != '*') i--;
+        var name = s[i..];
+        string? known = null;
+        foreach (var f in MessageFields) if (name.Equals(f, StringComparison.OrdinalIgnoreCase)) { known = f; break; }
+        if (known is null) return null;
+        var before = s[..i].TrimEnd().TrimEnd('*').TrimEnd();
+        int j = before.Length;
+        while (j > 0 && !char.IsWhiteSpace(before[j - 1])) j--;
+        return before[j..].ContainsAnyInRange('A', 'Z') || before[j..].ContainsAnyInRange('a', 'z') ? null : known;
     }
 
     private static string Diagnostic(string[] lines, int from, int to)

@@ -41,6 +41,18 @@ public class ReasonRuleTests
     }
 
     [Fact]
+    public void Aol_ip_code_is_a_block_whatever_the_5_7_1_says() =>
+        Assert.Equal((BounceReason.Blocked, false), BounceAnalyzer.ClassifyReply(554, "5.7.1", ":HVU:B1 https://postmaster.aol.com/error-codes#554hvub1 (in reply to MAIL FROM command)"));
+
+    [Fact]
+    public void A_block_list_named_reputation_is_still_a_block_list() =>
+        Assert.Equal(BounceReason.Blocked, BounceAnalyzer.ClassifyReply(554, null, "Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1").Reason);
+
+    [Fact]
+    public void Ip_reputation_wording_is_badreputation() =>
+        Assert.Equal(BounceReason.BadReputation, BounceAnalyzer.ClassifyReply(451, "4.7.650", "The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.").Reason);
+
+    [Fact]
     public void Relaying_refusal_with_a_user_unknown_status_is_norelaying() =>
         Assert.Equal(BounceReason.NoRelaying, BounceAnalyzer.ClassifyReply(550, "5.1.1", "Relaying denied").Reason);
 

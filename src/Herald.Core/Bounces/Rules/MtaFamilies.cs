@@ -85,6 +85,9 @@ internal static class MtaFamilies
         // "Delivery Delayed", MDaemon "Warning: message still undelivered after 4 hours".
         "delivery delayed", "delayed delivery", "still undelivered",
         "bounced", // forum and list software telling its staff that mail to a member bounced
+        "mail delivery status", // Courier ("NOTICE: mail delivery status.")
+        // Exchange's localized "Undeliverable:" subjects ("non remis" above is the French one).
+        "unzustellbar", "no se puede entregar", "non recapitabile", "onbestelbaar", "não é possível entregar", "配信不能",
     ];
 
     /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
@@ -110,6 +113,7 @@ internal static class MtaFamilies
         "will keep retrying",                   // Domino
         "this is only a warning",               // Courier
         "delayed delivery",                     // Courier's "DELAYED DELIVERY" section
+        "delays in delivering your message",    // Courier dsndelayed.txt
     ];
 
     /// <summary>
@@ -159,6 +163,19 @@ internal static class MtaFamilies
         "your mail message to the following address",
         "could not be delivered to the following",
         "could not be delivered to:",                                       // KDDI au
+        "running the courier mail server",                                  // Courier module.dsn
+        "your message to the following recipients cannot be delivered",    // Courier module.dsn
+        "had permanent fatal delivery errors",                              // MDaemon DeliveryError.dat
+        "this report relates to a message you sent",                        // Sun/Oracle Messaging Server
+        "your message cannot be delivered to the following recipients",    // Sun/Oracle Messaging Server
+        // Exchange 2010+ "Delivery has failed to these recipients or groups:" in its other languages.
+        "die zustellung an folgende empfänger oder gruppen ist fehlgeschlagen", // German
+        "la remise à ces destinataires ou groupes a échoué",                  // French
+        "error en la entrega a estos destinatarios o grupos",                 // Spanish
+        "recapito non riuscito per questi destinatari o gruppi",              // Italian
+        "bezorging is mislukt voor deze ontvangers of groepen",               // Dutch
+        "falha na entrega para estes destinatários ou grupos",                // Portuguese
+        "failed addresses follow:",                                           // T-Online ("|---- Failed addresses follow: ----|")
 
         "message could not be delivered",
         "your message could not be delivered",
@@ -272,6 +289,10 @@ internal static class MtaFamilies
         "--- message headers follow",
         "message headers follow",                         // DragonFly
         "original message headers:",                      // Exchange
+        "ursprüngliche nachrichtenkopfzeilen:",           // Exchange, German
+        "en-têtes de message d'origine",                  // Exchange, French
+        "encabezados del mensaje original",               // Exchange, Spanish
+        "|------------------------- message text follows", // T-Online
         "----- the following is a copy of the message",
         "----- message text follows -----",
         "included is a copy of the message header",

@@ -75,6 +75,7 @@ internal static class ProviderRules
         [
             new(null, "host network not allowed", BounceReason.PolicyViolation),
             new(null, "rejected due to security policies", BounceReason.VirusDetected),
+            new(null, "invalid recipient", BounceReason.UserUnknown),      // 550: the address does not exist at the domain
         ]),
         // https://www.godaddy.com/help/email-bounce-codes (IB codes)
         new("godaddy", ["secureserver.net", "x.co/rlbounce"],
@@ -130,6 +131,12 @@ internal static class ProviderRules
             new(null, "temporarily deferred due to unexpected volume or user complaints", BounceReason.Rejected, RemoteOnly: true),
             new(null, "will be permanently deferred", BounceReason.Rejected, RemoteOnly: true),
             new(null, "ptr", BounceReason.RequirePtr),
+            // AOL's connection and IP codes (postmaster.aol.com/error-codes, now Yahoo's): a block on the sending IP,
+            // whatever the 5.7.1 around them says. "HVU:B1", "RLY:B1".."B3" refused, "DYN:T1" dynamic IP, "RTR:BL" listed.
+            new(null, "hvu:b1", BounceReason.Blocked),
+            new(null, "rly:b", BounceReason.Blocked),
+            new(null, "dyn:t1", BounceReason.Blocked),
+            new(null, "rtr:bl", BounceReason.Blocked),
         ]),
         // https://support.apple.com/en-us/102322 (iCloud Mail postmaster)
         new("apple", ["icloud.com", "me.com", "mac.com", "apple.com"],

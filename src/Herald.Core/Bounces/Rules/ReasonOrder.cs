@@ -9,13 +9,14 @@ namespace Herald.Core.Bounces.Rules;
 /// </summary>
 internal static class ReasonOrder
 {
-    /// <summary>Pass 1: status code or wording, most specific first.</summary>
+    /// <summary>Pass 1: status code or wording, most specific first. NotAccept (null MX) by wording only, before the
+    /// DNS and host wording that surrounds it in a resolver's error.</summary>
     public static readonly BounceReason[] Primary =
     [
         BounceReason.MailboxFull, BounceReason.MesgTooBig, BounceReason.ExceedLimit, BounceReason.Suspend,
         BounceReason.HasMoved, BounceReason.NoRelaying, BounceReason.AuthFailure, BounceReason.UserUnknown,
         BounceReason.Filtered, BounceReason.RequirePtr, BounceReason.NotCompliantRfc, BounceReason.BadReputation,
-        BounceReason.Rejected, BounceReason.HostUnknown, BounceReason.SpamDetected, BounceReason.Speeding,
+        BounceReason.Rejected, BounceReason.NotAccept, BounceReason.HostUnknown, BounceReason.SpamDetected, BounceReason.Speeding,
         BounceReason.TooManyConn, BounceReason.Blocked,
     ];
 

@@ -66,6 +66,7 @@ internal static class ReasonPhrases
             "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound", "destination addresses were unknown",
             "unknown local part", "unknown local-part", "no account by that name", "recipient not ok", "user not exist",
             "this address no longer accepts mail", "requested action not taken: mailbox unavailable", "not a local address",
+            "unknown or illegal alias", // Sun/Oracle Messaging Server address rewriting found no such alias
             new("user ", " does not exist"), new("user ", " not found"), new("user (", ") unknown"), new("mailbox ", " does not exist"),
             new("recipient ", " was not found"), new("unknown e", "mail address"), new("no ", " in name directory"), new("non", "existent user"),
         ],
@@ -84,7 +85,8 @@ internal static class ReasonPhrases
             "corresponding forward dns entry does not point to the sending ip", new("service permits ", " unverifyable sending ips"), new("domain ", " mismatches client ip"),
         ],
         [BounceReason.NotCompliantRfc] = ["not rfc 5322 compliant", "rfcmessagenoncompliant", "not compliant with rfc", "rfc 5322", "rfc5322", new("multiple", "addresses in from:")],
-        [BounceReason.BadReputation] = ["reputation", "none/bad", "temporarily deferred due to unexpected volume or user complaints"],
+        // Not a bare "reputation": a DNSBL named after it ("blocked using Barracuda Reputation") is a block list like any other.
+        [BounceReason.BadReputation] = ["low reputation", "poor reputation", "bad reputation", "ip reputation", "reputation problems", "sender reputation", "none/bad", "temporarily deferred due to unexpected volume or user complaints"],
         [BounceReason.Rejected] =
         [
             "sender rejected", "sender address rejected", "sender was rejected", "sender verify failed", "sender not pre-approved",
@@ -102,6 +104,8 @@ internal static class ReasonPhrases
             "host or domain name not found", "unrouteable address", "name or service not known", "unknown domain", "domain must exist", "domain is not reachable",
             "host not found", "unrouteable mail domain", "the account or domain may not exist",
             "mail domain mentioned in email address is unknown", new("553 ", " does not exist"),
+            "all relevant mx records point to non-existent hosts", // Exim dnslookup router: the domain's MX names resolve to nothing
+            "illegal host/domain name found",                      // Sun/Oracle Messaging Server "Reason:" line
         ],
         [BounceReason.SpamDetected] =
         [
@@ -144,6 +148,7 @@ internal static class ReasonPhrases
             "server is misconfigured", "temporary local problem", "timeout waiting for input", "service currently unavailable",
             "can't create user output file", "could not load drd", "transaction failed ",
             "error while being processed", new("unable to connect ", "daemon"),
+            "this domain's dns violates rfc 1035", // Courier courieresmtp
         ],
         [BounceReason.NetworkError] =
         [
@@ -152,6 +157,7 @@ internal static class ReasonPhrases
             "hop count exceeded", "routing loop", "message looping", "could not connect and send", "unable to resolve route",
             "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
             "dns temporary failure", "servfail", // Google's SMTP error reference (4.0.0 "DNS temporary failure"); RFC 1035 rcode 2
+            "dns lookup failed",                 // Courier courieresmtp (a soft error, retried)
         ],
         [BounceReason.ContentError] =
         [
@@ -206,6 +212,9 @@ internal static class ReasonPhrases
         // gives these diagnostic names with 5.1.1 and 5.1.10 ("RESOLVER.ADR.RecipientNotFound", "…ExRecipNotFound").
         "resolver.adr.recipientnotfound", "resolver.adr.recipnotfound", "resolver.adr.exrecipnotfound",
         "not found by smtp address lookup",
+        "account that you tried to reach does not exist", // Google's own directory (SMTP error reference 5.1.1), also quoted bare by Gmail's text notice
+        "no mailbox here by that name",              // qmail-local / vpopmail vdelivermail: the local lookup found no mailbox
+        "this address no longer accepts mail",       // qmail bouncesaying(1) as a retired address's .qmail says it
     ];
 
     public static bool Matches(BounceReason reason, string lowered) =>
