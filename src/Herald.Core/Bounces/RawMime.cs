@@ -11,9 +11,10 @@ namespace Herald.Core.Bounces;
 /// itself. This reader only finds where headers and parts are; a header's value is decoded (RFC 2047, unfolded, with
 /// MimeKit's own routines) and a part's content decoded (base64, quoted-printable, uuencode, MimeKit's decoders) when
 /// the analysis asks for it, and an attached message is parsed when it is first read.
-/// The structure follows MimeKit's parser where RFC 2046 leaves room: a part's header ends at a blank line, at a
-/// line that is not a header field, or at a boundary; a boundary line may carry trailing white space; a line with an
-/// enclosing multipart's boundary ends the inner one too; message/rfc822 that is transfer-encoded is a plain part.
+/// The structure follows MimeKit's parser where RFC 2046 leaves room: a part's header ends at a blank line or at a
+/// boundary, and a line in it that is not a field is dropped; a boundary line may carry trailing white space; a line
+/// with an enclosing multipart's boundary ends the inner one too; message/rfc822 that is transfer-encoded is a plain
+/// part. RawMimeTests holds it to MimeKit's reading of every corpus message and sample.
 /// </summary>
 internal sealed class RawMessage
 {
@@ -63,8 +64,7 @@ internal sealed class RawMessage
 
     /// <summary>
     /// The field's bytes as written, read by MimeKit's address parser as it reads a message: a display name in an
-    /// RFC 2047 encoded word whose decoded text the parser refuses must not lose the address after it (seen with an
-    /// ISO-2022-JP display name, only in some test orders: the decoding depends on what the process did before).
+    /// RFC 2047 encoded word whose decoded text the parser refuses (seen with ISO-2022-JP) must not lose the address after it.
     /// </summary>
     private string? FirstMailboxRaw(string field)
     {
