@@ -94,6 +94,12 @@ public class SampleTests
         { "postfix-quoting-barracuda-reputation.eml", "bounce", "bursar@barracuda-school.example.org", "failed", "blocked", false },
         { "barracuda-bulk-filter.eml", "bounce", "office@barracuda.example.com", "failed", "spamdetected", false },
         { "exim-quoting-proofpoint-blocked.eml", "bounce", "governors@council-pp.example.gov", "failed", "blocked", false },
+        // Third round: gateways, telco and legacy MTAs, providers' numbered codes (each from the product's own wording).
+        { "facebook-rcp-p2-recipient-preferences.eml", "bounce", "parent.group@facebook.com", "failed", "filtered", false },
+        { "facebook-rcp-p1-no-such-address.eml", "bounce", "old.profile@facebook.com", "failed", "userunknown", true },
+        { "qmail-ldap-mailfolder-over-quota.eml", "bounce", "art.teacher@qldap.example.net", "failed", "mailboxfull", false },
+        { "qmail-ldap-administratively-disabled.eml", "bounce", "suspended.parent@qldap.example.net", "failed", "suspend", false },
+        { "postfix-quoting-163-dt-spm.eml", "bounce", "wang.baba@163.com", "failed", "spamdetected", false },
         // Not bounces: challenge-response requests and vacation replies.
         { "notbounce-boxbe-challenge.eml", "not-bounce", "", "", "", false },
         { "notbounce-challenge-with-copy.eml", "not-bounce", "", "", "", false },
