@@ -138,6 +138,26 @@ internal static class ProviderRules
             new(null, "dyn:t1", BounceReason.Blocked),
             new(null, "rtr:bl", BounceReason.Blocked),
         ]),
+        // Facebook's mail servers put a response code in the diagnostic ("550 5.1.1 RCP-P2 http://www.facebook.com/postmaster/
+        // response_codes?…"), documented at postmaster.facebook.com/response_codes; the code, not the 5.1.1 beside it, says why.
+        new("facebook", ["facebook.com"],
+        [
+            new(null, "rcp-p1", BounceReason.UserUnknown),     // the attempted recipient address does not exist
+            new(null, "rcp-p2", BounceReason.Filtered),        // the recipient's preferences prevent delivery
+            new(null, "rcp-p3", BounceReason.Filtered),        // the recipient's privacy settings blocked delivery
+            new(null, "rcp-t4", BounceReason.Suspend),         // the recipient address is currently deactivated
+            new(null, "msg-p1", BounceReason.MesgTooBig),      // the message exceeds Facebook's maximum size
+            new(null, "pol-p1", BounceReason.Blocked),         // the sending IP is listed on the Spamhaus PBL
+            new(null, "pol-p2", BounceReason.Blocked),         // mail from the sending IP is no longer accepted
+            new(null, "pol-p5", BounceReason.VirusDetected),   // the message contains a virus
+        ]),
+        // NetEase (163.com, 126.com, yeah.net) answers with documented two-part codes (help.163.com, SMTP error codes):
+        // "DT:SPM" the content was judged spam, "MI:SPF" the sender's SPF check failed.
+        new("netease", ["163.com", "126.com", "yeah.net", "netease.com"],
+        [
+            new(null, "dt:spm", BounceReason.SpamDetected),
+            new(null, "mi:spf", BounceReason.AuthFailure),
+        ]),
         // https://support.apple.com/en-us/102322 (iCloud Mail postmaster)
         new("apple", ["icloud.com", "me.com", "mac.com", "apple.com"],
         [

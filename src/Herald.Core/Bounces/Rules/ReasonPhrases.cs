@@ -34,6 +34,7 @@ internal static class ReasonPhrases
             "account that you tried to reach is disabled", "mailbox is frozen", "recipient suspend the service",
             "user or domain is disabled", new("account", " is inactive"), "boite du destinataire archivee", "archived recipient", "user is terminated",
             "account is locked", "temporary locked",
+            "mailaddress is administrativly disabled", // qmail-ldap: the account's LDAP accountStatus is "disabled" (its own spelling)
         ],
         [BounceReason.HasMoved] = [" has been replaced by ", "address has moved", "mailbox has moved", "no longer at this address"],
         [BounceReason.NoRelaying] =
