@@ -66,7 +66,8 @@ internal static class ReasonResolver
                 return !preData && (ReasonPhrases.Matches(r, text) || ReasonPhrases.Matches(BounceReason.UserUnknown, text));
             case BounceReason.Rejected:
                 if (byStatus == BounceReason.Rejected) return true;
-                if (byStatus is null || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
+                // X.1.0/X.1.1 say "bad address" without saying whose: the sender wording UserUnknownRivals let through decides.
+                if (byStatus is null || byStatus == BounceReason.UserUnknown || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
                     return ReasonPhrases.Matches(r, text);
                 return false;
             case BounceReason.NotAccept:
@@ -80,7 +81,13 @@ internal static class ReasonResolver
                 return ReasonPhrases.Matches(r, text);
             case BounceReason.SpamDetected:
                 if (byStatus == r) return true;
+                // "Blocked using Spamhaus" names a block list of sending hosts: blocked, whatever "spam" the list's name holds.
+                if (ReasonPhrases.BlockListNames.AnyIn(text)) return false;
                 return f.Command is not ("CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT") && ReasonPhrases.Matches(r, text);
+            case BounceReason.Suspend:
+                // X.2.1 ("mailbox disabled") is also what Google and others send while a mailbox receives too fast to take more.
+                if (byStatus == r) return !ReasonPhrases.Matches(BounceReason.Speeding, text);
+                return ReasonPhrases.Matches(r, text);
             case BounceReason.MesgTooBig:
                 // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.
                 return byStatus == r || (byStatus != BounceReason.ExceedLimit && ReasonPhrases.Matches(r, text));
