@@ -10,7 +10,7 @@ internal static class ReasonResolver
         if (f.Reason is { } preset && (f.ReasonIsVerdict || !ReasonOrder.Retry.Contains(preset))) return preset;
         if (f.Status is { } st && st.StartsWith("2.", StringComparison.Ordinal)) return BounceReason.Delivered;
 
-        string text = Lower(f.Diagnostic);
+        string text = JoinContinuations(Lower(f.Diagnostic));
         if (ProviderRules.Match(f, text) is { } byProvider) return byProvider;
 
         var byStatus = StatusCodes.ReasonOf(f.Status);
@@ -101,6 +101,27 @@ internal static class ReasonResolver
         BounceReason.NoRelaying, BounceReason.Blocked, BounceReason.MailboxFull, BounceReason.HasMoved,
         BounceReason.Rejected, BounceReason.NotAccept,
     ];
+
+    /// <summary>
+    /// A multi-line reply quoted on one line repeats its code at every line ("550-5.7.1 … likely 550-5.7.1 unsolicited
+    /// mail … 550 5.7.1 …", RFC 5321 §4.2.1; Gmail breaks its sentences anywhere), which splits the wording the phrase
+    /// lists look for. The first line's prefix stays; the repeats of that same code (and enhanced status) are dropped.
+    /// </summary>
+    internal static string JoinContinuations(string t)
+    {
+        if (StatusCodes.FindReply(t) is not { } code) return t;
+        int at = t.IndexOf(code, StringComparison.Ordinal), k = at + 4;
+        if (k > t.Length || t[k - 1] is not ('-' or ' ')) return t;
+        bool multiline = t[k - 1] == '-';
+        string? status = StatusCodes.Find(t.AsSpan(k)) is { } st && t.AsSpan(k).StartsWith(st) ? st : null;
+        // Without an enhanced status only a reply that says it continues ("550-…") is joined: a bare " 550 " may be prose.
+        if (status is null && !multiline) return t;
+        string tail = status is null ? "" : status + " ";
+        string dash = " " + code + "-" + tail, last = " " + code + " " + tail;
+        int start = k + (status?.Length ?? 0);
+        if (t.IndexOf(dash, start, StringComparison.Ordinal) < 0 && t.IndexOf(last, start, StringComparison.Ordinal) < 0) return t;
+        return string.Concat(t.AsSpan(0, start), t[start..].Replace(dash, " ", StringComparison.Ordinal).Replace(last, " ", StringComparison.Ordinal));
+    }
 
     /// <summary>Lowercase with runs of whitespace folded to one space: folded header lines then read as one sentence.</summary>
     internal static string Lower(string s)

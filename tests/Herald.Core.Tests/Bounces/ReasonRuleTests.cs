@@ -57,6 +57,11 @@ public class ReasonRuleTests
         Assert.Equal(BounceReason.NoRelaying, BounceAnalyzer.ClassifyReply(550, "5.1.1", "Relaying denied").Reason);
 
     [Fact]
+    public void A_multi_line_reply_quoted_on_one_line_is_read_without_its_repeated_prefixes() =>
+        // Gmail's multi-line answer as Postfix quotes it: "likely 550-5.7.1 unsolicited mail" must still read "likely unsolicited mail".
+        Assert.Equal(BounceReason.SpamDetected, BounceAnalyzer.ClassifyReply(550, "5.7.1", "550-5.7.1 [198.51.100.5] Our system has detected that this message is likely 550-5.7.1 unsolicited mail. To reduce the amount of spam sent to Gmail, this 550-5.7.1 message has been blocked. For more information, go to 550 5.7.1 https://support.google.com/mail/?p=UnsolicitedMessageError c3si3.40 - gsmtp").Reason);
+
+    [Fact]
     public void User_unknown_after_data_is_a_filter_verdict() =>
         Assert.Equal(BounceReason.Filtered, BounceAnalyzer.ClassifyReply(550, null, "User unknown (in reply to end of DATA command)").Reason);
 
