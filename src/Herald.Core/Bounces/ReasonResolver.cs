@@ -10,7 +10,7 @@ internal static class ReasonResolver
         if (f.Reason is { } preset && (f.ReasonIsVerdict || !ReasonOrder.Retry.Contains(preset))) return preset;
         if (f.Status is { } st && st.StartsWith("2.", StringComparison.Ordinal)) return BounceReason.Delivered;
 
-        string text = Lower(f.Diagnostic);
+        string text = JoinContinuations(Lower(f.Diagnostic));
         if (ProviderRules.Match(f, text) is { } byProvider) return byProvider;
 
         var byStatus = StatusCodes.ReasonOf(f.Status);
@@ -66,7 +66,8 @@ internal static class ReasonResolver
                 return !preData && (ReasonPhrases.Matches(r, text) || ReasonPhrases.Matches(BounceReason.UserUnknown, text));
             case BounceReason.Rejected:
                 if (byStatus == BounceReason.Rejected) return true;
-                if (byStatus is null || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
+                // X.1.0/X.1.1 say "bad address" without saying whose: the sender wording UserUnknownRivals let through decides.
+                if (byStatus is null || byStatus == BounceReason.UserUnknown || ReasonOrder.WeakStatus.Contains(byStatus.Value) || f.Command == "MAIL")
                     return ReasonPhrases.Matches(r, text);
                 return false;
             case BounceReason.NotAccept:
@@ -80,7 +81,13 @@ internal static class ReasonResolver
                 return ReasonPhrases.Matches(r, text);
             case BounceReason.SpamDetected:
                 if (byStatus == r) return true;
+                // "Blocked using Spamhaus" names a block list of sending hosts: blocked, whatever "spam" the list's name holds.
+                if (ReasonPhrases.BlockListNames.AnyIn(text)) return false;
                 return f.Command is not ("CONN" or "EHLO" or "HELO" or "MAIL" or "RCPT") && ReasonPhrases.Matches(r, text);
+            case BounceReason.Suspend:
+                // X.2.1 ("mailbox disabled") is also what Google and others send while a mailbox receives too fast to take more.
+                if (byStatus == r) return !ReasonPhrases.Matches(BounceReason.Speeding, text);
+                return ReasonPhrases.Matches(r, text);
             case BounceReason.MesgTooBig:
                 // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.
                 return byStatus == r || (byStatus != BounceReason.ExceedLimit && ReasonPhrases.Matches(r, text));
@@ -94,6 +101,27 @@ internal static class ReasonResolver
         BounceReason.NoRelaying, BounceReason.Blocked, BounceReason.MailboxFull, BounceReason.HasMoved,
         BounceReason.Rejected, BounceReason.NotAccept,
     ];
+
+    /// <summary>
+    /// A multi-line reply quoted on one line repeats its code at every line ("550-5.7.1 … likely 550-5.7.1 unsolicited
+    /// mail … 550 5.7.1 …", RFC 5321 §4.2.1; Gmail breaks its sentences anywhere), which splits the wording the phrase
+    /// lists look for. The first line's prefix stays; the repeats of that same code (and enhanced status) are dropped.
+    /// </summary>
+    internal static string JoinContinuations(string t)
+    {
+        if (StatusCodes.FindReply(t) is not { } code) return t;
+        int at = t.IndexOf(code, StringComparison.Ordinal), k = at + 4;
+        if (k > t.Length || t[k - 1] is not ('-' or ' ')) return t;
+        bool multiline = t[k - 1] == '-';
+        string? status = StatusCodes.Find(t.AsSpan(k)) is { } st && t.AsSpan(k).StartsWith(st) ? st : null;
+        // Without an enhanced status only a reply that says it continues ("550-…") is joined: a bare " 550 " may be prose.
+        if (status is null && !multiline) return t;
+        string tail = status is null ? "" : status + " ";
+        string dash = " " + code + "-" + tail, last = " " + code + " " + tail;
+        int start = k + (status?.Length ?? 0);
+        if (t.IndexOf(dash, start, StringComparison.Ordinal) < 0 && t.IndexOf(last, start, StringComparison.Ordinal) < 0) return t;
+        return string.Concat(t.AsSpan(0, start), t[start..].Replace(dash, " ", StringComparison.Ordinal).Replace(last, " ", StringComparison.Ordinal));
+    }
 
     /// <summary>Lowercase with runs of whitespace folded to one space: folded header lines then read as one sentence.</summary>
     internal static string Lower(string s)

@@ -57,8 +57,194 @@ public class ReasonRuleTests
         Assert.Equal(BounceReason.NoRelaying, BounceAnalyzer.ClassifyReply(550, "5.1.1", "Relaying denied").Reason);
 
     [Fact]
+    public void A_multi_line_reply_quoted_on_one_line_is_read_without_its_repeated_prefixes() =>
+        // Gmail's multi-line answer as Postfix quotes it: "likely 550-5.7.1 unsolicited mail" must still read "likely unsolicited mail".
+        Assert.Equal(BounceReason.SpamDetected, BounceAnalyzer.ClassifyReply(550, "5.7.1", "550-5.7.1 [198.51.100.5] Our system has detected that this message is likely 550-5.7.1 unsolicited mail. To reduce the amount of spam sent to Gmail, this 550-5.7.1 message has been blocked. For more information, go to 550 5.7.1 https://support.google.com/mail/?p=UnsolicitedMessageError c3si3.40 - gsmtp").Reason);
+
+    [Fact]
     public void User_unknown_after_data_is_a_filter_verdict() =>
         Assert.Equal(BounceReason.Filtered, BounceAnalyzer.ClassifyReply(550, null, "User unknown (in reply to end of DATA command)").Reason);
+
+    /// <summary>
+    /// Receiving hosts' answers as their own documentation gives them (one row per documented answer; the comment above
+    /// each group names the page), with the reason and hard/soft the labelled convention (the bounce community's reason
+    /// vocabulary) gives them. A 4yz reply is classified as a DSN's "delayed" action would be, so never hard.
+    /// Sources: Google "SMTP error reference" (support.google.com/a/answer/3726730), Microsoft "Email non-delivery reports
+    /// and SMTP errors in Exchange Online", Yahoo "SMTP error codes" (senders.yahooinc.com/smtp-error-codes), Apple iCloud
+    /// postmaster (support.apple.com/102322), Comcast postmaster error codes, Spamhaus/SpamCop/Proofpoint/Cloudmark block
+    /// texts, Postfix smtpd/postscreen, Exim, Sendmail and qmail-smtpd source texts, RFC 3463/5248, RFC 7372, RFC 7505.
+    /// </summary>
+    [Theory]
+    // Google SMTP error reference (support.google.com/a/answer/3726730)
+    [InlineData(450, "4.2.1", "The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time. If the user is able to receive mail at that time, your message will be delivered. For more information, go to https://support.google.com/mail/?p=ReceivingRate", "speeding", false)]
+    [InlineData(450, "4.2.1", "The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered. Please resend your message at a later time. https://support.google.com/mail/?p=ReceivingRatePerm", "speeding", false)]
+    [InlineData(452, "4.2.2", "The recipient's inbox is out of storage space. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaTemp", "mailboxfull", false)]
+    [InlineData(552, "5.2.2", "The recipient's inbox is out of storage space and inactive. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaPerm", "mailboxfull", false)]
+    [InlineData(550, "5.2.1", "The email account that you tried to reach is inactive. For more information, go to https://support.google.com/mail/?p=DisabledUser", "suspend", false)]
+    [InlineData(550, "5.2.1", "The email account that you tried to reach is disabled. https://support.google.com/mail/?p=DisabledUser", "suspend", false)]
+    [InlineData(550, "5.1.1", "The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser", "userunknown", true)]
+    [InlineData(553, "5.1.2", "We weren't able to find the recipient domain. Please check for any spelling errors, and make sure you didn't enter any spaces, periods, or other punctuation after the recipient's email address. https://support.google.com/mail/?p=BadRcptDomain", "hostunknown", true)]
+    [InlineData(550, "5.7.1", "Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. https://support.google.com/mail/?p=UnsolicitedMessageError", "spamdetected", false)]
+    [InlineData(421, "4.7.28", "Gmail has detected an unusual rate of mail originating from your IP address 192.0.2.1. To protect our users from spam, mail has been temporarily rate limited. https://support.google.com/mail/?p=UnsolicitedRateLimitError", "blocked", false)]
+    [InlineData(550, "5.7.28", "There is an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked. https://support.google.com/mail/?p=UnsolicitedIPError", "blocked", false)]
+    [InlineData(550, "5.7.1", "Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked. https://support.google.com/mail/?p=UnsolicitedIPError", "blocked", false)]
+    [InlineData(550, "5.7.26", "Unauthenticated email from example.com is not accepted due to domain's DMARC policy. Please contact the administrator of example.com domain if this was a legitimate mail. https://support.google.com/mail/answer/2451690", "authfailure", false)]
+    [InlineData(550, "5.7.26", "This message does not have authentication information or fails to pass authentication checks (SPF or DKIM). To best protect our users from spam, the message has been blocked. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(421, "4.7.26", "This mail has been rate limited because it is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(421, "4.7.27", "Your email has been rate limited because SPF authentication didn't pass for this message. Gmail requires all bulk email senders to authenticate their email with SPF. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(550, "5.7.27", "This mail has been blocked because SPF does not pass. Gmail requires all large senders to authenticate with SPF. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(421, "4.7.30", "Your email has been rate limited because DKIM authentication didn't pass for this message. Gmail requires all email bulk senders to authenticate their email with DKIM. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(550, "5.7.30", "This mail has been blocked because DKIM does not pass. Gmail requires all large senders to authenticate with DKIM. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(421, "4.7.32", "Your email has been rate limited because the From: header (RFC5322) in this message isn't aligned with either the authenticated SPF or DKIM organizational domain. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(550, "5.7.32", "Your email has been blocked because the From: header (RFC5322) in this message isn't aligned with either the authenticated SPF or DKIM organizational domain. https://support.google.com/mail/answer/81126", "authfailure", false)]
+    [InlineData(421, "4.7.0", "This message is suspicious due to the very low reputation of the sending IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. https://support.google.com/mail/answer/188131", "badreputation", false)]
+    [InlineData(550, "5.7.1", "Our system has detected that this message is likely suspicious due to the very low reputation of the sending domain. To best protect our users from spam, the message has been blocked. https://support.google.com/mail/answer/188131", "badreputation", false)]
+    [InlineData(421, "4.7.0", "The IP address sending this message does not have a PTR record, or the corresponding forward DNS entry does not point to the sending IP. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. https://support.google.com/mail/answer/81126", "requireptr", false)]
+    [InlineData(550, "5.7.25", "The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP. As a policy, Gmail does not accept messages from IPs with missing PTR records. https://support.google.com/mail/answer/81126", "requireptr", false)]
+    [InlineData(550, "5.7.1", "This message does not meet IPv6 sending guidelines regarding PTR records and authentication. https://support.google.com/mail/?p=IPv6AuthError", "requireptr", false)]
+    [InlineData(550, "5.7.1", "The IP you're using to send mail is not authorized to send email directly to our servers. Please use the SMTP relay at your service provider instead. https://support.google.com/mail/?p=NotAuthorizedError", "norelaying", false)]
+    [InlineData(550, "5.7.1", "Messages missing a valid address in the From: header, or having no From: header, are not accepted. https://support.google.com/mail/?p=RfcMessageNonCompliant", "notcompliantrfc", false)]
+    [InlineData(550, "5.7.1", "Messages missing a valid Message-ID: header are not accepted. https://support.google.com/mail/?p=RfcMessageNonCompliant", "notcompliantrfc", false)]
+    [InlineData(550, "5.7.1", "This message is not RFC 5322 compliant because it has duplicate headers. To reduce the amount of spam sent to Gmail, this message has been blocked. https://support.google.com/mail/?p=RfcMessageNonCompliant", "notcompliantrfc", false)]
+    [InlineData(552, "5.7.0", "This message was blocked because its content presents a potential security issue. Please visit https://support.google.com/mail/?p=BlockedMessage to review our message content and attachment content guidelines.", "policyviolation", false)]
+    [InlineData(552, "5.7.0", "Our system detected an illegal attachment on your message. Please visit https://support.google.com/mail/?p=BlockedMessage to review our attachment guidelines.", "policyviolation", false)]
+    [InlineData(550, "5.7.1", "The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent. Please contact your domain administrator for further details. https://support.google.com/a/answer/172179", "policyviolation", false)]
+    [InlineData(552, "5.3.4", "Your message exceeded Google's message size limits. Please visit https://support.google.com/mail/?p=MaxSizeError to view our size guidelines.", "mesgtoobig", false)]
+    [InlineData(552, "5.2.3", "Your message exceeded Google's message size limits. Please visit https://support.google.com/mail/?p=MaxSizeError to view our size guidelines.", "exceedlimit", false)]
+    [InlineData(554, "5.4.6", "Message exceeded 50 hops, this may indicate a mail loop. https://support.google.com/mail/?p=MailLoop", "networkerror", false)]
+    [InlineData(550, "5.4.5", "Daily user sending limit exceeded. For more information on Gmail's sending limits go to https://support.google.com/a/answer/166852", "speeding", false)]
+    [InlineData(452, "4.5.3", "Your message has too many recipients. For more information regarding Google's sending limits, go to https://support.google.com/mail/?p=TooManyRecipientsError", "toomanyconn", false)]
+    [InlineData(451, "4.3.0", "Mail server temporarily rejected message. https://support.google.com/a/answer/3221692", "systemerror", false)]
+    [InlineData(421, "4.3.0", "Temporary System Problem. Try again later. https://support.google.com/a/answer/3221692", "systemerror", false)]
+    [InlineData(550, "5.7.0", "Mail relay denied 192.0.2.1. Invalid credentials for relay for one of the domains in: example.com (as obtained from HELO and MAIL FROM). https://support.google.com/a/answer/6140680", "norelaying", false)]
+    [InlineData(550, "5.7.1", "Email quota exceeded. https://support.google.com/a/answer/3221692", "mailboxfull", false)]
+    [InlineData(421, "4.7.0", "IP not in whitelist for RCPT domain, closing connection. https://support.google.com/a/answer/60752", "blocked", false)]
+    // Microsoft Exchange Online NDR reference
+    [InlineData(550, "5.1.1", "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "userunknown", true)]
+    [InlineData(550, "5.1.10", "RESOLVER.ADR.RecipientNotFound; Recipient user@contoso.com not found by SMTP address lookup", "userunknown", true)]
+    [InlineData(550, "5.1.8", "Access denied, bad outbound sender AS(42)", "rejected", false)]
+    [InlineData(550, "5.1.0", "Sender denied", "rejected", false)]
+    [InlineData(554, "5.2.2", "mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded", "mailboxfull", false)]
+    [InlineData(550, "5.4.1", "Recipient address rejected: Access denied. AS(201806281) [DM6NAM04FT012.eop-nam04.prod.protection.outlook.com]", "userunknown", true)]
+    [InlineData(550, "5.4.1", "Relay Access Denied ATTR36 [AM6EUR05FT034.eop-eur05.prod.protection.outlook.com]", "norelaying", false)]
+    [InlineData(554, "5.4.6", "Hop count exceeded - possible mail loop", "networkerror", false)]
+    [InlineData(554, "5.4.14", "Hop count exceeded - possible mail loop ATTR34", "networkerror", false)]
+    [InlineData(550, "5.7.1", "Client was not authenticated", "securityerror", false)]
+    [InlineData(550, "5.7.12", "Sender was not authenticated by organization", "rejected", false)]
+    [InlineData(530, "5.7.57", "Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. [MAIL FROM]", "securityerror", false)]
+    [InlineData(550, "5.7.64", "TenantAttribution; Relay Access Denied", "norelaying", false)]
+    [InlineData(550, "5.7.124", "Delivery not authorized, message refused: Sender not in allowed-senders list", "rejected", false)]
+    [InlineData(550, "5.7.133", "RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed as sender not authenticated for group", "rejected", false)]
+    [InlineData(550, "5.7.134", "RESOLVER.RST.SenderNotAuthenticatedForMailbox; authentication required; Delivery restriction check failed as sender not authenticated for mailbox", "rejected", false)]
+    [InlineData(550, "5.7.501", "Access denied, spam abuse detected. The sending account has been banned due to detected spam activity.", "rejected", false)]
+    [InlineData(550, "5.7.506", "Access denied, Bad HELO.", "blocked", false)]
+    [InlineData(550, "5.7.509", "Access denied, sending domain example.com does not pass DMARC verification and has a DMARC policy of reject.", "authfailure", false)]
+    [InlineData(550, "5.7.511", "Access denied, banned sender[192.0.2.1]. To request removal from this list please forward this message to delist@microsoft.com.", "blocked", false)]
+    [InlineData(550, "5.7.606", "Access denied, banned sending IP [192.0.2.1]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", "blocked", false)]
+    [InlineData(550, "5.7.708", "Service unavailable. Access denied, traffic not accepted from this IP.", "blocked", false)]
+    [InlineData(550, "5.7.750", "Service unavailable. Client blocked from sending from unregistered domains.", "rejected", false)]
+    [InlineData(550, "5.7.23", "The message was rejected because of Sender Policy Framework violation", "authfailure", false)]
+    [InlineData(550, "5.7.1", "Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).", "blocked", false)]
+    [InlineData(550, "5.7.1", "Service unavailable, Client host [192.0.2.1] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/192.0.2.1 (AS3130)", "blocked", false)]
+    [InlineData(550, "5.7.513", "Service unavailable, Client host [192.0.2.1] blocked by contoso.com using Customer Block list (AS16012607)", "blocked", false)]
+    [InlineData(550, "5.7.510", "Access denied, contoso.com does not accept email over IPv6", "blocked", false)]
+    [InlineData(451, "4.7.652", "The mail server [192.0.2.1] has exceeded the maximum number of connections. (S3115)", "toomanyconn", false)]
+    [InlineData(550, "5.1.351", "Remote server returned unknown recipient or mailbox unavailable", "userunknown", true)]
+    [InlineData(550, "5.5.0", "Requested action not taken: mailbox unavailable (S2017062302). [AM1EUR02FT012.eop-eur02.prod.protection.outlook.com]", "userunknown", true)]
+    [InlineData(550, "5.7.1", "Unable to relay", "norelaying", false)]
+    [InlineData(552, "5.3.4", "Message size exceeds fixed maximum message size", "mesgtoobig", false)]
+    // Yahoo / AOL SMTP error codes (senders.yahooinc.com/smtp-error-codes)
+    [InlineData(421, "4.7.0", "[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", "badreputation", false)]
+    [InlineData(553, "5.7.1", "[BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see https://postmaster.yahooinc.com/error-codes", "blocked", false)]
+    [InlineData(553, "5.7.1", "[BL23] Connections not accepted from IP addresses on Spamhaus XBL; see https://postmaster.yahooinc.com/error-codes", "blocked", false)]
+    [InlineData(554, "5.7.9", "Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes", "policyviolation", false)]
+    [InlineData(554, null, "Message not allowed - [PH01] Email not accepted for policy reasons. Please visit https://postmaster.yahooinc.com/error-codes", "policyviolation", false)]
+    [InlineData(554, null, "delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) [0] - mta1234.mail.ne1.yahoo.com", "userunknown", true)]
+    [InlineData(554, null, "delivery error: dd Sorry your message to someone@yahoo.com cannot be delivered. This mailbox is disabled (554.30). - mta1234.mail.ne1.yahoo.com", "suspend", false)]
+    [InlineData(550, "5.7.9", "This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", "authfailure", false)]
+    [InlineData(421, null, "Max message per connection reached, closing transmission channel", "toomanyconn", false)]
+    [InlineData(450, null, "User is receiving mail too quickly", "speeding", false)]
+    [InlineData(550, null, "relaying denied for <someone@yahoo.com>", "norelaying", false)]
+    // Apple iCloud postmaster
+    [InlineData(550, "5.7.0", "Blocked - see https://support.apple.com/en-us/HT204137", "blocked", false)]
+    [InlineData(552, "5.2.2", "<someone@icloud.com>: user is over quota (in reply to RCPT TO command)", "mailboxfull", false)]
+    // Comcast
+    [InlineData(554, null, "resimta-h1p-028481.sys.comcast.net resimta-h1p-028481.sys.comcast.net 192.0.2.1 Comcast block for spam. Please see http://postmaster.comcast.net/smtp-error-codes.php#BL000000", "blocked", false)]
+    [InlineData(554, null, "resimta-h1p-028481.sys.comcast.net comcast 192.0.2.1 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000001", "blocked", false)]
+    // Block lists' own rejection texts (SpamCop, Proofpoint ipcheck, Cloudmark CSI)
+    [InlineData(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?192.0.2.1", "blocked", false)]
+    [InlineData(554, "5.7.1", "Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1", "blocked", false)]
+    [InlineData(550, "5.7.1", "Poor Reputation Sender - https://csi.cloudmark.com/reset-request/?ip=192.0.2.1", "badreputation", false)]
+    [InlineData(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using csi.cloudmark.com", "blocked", false)]
+    // Postfix smtpd
+    [InlineData(450, "4.7.1", "Client host rejected: cannot find your hostname, [192.0.2.1] (in reply to RCPT TO command)", "requireptr", false)]
+    [InlineData(550, "5.7.1", "Client host rejected: cannot find your reverse hostname, [192.0.2.1] (in reply to RCPT TO command)", "requireptr", false)]
+    [InlineData(504, "5.5.2", "<localhost>: Helo command rejected: need fully-qualified hostname (in reply to RCPT TO command)", "blocked", false)]
+    [InlineData(450, "4.1.8", "<x@nonexist.example>: Sender address rejected: Domain not found (in reply to RCPT TO command)", "rejected", false)]
+    [InlineData(553, "5.1.8", "<x@nonexist.example>: Sender address rejected: Domain not found (in reply to RCPT TO command)", "rejected", false)]
+    [InlineData(554, "5.7.1", "<someone@example.org>: Relay access denied (in reply to RCPT TO command)", "norelaying", false)]
+    [InlineData(550, "5.1.1", "<someone@example.org>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(550, "5.1.1", "<someone@example.org>: Recipient address rejected: User unknown in local recipient table (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(554, "5.7.1", "<someone@example.org>: Recipient address rejected: Access denied (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(450, "4.1.2", "<someone@nonexist.example>: Recipient address rejected: Domain not found (in reply to RCPT TO command)", "hostunknown", false)]
+    [InlineData(550, "5.7.1", "<x@example.com>: Sender address rejected: Access denied (in reply to RCPT TO command)", "rejected", false)]
+    [InlineData(554, "5.7.1", "<unknown[192.0.2.1]>: Client host rejected: Access denied (in reply to RCPT TO command)", "blocked", false)]
+    [InlineData(552, "5.3.4", "Message size exceeds fixed limit (in reply to end of DATA command)", "mesgtoobig", false)]
+    [InlineData(452, "4.5.3", "Error: too many recipients (in reply to RCPT TO command)", "toomanyconn", false)]
+    [InlineData(421, "4.7.0", "mx.example.org Error: too many connections from 192.0.2.1", "toomanyconn", false)]
+    [InlineData(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1 (in reply to RCPT TO command)", "blocked", false)]
+    [InlineData(452, "4.3.1", "Insufficient system storage (in reply to MAIL FROM command)", "systemfull", false)]
+    // Exim
+    [InlineData(550, null, "Unrouteable address (in reply to RCPT TO command)", "hostunknown", true)]
+    [InlineData(550, null, "Verification failed for <x@example.com> Unrouteable address Sender verify failed (in reply to RCPT TO command)", "rejected", false)]
+    [InlineData(552, null, "Message size exceeds maximum permitted (in reply to end of DATA command)", "mesgtoobig", false)]
+    [InlineData(451, null, "Temporary local problem - please try later", "systemerror", false)]
+    [InlineData(550, null, "relay not permitted (in reply to RCPT TO command)", "norelaying", false)]
+    [InlineData(550, null, "Administrative prohibition (in reply to RCPT TO command)", "rejected", false)]
+    [InlineData(550, "5.7.1", "Rejected: 192.0.2.1 is listed at zen.spamhaus.org (127.0.0.2: https://www.spamhaus.org/query/ip/192.0.2.1)", "blocked", false)]
+    // Sendmail
+    [InlineData(550, "5.7.1", "<someone@example.org>... Relaying denied (in reply to RCPT TO command)", "norelaying", false)]
+    [InlineData(550, "5.7.1", "<someone@example.org>... Relaying denied. IP name lookup failed [192.0.2.1] (in reply to RCPT TO command)", "norelaying", false)]
+    [InlineData(553, "5.1.8", "<x@nonexist.example>... Domain of sender address x@nonexist.example does not exist (in reply to MAIL FROM command)", "rejected", false)]
+    [InlineData(552, "5.2.3", "Message size exceeds fixed maximum message size (10000000) (in reply to MAIL FROM command)", "exceedlimit", false)]
+    [InlineData(452, "4.5.3", "Too many recipients (in reply to RCPT TO command)", "toomanyconn", false)]
+    [InlineData(421, "4.3.2", "Too many open connections.", "toomanyconn", false)]
+    [InlineData(421, "4.3.2", "Connection rate limit exceeded.", "toomanyconn", false)]
+    [InlineData(550, "5.1.1", "<someone@example.org>... User unknown (in reply to RCPT TO command)", "userunknown", true)]
+    // qmail
+    [InlineData(553, null, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1) (in reply to RCPT TO command)", "norelaying", false)]
+    [InlineData(552, null, "sorry, that message size exceeds my databytes limit (#5.3.4) (in reply to end of DATA command)", "mesgtoobig", false)]
+    [InlineData(553, null, "sorry, your envelope sender is in my badmailfrom list (#5.7.1) (in reply to MAIL FROM command)", "rejected", false)]
+    [InlineData(451, null, "qq temporary problem (#4.3.0)", "systemerror", false)]
+    // RFC 3463 / 5248 / 7505 / 7372
+    [InlineData(556, "5.1.10", "Recipient address has null MX", "notaccept", true)]
+    [InlineData(550, "5.4.6", "Routing loop detected", "networkerror", false)]
+    [InlineData(550, "5.7.25", "Reverse DNS validation failed", "requireptr", false)]
+    [InlineData(550, "5.7.23", "SPF validation failed", "authfailure", false)]
+    [InlineData(550, "5.7.20", "No passing DKIM signature found", "authfailure", false)]
+    [InlineData(550, "5.2.3", "Message length exceeds administrative limit", "exceedlimit", false)]
+    [InlineData(552, "5.3.4", "Message too big for system", "mesgtoobig", false)]
+    [InlineData(452, "4.2.2", "Mailbox full", "mailboxfull", false)]
+    [InlineData(550, "5.1.6", "Mailbox has moved, no forwarding address", "hasmoved", true)]
+    [InlineData(550, "5.7.13", "User account disabled", "suspend", false)]
+    // Localized answers: Orange's bilingual OFR texts, French/Spanish/German server wording.
+    [InlineData(550, "5.1.1", "Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(552, "5.1.1", "Boite du destinataire pleine. Recipient mailbox full. OFR_417", "mailboxfull", false)]
+    [InlineData(550, null, "Destinataire inconnu (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(550, null, "Usuario desconocido (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(552, null, "Buzón lleno", "mailboxfull", false)]
+    [InlineData(550, null, "Benutzer unbekannt (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(552, null, "Postfach voll", "mailboxfull", false)]
+    // Wording against status: RFC 5321's generic 550 text "mailbox unavailable" alone names no missing user (onhold);
+    // "blocked" beside a 5.1.1 user-unknown answer does not make it a block.
+    [InlineData(550, null, "mailbox unavailable", "onhold", false)]
+    [InlineData(550, "5.1.1", "Blocked: user unknown", "userunknown", true)]
+    public void Documented_answers_give_their_reason_and_hard_or_soft(int code, string? enhanced, string text, string reason, bool hard)
+    {
+        var (got, gotHard) = BounceAnalyzer.ClassifyReply(code, enhanced, text);
+        Assert.Equal((reason, hard), (got.ToVocabulary(), gotHard));
+    }
+
 
     [Theory]
     [InlineData(BounceReason.UserUnknown, "userunknown")]

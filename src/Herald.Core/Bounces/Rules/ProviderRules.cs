@@ -40,6 +40,18 @@ internal static class ProviderRules
             new("5", "the email account that you tried to reach is disabled", BounceReason.Suspend),
             new(null, "the recipient's inbox is out of storage space", BounceReason.MailboxFull),
             new(null, "over their storage quota", BounceReason.MailboxFull),
+            // Before the rate-limit rows: 4.7.26-4.7.32 say "rate limited because … SPF/DKIM didn't pass / isn't aligned",
+            // and 4.7.28 "an unusual rate of (unsolicited) mail … rate limited" is a block on the sending IP.
+            new(null, "senders to authenticate", BounceReason.AuthFailure),
+            new(null, "authentication didn't pass", BounceReason.AuthFailure),
+            new(null, "aligned with either the authenticated spf or dkim", BounceReason.AuthFailure),
+            new(null, "unusual rate of", BounceReason.Blocked),
+            new(null, "likely unsolicited mail", BounceReason.SpamDetected),          // 550 5.7.1, before "has been blocked"
+            new(null, "illegal attachment", BounceReason.PolicyViolation),            // 552 5.7.0 attachment guidelines
+            new(null, "potential security issue", BounceReason.PolicyViolation),      // 552 5.7.0 content guidelines
+            new(null, "not authorized to send email directly to our servers", BounceReason.NoRelaying), // 550 5.7.1: use your provider's relay
+            new(null, "sending limit exceeded", BounceReason.Speeding),               // 550 5.4.5 daily sending limits
+            new(null, "sending quota exceeded", BounceReason.Speeding),               // (not a mailbox quota)
             new(null, "has been rate limited", BounceReason.Speeding),
             new(null, "receiving mail at a rate that", BounceReason.Speeding),
             new(null, "very low reputation", BounceReason.BadReputation),
@@ -51,7 +63,8 @@ internal static class ProviderRules
             new(null, "spf", BounceReason.AuthFailure),
             new(null, "has been blocked", BounceReason.Blocked),
             new(null, "too many recipients", BounceReason.TooManyConn),
-            new(null, "message exceeded", BounceReason.MesgTooBig),
+            // "Your message exceeded Google's message size limits" is left to the general rules: 5.3.4 mesgtoobig, 5.2.3
+            // exceedlimit; "Message exceeded 50 hops" (5.4.6) is a mail loop, not a size.
         ]),
         // Google Groups answers a post it refuses (no such group, or no permission to post) with a bounce
         // in the poster's language: the recipient domain is the only stable mark.
@@ -85,6 +98,9 @@ internal static class ProviderRules
             new(null, "too many recipients this hour", BounceReason.Speeding),
             new(null, "spamhaus", BounceReason.Blocked),
         ]),
+        // https://postmaster.comcast.net/smtp-error-codes.php: BL000000 "Comcast block for spam" and BL000001 "found on one
+        // or more DNSBLs" are blocks on the sending IP, whatever "spam" the text holds.
+        new("comcast", ["comcast.net"], [new(null, "bl00000", BounceReason.Blocked)]),
         // https://www.cox.com/residential/support/email-error-codes.html: 5.1.0 "sender rejected" is an IP/domain block
         new("cox", ["cox.net", "cox.com"], [new(null, "sender rejected", BounceReason.Blocked)]),
         // https://www.spectrum.net/support/internet/understanding-email-error-codes (Charter/Spectrum "AUP#" codes;

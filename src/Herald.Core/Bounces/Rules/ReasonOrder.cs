@@ -16,8 +16,8 @@ internal static class ReasonOrder
         BounceReason.MailboxFull, BounceReason.MesgTooBig, BounceReason.ExceedLimit, BounceReason.Suspend,
         BounceReason.HasMoved, BounceReason.NoRelaying, BounceReason.AuthFailure, BounceReason.UserUnknown,
         BounceReason.Filtered, BounceReason.RequirePtr, BounceReason.NotCompliantRfc, BounceReason.BadReputation,
-        BounceReason.Rejected, BounceReason.NotAccept, BounceReason.HostUnknown, BounceReason.SpamDetected, BounceReason.Speeding,
-        BounceReason.TooManyConn, BounceReason.Blocked,
+        BounceReason.Rejected, BounceReason.NotAccept, BounceReason.HostUnknown, BounceReason.SpamDetected, BounceReason.TooManyConn,
+        BounceReason.Speeding, BounceReason.Blocked,
     ];
 
     /// <summary>Pass 2: wording only.</summary>

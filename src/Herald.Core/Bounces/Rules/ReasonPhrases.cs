@@ -18,12 +18,19 @@ internal static class ReasonPhrases
             "user has too many messages", "the user's space has been used up", "boite du destinataire pleine",
             "too much mail data", // NTT docomo
             "would exceed maximum allowed storage", "mailbox exceeds allowed size", "quota violation", "is over quota", "has exceeded quota",
+            "inbox is out of storage space",           // Google SMTP error reference 452 4.2.2 / 552 5.2.2, also quoted by relays
+            // Localized server messages ("mailbox full"): French, Spanish, German-language MTAs answer in their own language.
+            "boîte aux lettres pleine", "boite aux lettres pleine", "buzón lleno", "buzon lleno", "postfach voll", "postfach ist voll",
         ],
         [BounceReason.MesgTooBig] =
         [
             "message too big", "message too large", "message size exceeds", "message is too big", "message is too large",
             "size limit exceeded", "exceeds size limit", "exceeds the maximum message size", 
             "mail size limit", "message exceeded maximum size", "size of the message exceeds", "taille limite du message atteinte",
+            // Google SMTP error reference 552 5.3.4 "Your message exceeded Google's message size limits" / "exceeds Google's message
+            // size limit of …"; under 5.2.3 the probe leaves it to exceedlimit.
+            "message size limit",
+            "message size exceeds my databytes limit", // qmail-smtpd (#5.3.4)
         ],
         [BounceReason.ExceedLimit] = ["message length exceeds administrative limit", "message header size, or recipient list, exceeds", "exceeds size limit"],
         [BounceReason.Suspend] =
@@ -43,6 +50,9 @@ internal static class ReasonPhrases
             "unable to relay", "not allowed to relay", "not permitted to relay", "we do not relay", "as a relay", "not a gateway",
             "this system is not configured to relay", "that domain isn't in my list of allowed rcpthost", "we don't handle mail for",
             "relaying mail to ", "not an open relay", "email address is not verified", "specified domain is not allowed", "insecure mail relay",
+            "mail relay denied",                 // Google Workspace SMTP relay 550 5.7.0 "Mail relay denied <ip>"
+            "invalid credentials for relay",     // Google Workspace SMTP relay 550 5.7.1
+            "tenantattribution; relay access denied", // Exchange Online 5.7.64
         ],
         [BounceReason.AuthFailure] =
         [
@@ -50,13 +60,22 @@ internal static class ReasonPhrases
             "sender policy framework", "bad spf records", "please inspect your spf settings", "spf fail", "failed spf",
             "unauthenticated email", "dkim signature", "authentication checks failed", "domain authentication fail",
             new("is not allowed to send from <", "spf record"),
+            // Google SMTP error reference 4.7.26-4.7.32 / 5.7.26-5.7.32, Yahoo 550 5.7.9 ("Yahoo requires all senders to
+            // authenticate with either SPF or DKIM"): the bulk-sender authentication rules, also quoted by relays.
+            "senders to authenticate", "sender is unauthenticated", "authentication didn't pass", "dkim does not pass", "spf does not pass",
+            "aligned with either the authenticated spf or dkim", "have a dmarc record", "has an spf record with a hard fail",
+            "fails to pass spf", "fails to pass authentication checks",
+            "sender policy framework violation",  // Exchange Online 5.7.23
+            "does not pass dmarc",                // Exchange Online 5.7.509 "does not pass DMARC verification"
+            "doesn't meet the required authentication level", // Exchange Online 5.7.515
+            "must pass either spf or dkim",       // Exchange Online 4.7.26 over IPv6
         ],
         [BounceReason.UserUnknown] =
         [
             "user unknown", "unknown user", "no such user", "user not found", "user does not exist", "user doesn't exist",
             "unknown recipient", "recipient unknown", "no such recipient", "invalid recipient", "recipient not found",
             "recipient does not exist", "recipient address rejected: user", "mailbox not found", "mailbox does not exist",
-            "mailbox unavailable", "mailbox is unavailable", "no such mailbox", "mailbox not present", "invalid mailbox",
+            "no such mailbox", "mailbox not present", "invalid mailbox",
             "unknown mailbox", "address does not exist", "address unknown", "address not present", "no mailbox here",
             "no mailbox by that name", "is not a valid mailbox", "not a valid recipient", "not a known user", "bad destination mailbox",
             "no such person", "no one at this address", "does not exist here", "not listed in domino directory",
@@ -68,6 +87,9 @@ internal static class ReasonPhrases
             "unknown local part", "unknown local-part", "no account by that name", "recipient not ok", "user not exist",
             "this address no longer accepts mail", "requested action not taken: mailbox unavailable", "not a local address",
             "unknown or illegal alias", // Sun/Oracle Messaging Server address rewriting found no such alias
+            // Localized server messages ("unknown recipient / user"): French, Spanish, German (T-Online's "Benutzer unbekannt").
+            "destinataire inconnu", "usuario desconocido", "usuario no existe", "benutzer unbekannt", "empfänger unbekannt",
+            "unknown recipient or mailbox unavailable", // Exchange Online 5.1.351 "Remote server returned unknown recipient or mailbox unavailable"
             new("user ", " does not exist"), new("user ", " not found"), new("user (", ") unknown"), new("mailbox ", " does not exist"),
             new("recipient ", " was not found"), new("unknown e", "mail address"), new("no ", " in name directory"), new("non", "existent user"),
         ],
@@ -81,7 +103,10 @@ internal static class ReasonPhrases
         [BounceReason.RequirePtr] =
         [
             "ptr record", "reverse dns validation", "reverse dns failed", "reverse dns required", "fix reverse dns",
-            "reverse dns lookup", "with no reverse dns", "invalid rdns", "cannot find your hostname", "cannot resolve your address", "ip name lookup failed",
+            "reverse dns lookup", "with no reverse dns", "invalid rdns", "cannot find your hostname",
+            "cannot find your reverse hostname", // Postfix reject_unknown_reverse_client_hostname
+            "must have a reverse dns record",    // Exchange Online 5.7.25 over IPv6
+            "regarding ptr records",             // Google 550 5.7.1 "does not meet IPv6 sending guidelines regarding PTR records" "cannot resolve your address", "ip name lookup failed",
             "reverse lookup", "unresolvable relay host name", "dns ptr", "hostname does not resolve",
             "corresponding forward dns entry does not point to the sending ip", new("service permits ", " unverifyable sending ips"), new("domain ", " mismatches client ip"),
         ],
@@ -98,6 +123,16 @@ internal static class ReasonPhrases
             "this server does not accept mail from", "not a member of this mailing list", "sending to/from an address that has been blacklisted", "fully qualified email address required",
             "your email address has been blacklisted", "not allowed to post to this mailing list", "spam reporting address",
             "denied [bouncedeny]", "unsigned dsn",
+            "sender denied",                         // Exchange 5.1.0 "Sender denied"
+            "bad outbound sender",                   // Exchange Online 5.1.8 "Access denied, bad outbound sender"
+            "sender was not authenticated",          // Exchange Online 5.7.12, 5.7.134-136 (recipient refuses outside senders)
+            "sender not authenticated for",          // Exchange Online 5.7.133 "sender not authenticated for group"
+            "not in allowed-senders list",           // Exchange Online 5.7.124 "Sender not in allowed-senders list"
+            "spam abuse detected",                   // Exchange Online 5.7.501-503: the sending account is banned
+            "sending from unregistered domains",     // Exchange Online 5.7.750
+            "badmailfrom",                           // qmail-smtpd "your envelope sender is in my badmailfrom list (#5.7.1)"
+            "envelope sender has been denied",       // qmail/netqmail rcpt checks
+            "mail sending denied",                   // Google Workspace SMTP relay 550 5.7.0 (sender not registered)
         ],
         [BounceReason.HostUnknown] =
         [
@@ -107,6 +142,8 @@ internal static class ReasonPhrases
             "mail domain mentioned in email address is unknown", new("553 ", " does not exist"),
             "all relevant mx records point to non-existent hosts", // Exim dnslookup router: the domain's MX names resolve to nothing
             "illegal host/domain name found",                      // Sun/Oracle Messaging Server "Reason:" line
+            "able to find the recipient domain",                   // Google 553 5.1.2 "We weren't able to find the recipient domain"
+            "smtpsend.dns.nonexistentdomain",                      // Exchange 5.4.4 "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"
         ],
         [BounceReason.SpamDetected] =
         [
@@ -114,13 +151,22 @@ internal static class ReasonPhrases
             "mail content denied", "rejecting banned content", "unacceptable content",
             "high probability of", "uribl", "recurrent pattern detection", "may consider spam",
             new("mail rejete. mail rejected.", "506"), new("this message scored ", " points"),
+            "content filter agent quarantined",  // Exchange 5.2.1 "Content Filter agent quarantined this message"
         ],
-        [BounceReason.Speeding] = ["please try again slower", "temporarily rate limited", "receiving mail at a rate that prevents", "rate limit", "too fast"],
+        [BounceReason.Speeding] =
+        [
+            "please try again slower", "temporarily rate limited", "receiving mail at a rate that prevents", "rate limit", "too fast",
+            "receiving mail too quickly",        // Google 450 4.2.1 and Yahoo 450 "User is receiving mail too quickly"
+            "sending limit exceeded", "relay limit exceeded", // Google 550 5.4.5 "Daily user sending limit exceeded", SMTP relay limits
+        ],
         [BounceReason.TooManyConn] =
         [
             "too many connections", "too many concurrent", "too many smtp sessions", "connection rate limit", "connection limit",
             "too many errors from your ip", "frequency limited", "too many recipients", "trop de connexions", "max emails per hour",
             "throttling failure", "numerous attempts to deliver this message",
+            "too many open connections",         // Sendmail 421 4.3.2 (MaxDaemonChildren / ConnectionRateThrottle)
+            "maximum number of connections",     // Exchange Online 451 4.7.652 "has exceeded the maximum number of connections"
+            "max message per connection",        // Yahoo 421 "Max message per connection reached"
         ],
         [BounceReason.Blocked] =
         [
@@ -134,6 +180,13 @@ internal static class ReasonPhrases
             "smtp error from remote mail server after initial connection", // Exim: refused before any command
             "part of their network is on our block list", "you are sending spam", "but my name was rejected",
             "refused to talk to me", "service not available, closing transmission channel", new("messages from ", "weren't sent"),
+            "blocked - see",                     // Proofpoint "554 Blocked - see https://ipcheck.proofpoint.com/…", iCloud "550 5.7.0 Blocked - see …"
+            "bad helo",                          // Exchange Online 5.7.506 "Access denied, Bad HELO"
+            "access denied, banned sender",      // Exchange Online 5.7.511 (the sending IP is banned)
+            "traffic not accepted from this ip", // Exchange Online 5.7.700-749
+            "does not accept email over ipv6",   // Exchange Online 5.7.510
+            "ip not in whitelist",               // Google 421 4.7.0 "IP not in whitelist for RCPT domain"
+            "unusual rate of unsolicited mail", "unusual rate of mail", // Google 421 4.7.28 / 550 5.7.28: the sending IP is blocked
         ],
         [BounceReason.VirusDetected] = ["virus", "malware", "infected", "an illegal attachment", "executable files are not allowed"],
         [BounceReason.PolicyViolation] =
@@ -141,15 +194,22 @@ internal static class ReasonPhrases
             "local policy violation", "policy reasons", "denied by policy", "rejected by policy", "local policy", "organizational settings", "organization policy",
             "closed mailing list", "members-only list", "not subscribed to this group", "header error", "header are not accepted",
             "protocol violation", "security policies", "messages with multiple addresses", "mass mailer", "message given low priority",
+            "policy that prohibited",            // Google 550 5.7.1 "… has a policy that prohibited the mail that you sent"
+            "presents a potential security issue", // Google 552 5.7.0 "its content presents a potential security issue"
+            "policy violation detected",         // Exchange 5.0.350 "Requested action not taken: policy violation detected (AS345)"
         ],
         [BounceReason.SystemError] =
         [
-            "system error", "local error in processing", "configuration error", "config error", "mail loop", "loops back to myself",
+            "system error", "local error in processing", "configuration error", "config error", "create a mail loop", "mail forwarding loop", "loops back to myself",
             "forwarding loop", "loop was found", "internal error", "interrupted system call", "queue file write error",
             "server is misconfigured", "temporary local problem", "timeout waiting for input", "service currently unavailable",
             "can't create user output file", "could not load drd", "transaction failed ",
             "error while being processed", new("unable to connect ", "daemon"),
             "this domain's dns violates rfc 1035", // Courier courieresmtp
+            "temporary system problem",            // Google 421 4.3.0 / 454 4.7.0 "Temporary System Problem"
+            "temporarily rejected message", "has temporarily rejected this message", // Google 451 4.3.0
+            "qq temporary problem",                // qmail-smtpd 451 "qq temporary problem (#4.3.0)"
+            "insufficient system resources",       // Exchange 4.3.1 (back pressure)
         ],
         [BounceReason.NetworkError] =
         [
@@ -159,6 +219,8 @@ internal static class ReasonPhrases
             "had no relevant answers", "nxdomain", "dns lookup failure", "temporary dns", "dns error",
             "dns temporary failure", "servfail", // Google's SMTP error reference (4.0.0 "DNS temporary failure"); RFC 1035 rcode 2
             "dns lookup failed",                 // Courier courieresmtp (a soft error, retried)
+            "possible mail loop",                // Exchange 5.4.6 / 5.4.14 "Hop count exceeded - possible mail loop"
+            "exceeded 50 hops",                  // Google 554 5.4.6 "Message exceeded 50 hops, this may indicate a mail loop"
         ],
         [BounceReason.ContentError] =
         [
@@ -216,6 +278,17 @@ internal static class ReasonPhrases
         "account that you tried to reach does not exist", // Google's own directory (SMTP error reference 5.1.1), also quoted bare by Gmail's text notice
         "no mailbox here by that name",              // qmail-local / vpopmail vdelivermail: the local lookup found no mailbox
         "this address no longer accepts mail",       // qmail bouncesaying(1) as a retired address's .qmail says it
+    ];
+
+    /// <summary>
+    /// Wording that names a DNS block list or the sender's IP on one. Such a refusal is about the sending host, not the
+    /// content, even when the list's name contains "spam" (Spamhaus, SpamCop: "blocked using Spamhaus", Yahoo's
+    /// "[BL21] … the ip is in Spamhaus's list"), so it never counts as spamdetected wording.
+    /// </summary>
+    public static readonly Phrase[] BlockListNames =
+    [
+        // Not "blacklisted" alone: "Blacklisted URL in message" (URIBL) is a verdict on the content.
+        "spamhaus", "spamcop", "blocked using", "dnsbl"
     ];
 
     public static bool Matches(BounceReason reason, string lowered) =>

@@ -70,6 +70,7 @@ internal static class StatusCodes
         ["5.4.0"] = BounceReason.NetworkError,    // Other or undefined network or routing status
         ["5.4.3"] = BounceReason.SystemError,     // Directory server failure
         ["5.4.4"] = BounceReason.HostUnknown,     // Unable to route
+        ["5.4.6"] = BounceReason.NetworkError,    // Routing loop detected (as 4.4.6; Exchange "hop count exceeded", Google "50 hops")
         ["5.5.2"] = BounceReason.SyntaxError,     // Syntax error
         ["5.5.3"] = BounceReason.TooManyConn,     // Too many recipients
         ["5.5.4"] = BounceReason.SystemError,     // Invalid command arguments
