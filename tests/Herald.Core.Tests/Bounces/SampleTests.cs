@@ -198,6 +198,24 @@ public class SampleTests
         { "exim-quoting-exim-spamhaus.eml", "bounce", "youth.club@dnsbl-user.example.org", "failed", "blocked", false },
         { "exim-quoting-exchange-online-banned-sender.eml", "bounce", "bursar@academy-eo.example.org", "failed", "blocked", false },
         { "exim-quoting-sendmail-relaying-denied.eml", "bounce", "club@sendmail-relay.example.org", "failed", "norelaying", false },
+        // Report shapes audited family by family against a bounce parser's list of MTA modules (fourth round): where each
+        // family's report starts, how it introduces a failed recipient, where the returned copy starts.
+        { "james-error-message-below.eml", "bounce", "cousin.v@james2.example.org", "failed", "userunknown", true },
+        { "verizon-vtext-no-such-user.eml", "bounce", "2025550123@vtext.example.com", "failed", "userunknown", true },
+        { "verizon-vzwpix-no-valid-recipients.eml", "bounce", "2025550188@vzwpix.example.com", "failed", "userunknown", true },
+        { "interscan-japanese-transcript.eml", "bounce", "host.family@example.ne.jp", "failed", "userunknown", true },
+        { "imail-undeliverable-to.eml", "bounce", "former.pupil@remote-imail.example.net", "failed", "userunknown", true },
+        { "imail-delivery-failed-attempts.eml", "bounce", "far.uncle@slow-imail.example.net", "failed", "expired", false },
+        { "kddi-remote-domain-doesnt-exist.eml", "bounce", "grandpa@no-such-isp.example.jp", "failed", "hostunknown", true },
+        { "ezweb-account-limited.eml", "bounce", "keitai.obaachan@ezweb.ne.jp", "failed", "suspend", false },
+        { "ezweb-rejected-by-remote-server.eml", "bounce", "uncle.s@remote-ez.example.jp", "failed", "userunknown", true },
+        { "mfilter-original-mail-info.eml", "bounce", "sensei.t@mfilter-dest.example.jp", "failed", "userunknown", true },
+        { "x1-host-unknown-bracket.eml", "bounce", "aunt.m@no-such-host.example.com", "failed", "hostunknown", true },
+        { "x3-technical-details-over-quota.eml", "bounce", "full.box@x3-dest.example.org", "failed", "mailboxfull", false },
+        { "x4-spanish-no-pudo-ser-entregado.eml", "bounce", "tia.c@destino.example.es", "failed", "userunknown", true },
+        { "x4-machine-generated-quota.eml", "bounce", "stuffed.inbox@x4b.example.net", "failed", "mailboxfull", false },
+        { "x6-smtp-server-rejected-recipient.eml", "bounce", "gone.swimmer@x6-dest.example.com", "failed", "mailboxfull", false },
+        { "notes-maximum-hop-count.eml", "bounce", "looping.bursar@notes2.example.org", "failed", "networkerror", false },
     };
 
     [Theory]

@@ -88,6 +88,8 @@ internal static class MtaFamilies
         "mail delivery status", // Courier ("NOTICE: mail delivery status.")
         // Exchange's localized "Undeliverable:" subjects ("non remis" above is the French one).
         "unzustellbar", "no se puede entregar", "non recapitabile", "onbestelbaar", "não é possível entregar", "配信不能",
+        // Trend Micro InterScan MSS in Japanese ("Message could not be delivered", "Mail delivery failed").
+        "メッセージを配信できません", "メール配信に失敗しました",
     ];
 
     /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
@@ -209,6 +211,14 @@ internal static class MtaFamilies
         "the recipient's mail server",
         "error message",
         "returned mail",
+        // qmail clones' own greetings (their per-recipient "<address>:" lines are qmail's), as Sisimai's X4 module lists them.
+        "su mensaje no pudo ser entregado",                                 // Spanish
+        "this is the machine generated message from mail service",
+        "this is the mail delivery agent at",
+        "unfortunately, your mail was not delivered to the following address",
+        "your message to the following addresses",
+        "the following recipients returned permanent errors",               // small MTA ("There was an error sending your mail")
+        "could not be delivered because of",                                // Trustwave MailMarshal "Your message: … Could not be delivered because of"
     ];
 
     /// <summary>
@@ -302,6 +312,9 @@ internal static class MtaFamilies
         "original message follows",
         "----- original message header -----",
         "------ original message ------",
+        "-------original message",                         // Digital Arts m-FILTER
+        "-------original mail info",                       // Digital Arts m-FILTER (the original's header only)
+        "original mail as follows:",                       // fml ("Original mail as follows:")
     ];
 }
 

@@ -42,6 +42,7 @@ internal static class ReasonPhrases
             "user or domain is disabled", new("account", " is inactive"), "boite du destinataire archivee", "archived recipient", "user is terminated",
             "account is locked", "temporary locked",
             "mailaddress is administrativly disabled", // qmail-ldap: the account's LDAP accountStatus is "disabled" (its own spelling)
+            "account is temporarily limited",  // au EZweb "The user(s) account is temporarily limited." (carrier restriction)
         ],
         [BounceReason.HasMoved] = [" has been replaced by ", "address has moved", "mailbox has moved", "no longer at this address"],
         [BounceReason.NoRelaying] =
@@ -53,6 +54,7 @@ internal static class ReasonPhrases
             "mail relay denied",                 // Google Workspace SMTP relay 550 5.7.0 "Mail relay denied <ip>"
             "invalid credentials for relay",     // Google Workspace SMTP relay 550 5.7.1
             "tenantattribution; relay access denied", // Exchange Online 5.7.64
+            "due to the following smtp relay error", // au by KDDI "Could not be delivered to: <…> Due to the following SMTP relay error"
         ],
         [BounceReason.AuthFailure] =
         [
@@ -144,6 +146,7 @@ internal static class ReasonPhrases
             "illegal host/domain name found",                      // Sun/Oracle Messaging Server "Reason:" line
             "able to find the recipient domain",                   // Google 553 5.1.2 "We weren't able to find the recipient domain"
             "smtpsend.dns.nonexistentdomain",                      // Exchange 5.4.4 "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"
+            "remote domain doesnt exist", "remote domain doesn't exist", // au by KDDI "As the remote domain doesnt exist." (its spelling)
         ],
         [BounceReason.SpamDetected] =
         [
@@ -221,6 +224,7 @@ internal static class ReasonPhrases
             "dns lookup failed",                 // Courier courieresmtp (a soft error, retried)
             "possible mail loop",                // Exchange 5.4.6 / 5.4.14 "Hop count exceeded - possible mail loop"
             "exceeded 50 hops",                  // Google 554 5.4.6 "Message exceeded 50 hops, this may indicate a mail loop"
+            "exceeded maximum hop count",        // Lotus Notes / Domino router "Message has exceeded maximum hop count"
         ],
         [BounceReason.ContentError] =
         [
@@ -278,6 +282,7 @@ internal static class ReasonPhrases
         "account that you tried to reach does not exist", // Google's own directory (SMTP error reference 5.1.1), also quoted bare by Gmail's text notice
         "no mailbox here by that name",              // qmail-local / vpopmail vdelivermail: the local lookup found no mailbox
         "this address no longer accepts mail",       // qmail bouncesaying(1) as a retired address's .qmail says it
+        "no valid recipients for this mm",           // Verizon vzwpix.com picture-message gateway: its own lookup found no such handset
     ];
 
     /// <summary>
