@@ -216,6 +216,9 @@ public class SampleTests
         { "x4-machine-generated-quota.eml", "bounce", "stuffed.inbox@x4b.example.net", "failed", "mailboxfull", false },
         { "x6-smtp-server-rejected-recipient.eml", "bounce", "gone.swimmer@x6-dest.example.com", "failed", "mailboxfull", false },
         { "notes-maximum-hop-count.eml", "bounce", "looping.bursar@notes2.example.org", "failed", "networkerror", false },
+        { "domino-cannot-route-mail.eml", "bounce", "head.of.year@domino2.example.com", "failed", "filtered", false },
+        { "domino-several-matches.eml", "bounce", "j.smith@domino3.example.com", "failed", "systemerror", false },
+        { "v5sendmail-deferred-timeout.eml", "bounce", "faraway.dad@slow-v5.example.net", "failed", "expired", false },
     };
 
     [Theory]

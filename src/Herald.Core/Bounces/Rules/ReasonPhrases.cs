@@ -101,6 +101,7 @@ internal static class ReasonPhrases
             "only accepting mail from specific", "is not accepting any mail", "blocked by the recipient", "recipient preferences",
             "resolver.rst.notauthorized", "this account is protected by", "has restricted sms e-mail", "bounced address",
             "due to extended inactivity",
+            "cannot route mail to user",         // Domino router: the user's mail file or forwarding rule refuses it
         ],
         [BounceReason.RequirePtr] =
         [
@@ -213,6 +214,7 @@ internal static class ReasonPhrases
             "temporarily rejected message", "has temporarily rejected this message", // Google 451 4.3.0
             "qq temporary problem",                // qmail-smtpd 451 "qq temporary problem (#4.3.0)"
             "insufficient system resources",       // Exchange 4.3.1 (back pressure)
+            "several matches found in domino directory", // Domino router: the name is ambiguous in its directory
         ],
         [BounceReason.NetworkError] =
         [
