@@ -11,7 +11,9 @@ internal static class AutoReplyDetector
     private static readonly string[] Subjects =
     [
         "auto:", "automatic reply", "auto reply", "auto-reply", "autoreply", "out of office", "out of the office",
-        "away until", "on vacation", "abwesenheit", "absence", "réponse automatique", "respuesta automática", "自動応答",
+        "away until", "on vacation", "abwesenheit",
+        // Not a bare "absence": a parent's "Absence - Sam Year 4" to the school office is ordinary mail.
+        "absence du bureau", "message d'absence", "notification d'absence", "réponse automatique", "respuesta automática", "自動応答",
         "auto response", "auto-response", "autoresponse",  // Yahoo Mail's vacation response ("Auto Response")
         // Outlook's localised "Automatic reply:" prefixes and common out-of-office subjects.
         "automatische antwort", "risposta automatica", "automatisch antwoord", "resposta automática", "respuesta automatica",

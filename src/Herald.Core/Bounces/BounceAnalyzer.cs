@@ -178,7 +178,12 @@ public static class BounceAnalyzer
         }
         if (inner is { Kind: MessageKind.Bounce, Recipients.Count: > 0 })
             return inner with { VerpToken = verp ?? inner.VerpToken };
-        // The enclosed report named nobody: the list manager's own "Member:" line is its verdict on who bounced.
+        // The enclosed report named nobody: the list manager's own "Member:" line is its verdict on who bounced. Not when
+        // the enclosed message is plainly something else (an out-of-office reply, a complaint, a delivery report the list
+        // manager mistook for a bounce), nor when the notice is not the list machinery's (a person's or a no-reply robot's "Member:" line).
+        bool other = inner is { Kind: MessageKind.AutoReply or MessageKind.Complaint or MessageKind.DeliveryReport };
+        if (other || m.FromAddress is not { } notifier || !MtaFamilies.IsMachinery(notifier))
+            return BounceReport.NotBounce(verp);
         foreach (var line in TextBounceExtractor.CutAtCopy(human).Split('\n'))
         {
             var t = line.Trim();

@@ -55,9 +55,13 @@ internal static class ReasonResolver
                 }
                 if (byStatus == BounceReason.Suspend) return false;
                 if (ReasonPhrases.DirectoryMiss.AnyIn(text)) return true;
-                if (f.LocalVerdict && ReasonPhrases.Matches(r, text)) return true;
+                // The reporting MTA's own word on its mailbox ("<a@b>... User unknown"), unless its transcript shows the
+                // refusal came after DATA: then a remote filter said it, whatever the summary line repeats.
+                if (f.LocalVerdict && f.Command != "DATA" && ReasonPhrases.Matches(r, text)) return true;
                 // Wording alone counts only at RCPT: "user unknown" after DATA is a filter's verdict (Sisimai reason/userunknown).
-                return f.Command == "RCPT" && ReasonPhrases.Matches(r, text);
+                if (f.Command != "RCPT") return false;
+                if (ReasonPhrases.Matches(r, text)) return true;
+                return ReasonPhrases.GenericUnavailable.AnyIn(text) && !SaysWhyElse(f.Status, text);
             case BounceReason.Filtered:
                 if (byStatus == BounceReason.Suspend) return false;
                 if (byStatus == BounceReason.Filtered)
@@ -79,6 +83,10 @@ internal static class ReasonResolver
                 if (ReasonPhrases.Matches(BounceReason.NotAccept, text)) return false;
                 if (byStatus == r) return !ReasonPhrases.Matches(BounceReason.NetworkError, text);
                 return ReasonPhrases.Matches(r, text);
+            case BounceReason.BadReputation:
+                if (byStatus == r) return true;
+                // "Blocked using zen.spamhaus.org … sender reputation lookup": the block list is the verdict (as for spam wording).
+                return !ReasonPhrases.BlockListNames.AnyIn(text) && ReasonPhrases.Matches(r, text);
             case BounceReason.SpamDetected:
                 if (byStatus == r) return true;
                 // "Blocked using Spamhaus" names a block list of sending hosts: blocked, whatever "spam" the list's name holds.
@@ -94,6 +102,16 @@ internal static class ReasonResolver
             default:
                 return byStatus == r || ReasonPhrases.Matches(r, text);
         }
+    }
+
+    /// <summary>Whether an answer in RFC 5321's generic "mailbox unavailable" words says why by other means: an x.7
+    /// (security or policy) status, or any other reason's wording ("blocked", "policy reasons", "spam").</summary>
+    private static bool SaysWhyElse(string? status, string text)
+    {
+        if (status is { Length: > 2 } && status[2] == '7') return true;
+        foreach (var (reason, _) in ReasonPhrases.Table)
+            if (reason is not (BounceReason.UserUnknown or BounceReason.OnHold or BounceReason.Vacation) && ReasonPhrases.Matches(reason, text)) return true;
+        return false;
     }
 
     private static readonly BounceReason[] UserUnknownRivals =

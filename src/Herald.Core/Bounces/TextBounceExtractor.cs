@@ -26,7 +26,21 @@ internal static class TextBounceExtractor
     public static bool HasBounceSubject(RawMessage m)
     {
         var subject = (m.Subject ?? "").ToLowerInvariant();
-        return MtaFamilies.BounceSubjects.AnyIn(subject);
+        if (MtaFamilies.BounceSubjects.AnyIn(subject)) return true;
+        var t = subject.Trim().TrimEnd('.', '!', ' ');
+        foreach (var word in MtaFamilies.NoticeSubjectWords)
+            if ((t.EndsWith(" " + word, StringComparison.Ordinal) || t.StartsWith(word + ":", StringComparison.Ordinal)) && FromRobot(m)) return true;
+        return false;
+    }
+
+    /// <summary>Whether the message comes from the mail or list machinery or a robot mailbox (no-reply, a list server):
+    /// the only senders whose subject's ordinary words (<see cref="MtaFamilies.NoticeSubjectWords"/>) are a notice's.</summary>
+    private static bool FromRobot(RawMessage m)
+    {
+        var from = m.FromAddress ?? m.Headers["From"] ?? "";
+        var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
+        return local.Length == 0 || from.Trim() == "<>" || MtaFamilies.IsMachinery(local) || MtaFamilies.RoleMailboxes.Contains(local) ||
+               MtaFamilies.BounceSenders.Any(s => local.StartsWith(s + "-", StringComparison.Ordinal));
     }
 
     public static List<RecipientFacts> Extract(RawMessage m, string human, string? sentFrom, string? originalTo)
@@ -119,12 +133,17 @@ internal static class TextBounceExtractor
                 Command = CommandIn(lowered) ?? (line >= 0 ? CommandIn(ReasonResolver.Lower(lines[line])) : null),
                 RemoteMta = RemoteHost(diag),
                 DiagnosticIsReport = whole,
-                LocalVerdict = line >= 0 && verdictLines.Contains(line),
+                // Its own word on its own mailbox only while it quotes no remote host ("<<< 550 …", "while talking to …"):
+                // a summary line repeating a remote filter's answer is that filter's verdict.
+                LocalVerdict = line >= 0 && verdictLines.Contains(line) && !RemoteQuotes.AnyIn(lowered),
             };
             result.Add(f);
         }
         return result;
     }
+
+    /// <summary>Wording of a report that quotes the remote host's answer (Sendmail's transcript, Postfix's and Exim's "said:").</summary>
+    private static readonly string[] RemoteQuotes = ["<<< ", "while talking to", " said:"];
 
     private static bool IsTranscriptVerdict(string line)
     {

@@ -239,6 +239,21 @@ public class ReasonRuleTests
     // "blocked" beside a 5.1.1 user-unknown answer does not make it a block.
     [InlineData(550, null, "mailbox unavailable", "onhold", false)]
     [InlineData(550, "5.1.1", "Blocked: user unknown", "userunknown", true)]
+    // RFC 5321's generic 550 text: a missing mailbox only when nothing else says why (Outlook.com's 5.5.0 at RCPT); with an
+    // x.7 status or block/policy wording beside it, it is that refusal, never a dead address.
+    [InlineData(550, "5.5.0", "Requested action not taken: mailbox unavailable (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(550, "5.7.1", "Requested action not taken: mailbox unavailable - your IP 192.0.2.1 is blocked (in reply to RCPT TO command)", "blocked", false)]
+    [InlineData(550, null, "Requested action not taken: mailbox unavailable (command rejected for policy reasons) (in reply to RCPT TO command)", "policyviolation", false)]
+    [InlineData(550, "5.7.1", "Requested action not taken: mailbox unavailable (in reply to RCPT TO command)", "securityerror", false)]
+    // A block list named beside reputation wording is the block list's verdict.
+    [InlineData(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; sender reputation lookup https://check.spamhaus.org (in reply to RCPT TO command)", "blocked", false)]
+    [InlineData(421, "4.7.0", "This message is suspicious due to the very low reputation of the sending IP address", "badreputation", false)]
+    // "ip is in" (Yahoo's "the ip is in Spamhaus's list") is not inside another word ("membership is inactive").
+    [InlineData(550, null, "Message refused: your club membership is inactive (in reply to end of DATA command)", "onhold", false)]
+    // Sendmail's "IP name lookup failed" (reverse DNS), lost for a while inside a comment.
+    [InlineData(550, "5.7.1", "Access denied. IP name lookup failed [192.0.2.1] (in reply to MAIL FROM command)", "requireptr", false)]
+    // A multi-line answer joined across its lines keeps Google's verdict.
+    [InlineData(550, "5.1.1", "550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. 550 5.1.1 https://support.google.com/mail/?p=NoSuchUser (in reply to RCPT TO command)", "userunknown", true)]
     public void Documented_answers_give_their_reason_and_hard_or_soft(int code, string? enhanced, string text, string reason, bool hard)
     {
         var (got, gotHard) = BounceAnalyzer.ClassifyReply(code, enhanced, text);

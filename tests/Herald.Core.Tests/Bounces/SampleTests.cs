@@ -219,6 +219,18 @@ public class SampleTests
         { "domino-cannot-route-mail.eml", "bounce", "head.of.year@domino2.example.com", "failed", "filtered", false },
         { "domino-several-matches.eml", "bounce", "j.smith@domino3.example.com", "failed", "systemerror", false },
         { "v5sendmail-deferred-timeout.eml", "bounce", "faraway.dad@slow-v5.example.net", "failed", "expired", false },
+        // Review of the generalising rules: ordinary mail that reaches the bounce mailbox with a bounce's words in it, and
+        // notices whose wording a too-broad rule read as a dead address.
+        { "notbounce-newsletter-bounced-back.eml", "not-bounce", "", "", "", false },
+        { "notbounce-coach-bounced-out.eml", "not-bounce", "", "", "", false },
+        { "notbounce-delayed-delivery-newsletter.eml", "not-bounce", "", "", "", false },
+        { "notbounce-parent-form-rejected.eml", "not-bounce", "", "", "", false },
+        { "notbounce-parent-absence-note.eml", "not-bounce", "", "", "", false },
+        { "notbounce-ticket-auto-response.eml", "auto-reply", "support@helpdesk.example.com", "autoreplied", "vacation", false },
+        { "notbounce-italian-reply-quoting-bounce.eml", "not-bounce", "", "", "", false },
+        { "mailman-bounce-action-vacation.eml", "not-bounce", "", "", "", false },
+        { "notbounce-parent-member-line.eml", "not-bounce", "", "", "", false },
+        { "sendmail-summary-user-unknown-after-data.eml", "bounce", "keitai.papa@docomo.example.jp", "failed", "filtered", false },
     };
 
     [Theory]

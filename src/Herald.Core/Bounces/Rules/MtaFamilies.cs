@@ -78,19 +78,27 @@ internal static class MtaFamilies
         "delivery failure", "delivery failed", "failure delivery", "non-delivery", "nondeliverable", "non remis", "not delivered",
         "could not be delivered", "returned to sender", "delivery problem", "mail system error", "delivery notification",
         "there was an error sending your mail", "delayed mail", "warning: message", "mail could not be delivered",
-        "notice of delivery failure", "unable to deliver", "message delivery has failed", "rejected", "delivery report",
-        "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending", "permanent error",
+        "notice of delivery failure", "unable to deliver", "message delivery has failed", "delivery report",
+        "dsn", "failed delivery", "mail failure", "are not member", "echec de distribution", "returned mail", "error sending",
         "fml status report", // fml mailing-list manager's replies to a refused post ("fml status report (list)")
         // Delay notices (also in DelaySubjects): Exchange "Delivery delayed:", Courier "DELAYED DELIVERY", Domino
         // "Delivery Delayed", MDaemon "Warning: message still undelivered after 4 hours".
-        "delivery delayed", "delayed delivery", "still undelivered",
-        "bounced", // forum and list software telling its staff that mail to a member bounced
+        // Not the bare words: a newsletter's "Delayed delivery of the school photos" is no notice.
+        "delivery delayed:", "delayed delivery notice", "message delivery delayed", "still undelivered",
         "mail delivery status", // Courier ("NOTICE: mail delivery status.")
         // Exchange's localized "Undeliverable:" subjects ("non remis" above is the French one).
         "unzustellbar", "no se puede entregar", "non recapitabile", "onbestelbaar", "não é possível entregar", "配信不能",
         // Trend Micro InterScan MSS in Japanese ("Message could not be delivered", "Mail delivery failed").
         "メッセージを配信できません", "メール配信に失敗しました",
     ];
+
+    /// <summary>
+    /// Ordinary words that name a bounce in a subject only as a notice's verdict (lowercase): its last word ("[Forum] Email
+    /// to a user bounced", "Message rejected") or its first before a colon (a Sieve reject's "Rejected: Bake sale"), and only
+    /// from the mail or list machinery or a robot mailbox. A parent's "Trip form rejected?", a newsletter's "Bounced back:
+    /// the school fair returns" or a coach's "U11s bounced out of the cup" is ordinary mail.
+    /// </summary>
+    public static readonly string[] NoticeSubjectWords = ["bounced", "rejected", "permanent error"];
 
     /// <summary>Subjects of delay warnings (lowercase): the MTA is still trying, nothing is final (RFC 3464 §2.3.3 "delayed").</summary>
     public static readonly string[] DelaySubjects =

@@ -87,7 +87,7 @@ internal static class ReasonPhrases
             "no mailbox found", "mailbox name not allowed", "is not an active address", "invalid final delivery userid",
             "resolver.adr.recipientnotfound", "resolver.adr.recipient notfound", "destination addresses were unknown",
             "unknown local part", "unknown local-part", "no account by that name", "recipient not ok", "user not exist",
-            "this address no longer accepts mail", "requested action not taken: mailbox unavailable", "not a local address",
+            "this address no longer accepts mail", "not a local address",
             "unknown or illegal alias", // Sun/Oracle Messaging Server address rewriting found no such alias
             // Localized server messages ("unknown recipient / user"): French, Spanish, German (T-Online's "Benutzer unbekannt").
             "destinataire inconnu", "usuario desconocido", "usuario no existe", "benutzer unbekannt", "empfänger unbekannt",
@@ -109,7 +109,8 @@ internal static class ReasonPhrases
             "reverse dns lookup", "with no reverse dns", "invalid rdns", "cannot find your hostname",
             "cannot find your reverse hostname", // Postfix reject_unknown_reverse_client_hostname
             "must have a reverse dns record",    // Exchange Online 5.7.25 over IPv6
-            "regarding ptr records",             // Google 550 5.7.1 "does not meet IPv6 sending guidelines regarding PTR records" "cannot resolve your address", "ip name lookup failed",
+            "regarding ptr records",             // Google 550 5.7.1 "does not meet IPv6 sending guidelines regarding PTR records"
+            "cannot resolve your address", "ip name lookup failed", // (were swallowed by the comment above)
             "reverse lookup", "unresolvable relay host name", "dns ptr", "hostname does not resolve",
             "corresponding forward dns entry does not point to the sending ip", new("service permits ", " unverifyable sending ips"), new("domain ", " mismatches client ip"),
         ],
@@ -179,7 +180,7 @@ internal static class ReasonPhrases
             "client host rejected", "helo command rejected", "please use the smtp server of your isp", "dynamic ip", "dynamic/zombied",
             "not currently accepting mail from your ip", "banned sending ip", "access denied for ip", "connection refused",
             "connection dropped", "connection reset", "go away", "no access from mail server", "hosts with dynamic ip",
-            "rejected due to ip", "ip is in", "was blocked by", "is blocked", "blocked by", "not allowed to connect",
+            "rejected due to ip", " ip is in", "was blocked by", // " ip": not "membership is inactive" "is blocked", "blocked by", "not allowed to connect",
             "esmtp not accepting connections", "service refused", "temporarily deferred due to user complaints",
             "smtp error from remote mail server after initial connection", // Exim: refused before any command
             "part of their network is on our block list", "you are sending spam", "but my name was rejected",
@@ -297,6 +298,14 @@ internal static class ReasonPhrases
         // Not "blacklisted" alone: "Blacklisted URL in message" (URIBL) is a verdict on the content.
         "spamhaus", "spamcop", "blocked using", "dnsbl"
     ];
+
+    /// <summary>
+    /// RFC 5321's own text for any 550 ("Requested action not taken: mailbox unavailable (e.g., mailbox not found, no
+    /// access, or command rejected for policy reasons)", §4.2.3). Outlook.com answers a missing mailbox so at RCPT, but
+    /// blocks and policy refusals use it too: it counts as userunknown only when nothing else in the answer or its x.7
+    /// status says why (see ReasonResolver).
+    /// </summary>
+    public static readonly Phrase[] GenericUnavailable = ["requested action not taken: mailbox unavailable"];
 
     public static bool Matches(BounceReason reason, string lowered) =>
         Table.TryGetValue(reason, out var list) && list.AnyIn(lowered);
