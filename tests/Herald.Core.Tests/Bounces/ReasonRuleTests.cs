@@ -71,7 +71,9 @@ public class ReasonRuleTests
     /// vocabulary) gives them. A 4yz reply is classified as a DSN's "delayed" action would be, so never hard.
     /// Sources: Google "SMTP error reference" (support.google.com/a/answer/3726730), Microsoft "Email non-delivery reports
     /// and SMTP errors in Exchange Online", Yahoo "SMTP error codes" (senders.yahooinc.com/smtp-error-codes), Apple iCloud
-    /// postmaster (support.apple.com/102322), Comcast postmaster error codes, Spamhaus/SpamCop/Proofpoint/Cloudmark block
+    /// postmaster (support.apple.com/102322), Comcast postmaster error codes, Cox "Email error codes", GoDaddy "Fix rejected email
+    /// with a bounce error", Orange/La Poste OFR/LPN codes, Tencent QQ Mail help, i.ua /err/ pages, Zoho, Mimecast "SMTP Error
+    /// Codes", Mail.ru, Yandex, GMX and T-Online postmaster pages, Spamhaus/SpamCop/Proofpoint/Cloudmark block
     /// texts, Postfix smtpd/postscreen, Exim, Sendmail and qmail-smtpd source texts, RFC 3463/5248, RFC 7372, RFC 7505.
     /// </summary>
     [Theory]
@@ -235,6 +237,100 @@ public class ReasonRuleTests
     [InlineData(552, null, "Buzón lleno", "mailboxfull", false)]
     [InlineData(550, null, "Benutzer unbekannt (in reply to RCPT TO command)", "userunknown", true)]
     [InlineData(552, null, "Postfach voll", "mailboxfull", false)]
+    // Cox "Email error codes" (cox.com/residential/support/email-error-codes.html): the AUP# code decides.
+    [InlineData(554, "5.7.1", "cox.net ESMTP 192.0.2.1 rejected. AUP#CXBL. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "blocked", false)]
+    [InlineData(421, "4.7.1", "cox.net ESMTP 192.0.2.1 rejected. AUP#CDRBL. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "blocked", false)]
+    [InlineData(554, "5.7.1", "cox.net ESMTP 192.0.2.1 rejected. AUP#CXDNS. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "requireptr", false)]
+    [InlineData(550, "5.7.1", "cox.net <x@example.com> rejected. AUP#CXSNDR. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "authfailure", false)]
+    [InlineData(554, "5.7.1", "cox.net ESMTP rejected. AUP#CXSMTP. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "rejected", false)]
+    [InlineData(421, "4.7.0", "cox.net ESMTP 192.0.2.1 too many connections. AUP#CXCNCT. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "toomanyconn", false)]
+    [InlineData(452, "4.5.3", "cox.net <x@example.com> too many recipients. AUP#CXMXRT. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "toomanyconn", false)]
+    [InlineData(550, "5.7.1", "cox.net <x@example.com> sending limited. AUP#CXTHRT. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "securityerror", false)]
+    [InlineData(554, "5.7.1", "cox.net ESMTP 192.0.2.1 rejected. AUP#IPBL0001. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "blocked", false)]
+    [InlineData(554, "5.7.1", "cox.net message rejected. AUP#URLBL1001. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "spamdetected", false)]
+    [InlineData(550, "5.1.0", "cox.net <x@nonexist.example> sender rejected. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "rejected", false)]
+    [InlineData(550, "5.1.1", "cox.net <someone@cox.net> recipient rejected. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "userunknown", true)]
+    [InlineData(421, "4.7.0", "cox.net ESMTP 192.0.2.1 too many sessions from 192.0.2.1", "toomanyconn", false)]
+    [InlineData(554, "5.7.1", "cox.net rejected - no rDNS. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html", "requireptr", false)]
+    // GoDaddy "Fix rejected email with a bounce error" (IB codes; x.co/rlbounce links them)
+    [InlineData(535, "5.7.0", "Authentication not allowed on IBSMTP Servers. IB401 <http://x.co/rlbounce>", "securityerror", false)]
+    [InlineData(550, "5.7.1", "someone@example.com Blank From: addresses are not allowed. Provide a valid From. IB501 <http://x.co/rlbounce>", "notcompliantrfc", false)]
+    [InlineData(550, "5.7.1", "someone@example.com IP addresses are not allowed as a From: Address. Provide a valid From. IB502 <http://x.co/rlbounce>", "notcompliantrfc", false)]
+    [InlineData(550, "5.1.0", "192.0.2.1 is not allowed to send from <example.com> per it's SPF Record. Please inspect your SPF settings, and try again. IB508 <http://x.co/rlbounce>", "authfailure", false)]
+    [InlineData(421, "4.7.0", "Temporarily rejected. Reverse DNS for this IP failed. IB108 <http://x.co/rlbounce>", "requireptr", false)]
+    [InlineData(552, "5.7.0", "This message has been rejected due to content judged to be spam by the internet community. IB212 <http://x.co/rlbounce>", "spamdetected", false)]
+    [InlineData(552, "5.7.0", "Virus infected message rejected. IB705 <http://x.co/rlbounce>", "virusdetected", false)]
+    [InlineData(452, "4.5.3", "This message contains too many recipients. Reduce the number of recipients and retry. IB605 <http://x.co/rlbounce>", "toomanyconn", false)]
+    [InlineData(421, "4.7.0", "Connection refused, too many sessions from This IP. Lower the number of concurrent sessions. IB007 <http://x.co/rlbounce>", "toomanyconn", false)]
+    [InlineData(554, "5.7.1", "This IP has been temporarily blocked for attempting to send too many messages containing content judged to be spam by the Internet community. IB110 <http://x.co/rlbounce>", "blocked", false)]
+    [InlineData(554, "5.7.1", "This IP has been blocked for the day, for attempting to mail too many invalid recipients. IB113 <http://x.co/rlbounce>", "blocked", false)]
+    [InlineData(550, "5.7.1", "This IP has sent too many messages this hour. IB504 <http://x.co/rlbounce>", "speeding", false)]
+    [InlineData(550, "5.7.1", "This message has exceeded the max number of messages per session. Open a new session and try again. IB510 <http://x.co/rlbounce>", "speeding", false)]
+    [InlineData(554, "5.7.1", "Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103 <http://x.co/rlbounce>", "badreputation", false)]
+    [InlineData(554, "5.7.1", "Connection refused. This IP address is listed on the Policy Block List (PBL). IB106 <http://x.co/rlbounce>", "blocked", false)]
+    // Orange / La Poste (postmaster.orange.fr error codes): the code's last three digits.
+    [InlineData(550, "5.7.1", "mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102 Ref http://csi.cloudmark.com", "blocked", false)]
+    [InlineData(421, "4.7.0", "mwinf5c79 ME Trop de connexions, veuillez verifier votre configuration. Too many connections, slow down. OFR005_104 [104]", "toomanyconn", false)]
+    [InlineData(550, "5.5.0", "SPF: x@example.com is not allowed to send mail. LPN004_401", "authfailure", false)]
+    [InlineData(501, "5.1.0", "Emetteur invalide. Invalid Sender. OFR004_405 [405] (in reply to MAIL FROM command)", "rejected", false)]
+    [InlineData(550, "5.5.0", "Boite du destinataire archivee. Archived recipient. LPN007_420 (in reply to RCPT TO command)", "suspend", false)]
+    [InlineData(550, "5.5.0", "Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426 (in reply to RCPT TO command)", "suspend", false)]
+    [InlineData(421, "4.2.0", "mwinf5c20 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505] (in reply to end of DATA command)", "systemerror", false)]
+    [InlineData(550, "5.7.1", "mwinf5c20 ME Mail rejete. Mail rejected. OFR_506 [506] (in reply to end of DATA command)", "spamdetected", false)]
+    [InlineData(550, "5.7.1", "Message refuse, verification DMARC en echec. Message refused, DMARC verification Failed. LPN007_517", "authfailure", false)]
+    [InlineData(421, "4.7.0", "mwinf5c77 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR_999 [999]", "blocked", false)]
+    // Apple iCloud postmaster (support.apple.com/102322)
+    [InlineData(554, "5.7.1", "[HME1] This message was blocked for failing both SPF and DKIM authentication checks. See https://support.apple.com/en-us/HT204137", "authfailure", false)]
+    [InlineData(550, "5.7.1", "[CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", "policyviolation", false)]
+    [InlineData(421, "4.7.1", "Messages to someone@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137", "speeding", false)]
+    [InlineData(550, "5.1.6", "recipient no longer on server: someone@icloud.com", "hasmoved", true)]
+    [InlineData(550, "5.1.1", "<someone@icloud.com>: inactive email address (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(550, "5.7.1", "Mail from IP 192.0.2.1 was rejected due to listing in Spamhaus SBL. For details please see http://www.spamhaus.org/query/bl?ip=192.0.2.1 (mx01.mail.icloud.com)", "blocked", false)]
+    // Tencent QQ Mail help pages (service.mail.qq.com/detail/122/…)
+    [InlineData(550, null, "Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000728", "userunknown", true)]
+    [InlineData(550, null, "Ip frequency limited [Blocked IP 192.0.2.1]. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000722", "toomanyconn", false)]
+    [InlineData(550, null, "Mailbox unavailable or access denied [IP: 192.0.2.1] http://service.mail.qq.com/detail/122/166", "toomanyconn", false)]
+    [InlineData(550, null, "SPF check failed [IP: 192.0.2.1]. http://service.mail.qq.com/cgi-bin/help?subtype=1&&no=1001445&&id=20022", "authfailure", false)]
+    [InlineData(550, null, "Suspected spam ip. https://service.mail.qq.com/detail/122/66", "blocked", false)]
+    [InlineData(550, null, "Message too large. https://service.mail.qq.com/detail/122/168", "mesgtoobig", false)]
+    [InlineData(550, null, "Mail content denied. https://service.mail.qq.com/detail/122/171", "spamdetected", false)]
+    [InlineData(550, null, "Suspected bounce attacks. https://service.mail.qq.com/detail/122/57", "blocked", false)]
+    // i.ua (mail.i.ua/err/N/)
+    [InlineData(550, null, "Mailbox is frozen. See http://mail.i.ua/err/3/", "suspend", false)]
+    [InlineData(550, null, "User is not found. See http://mail.i.ua/err/2/", "userunknown", true)]
+    [InlineData(550, null, "Mailbox is full. See http://mail.i.ua/err/4/", "mailboxfull", false)]
+    [InlineData(550, null, "IP-address of the sender is blacklisted. See http://mail.i.ua/err/9/", "blocked", false)]
+    // au (KDDI) and NTT docomo
+    [InlineData(550, null, "550 <someone@ezweb.ne.jp>: User unknown", "userunknown", true)]
+    [InlineData(550, null, "550 : User unknown (lsean.ezweb.ne.jp)", "filtered", false)]
+    [InlineData(550, "5.0.0", "550 Unknown user someone@docomo.ne.jp (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(550, "5.0.0", "550 Unknown user someone@docomo.ne.jp (in reply to end of DATA command)", "rejected", false)]
+    [InlineData(550, "5.2.0", "550 Unknown user someone@docomo.ne.jp", "filtered", false)]
+    [InlineData(552, null, "552 Too much mail data (mfsmax.docomo.ne.jp)", "mailboxfull", false)]
+    // Zoho Mail
+    [InlineData(550, "5.7.1", "Email rejected per DMARC policy for example.com (smtpin.zoho.com)", "authfailure", false)]
+    [InlineData(554, "5.7.1", "Email cannot be delivered. Reason: Email flagged as Spam. (mx.zoho.com)", "rejected", false)]
+    [InlineData(541, "5.4.1", "Mail rejected by destination domain (mx.zoho.com)", "rejected", false)]
+    [InlineData(554, "5.7.7", "Email policy violation detected (smtpin.zoho.com)", "policyviolation", false)]
+    [InlineData(550, "5.1.1", "User does not exist - <someone@zoho.com>", "userunknown", true)]
+    // Mimecast SMTP Error Codes (community.mimecast.com)
+    [InlineData(550, null, "SPF Sender Invalid - envelope rejected - https://community.mimecast.com/docs/DOC-1369#550", "authfailure", false)]
+    [InlineData(550, null, "Local CT IP Reputation - (reject) - https://community.mimecast.com/docs/DOC-1369#550", "badreputation", false)]
+    [InlineData(421, null, "Sender address blocked - https://community.mimecast.com/docs/DOC-1369#421", "blocked", false)]
+    [InlineData(554, null, "Maximum email size exceeded - https://community.mimecast.com/docs/DOC-1369#554", "mesgtoobig", false)]
+    [InlineData(554, null, "Mail loop detected - https://community.mimecast.com/docs/DOC-1369#554", "networkerror", false)]
+    [InlineData(550, null, "Anti-Spoofing policy - Inbound not allowed - https://community.mimecast.com/docs/DOC-1369#550", "policyviolation", false)]
+    [InlineData(550, null, "Envelope rejected - Block policy for envelope from address - https://community.mimecast.com/docs/DOC-1369#550", "rejected", false)]
+    [InlineData(553, null, "This route requires encryption (TLS) - https://community.mimecast.com/docs/DOC-1369#553", "securityerror", false)]
+    [InlineData(550, null, "Exceeding outbound thread limit - https://community.mimecast.com/docs/DOC-1369#550", "toomanyconn", false)]
+    // Microsoft's block-list answers (S3140 as S3150), Yahoo's remaining codes, Mail.ru, Yandex, GMX/web.de, T-Online
+    [InlineData(550, "5.7.1", "Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.", "blocked", false)]
+    [InlineData(451, null, "Message temporarily deferred due to unresolvable RFC.5321 from domain. See https://senders.yahooinc.com/error-codes#unresolvable-from-domain (mta7.am0.yahoodns.net)", "rejected", false)]
+    [InlineData(550, null, "spam message rejected. Please visit http://help.mail.ru/notspam-support/id?c=abc or report details to abuse@corp.mail.ru. Error code: 0123456789ABCDEF. ID: 0123456789ABCDEF.", "spamdetected", false)]
+    [InlineData(554, "5.7.1", "Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1700000000-AbCdEf12", "spamdetected", false)]
+    [InlineData(550, null, "Requested action not taken: mailbox unavailable (mxgmx117) (in reply to RCPT TO command)", "userunknown", true)]
+    [InlineData(554, null, "gmx.net (mxgmx116) Nemesis ESMTP Service not available No SMTP service IP address is block listed. For explanation visit https://postmaster.gmx.net/en/case?c=hi&i=ip&v=192.0.2.1&r=abc", "blocked", false)]
+    [InlineData(554, null, "IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)", "blocked", false)]
     // Wording against status: RFC 5321's generic 550 text "mailbox unavailable" alone names no missing user (onhold);
     // "blocked" beside a 5.1.1 user-unknown answer does not make it a block.
     [InlineData(550, null, "mailbox unavailable", "onhold", false)]

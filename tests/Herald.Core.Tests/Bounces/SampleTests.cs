@@ -48,7 +48,7 @@ public class SampleTests
         { "qmail-quoting-yahoo-no-account.eml", "bounce", "no.longer.here@yahoo.com", "failed", "userunknown", true },
         { "postfix-quoting-gmail-disabled.eml", "bounce", "quiet.parent@gmail.com", "failed", "suspend", false },
         // Refusals that say nothing final about the address.
-        { "docomo-unknown-user-after-data.eml", "bounce", "keitai.papa@docomo.ne.jp", "failed", "filtered", false },
+        { "docomo-unknown-user-after-data.eml", "bounce", "keitai.papa@docomo.ne.jp", "failed", "rejected", false },
         { "fml-not-member.eml", "bounce", "class3@fml.example.jp", "failed", "rejected", false },
         { "dovecot-sieve-reject.eml", "bounce", "no.bake.sales@imap.example.org", "failed", "filtered", false },
         { "groupwise-user-not-found.eml", "bounce", "old.governor@gw.example.com", "failed", "userunknown", true },
@@ -231,6 +231,22 @@ public class SampleTests
         { "mailman-bounce-action-vacation.eml", "not-bounce", "", "", "", false },
         { "notbounce-parent-member-line.eml", "not-bounce", "", "", "", false },
         { "sendmail-summary-user-unknown-after-data.eml", "bounce", "keitai.papa@docomo.example.jp", "failed", "filtered", false },
+        // Receiving hosts' own codes (fourth round): Cox, GoDaddy, Orange/La Poste, iCloud, QQ Mail, i.ua, au, Zoho, Mimecast, T-Online.
+        { "postfix-quoting-cox-cxbl.eml", "bounce", "grandpa.j@cox.net", "failed", "blocked", false },
+        { "postfix-quoting-cox-recipient-rejected.eml", "bounce", "old.scout.leader@cox.net", "failed", "userunknown", true },
+        { "exim-quoting-godaddy-ib212.eml", "bounce", "office@bakery-godaddy.example.com", "failed", "spamdetected", false },
+        { "postfix-quoting-godaddy-ib110.eml", "bounce", "bookings@hall-godaddy.example.com", "failed", "blocked", false },
+        { "postfix-quoting-laposte-lpn007-420.eml", "bounce", "tante.m@laposte.net", "failed", "suspend", false },
+        { "postfix-quoting-orange-ofr506.eml", "bounce", "parrain.l@orange.fr", "failed", "spamdetected", false },
+        { "postfix-quoting-icloud-hme1.eml", "bounce", "cousin.r@icloud.com", "failed", "authfailure", false },
+        { "postfix-quoting-icloud-no-longer-on-server.eml", "bounce", "moved.family@me.com", "failed", "hasmoved", true },
+        { "postfix-quoting-qq-access-denied.eml", "bounce", "20000002@qq.com", "failed", "toomanyconn", false },
+        { "postfix-quoting-qq-spf-check-failed.eml", "bounce", "30000003@qq.com", "failed", "authfailure", false },
+        { "postfix-quoting-iua-err2.eml", "bounce", "dyadko.p@i.ua", "failed", "userunknown", true },
+        { "postfix-quoting-au-domain-filter.eml", "bounce", "keitai.obaachan@au.com", "failed", "filtered", false },
+        { "postfix-quoting-zoho-flagged-spam.eml", "bounce", "treasurer@pta-zoho.example", "failed", "rejected", false },
+        { "postfix-quoting-mimecast-spf-invalid.eml", "bounce", "bursar@firm-mimecast.example.com", "failed", "authfailure", false },
+        { "exim-quoting-t-online-bl.eml", "bounce", "onkel.h@t-online.de", "failed", "blocked", false },
     };
 
     [Theory]
