@@ -350,6 +350,9 @@ public class ReasonRuleTests
     [InlineData(550, "5.7.1", "Access denied. IP name lookup failed [192.0.2.1] (in reply to MAIL FROM command)", "requireptr", false)]
     // A multi-line answer joined across its lines keeps Google's verdict.
     [InlineData(550, "5.1.1", "550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. 550 5.1.1 https://support.google.com/mail/?p=NoSuchUser (in reply to RCPT TO command)", "userunknown", true)]
+    // A provider's host mark names it only as a whole name: acme.com is not Apple's me.com (whose rows read a bare
+    // "blocked" as a block), olive.com is not Microsoft's live.com.
+    [InlineData(550, "5.7.1", "mx.acme.com: message blocked by content filter (in reply to end of DATA command)", "securityerror", false)]
     public void Documented_answers_give_their_reason_and_hard_or_soft(int code, string? enhanced, string text, string reason, bool hard)
     {
         var (got, gotHard) = BounceAnalyzer.ClassifyReply(code, enhanced, text);

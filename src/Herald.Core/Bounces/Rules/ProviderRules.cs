@@ -439,6 +439,17 @@ internal static class ProviderRules
     private static readonly System.Buffers.SearchValues<string> AnyMark =
         System.Buffers.SearchValues.Create(Providers.SelectMany(p => p.HostMarks).Distinct().ToArray(), StringComparison.Ordinal);
 
+    /// <summary>
+    /// Whether <paramref name="text"/> names the host mark: found where it starts a word (at the start, or after a
+    /// character that is not a letter or digit), so that "me.com" is not found in acme.com nor "live.com" in olive.com.
+    /// </summary>
+    private static bool Names(string text, string mark)
+    {
+        for (int at = text.IndexOf(mark, StringComparison.Ordinal); at >= 0; at = text.IndexOf(mark, at + 1, StringComparison.Ordinal))
+            if (at == 0 || !char.IsLetterOrDigit(text[at - 1]) || !char.IsLetterOrDigit(mark[0])) return true;
+        return false;
+    }
+
     public static BounceReason? Match(RecipientFacts f, string lowered)
     {
         // Most diagnostics name no provider: then none of the rows below can apply.
@@ -452,8 +463,8 @@ internal static class ProviderRules
             bool named = false, byRemote = false;
             foreach (var m in p.HostMarks)
             {
-                if (remote.Contains(m, StringComparison.Ordinal)) byRemote = true;
-                if (host.Contains(m, StringComparison.Ordinal) || lowered.Contains(m, StringComparison.Ordinal)) named = true;
+                if (Names(remote, m)) byRemote = true;
+                if (Names(host, m) || Names(lowered, m)) named = true;
             }
             if (!named) continue;
             if (p.Codes?.Find(lowered) is { } coded) return coded;
