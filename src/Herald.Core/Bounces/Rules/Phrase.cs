@@ -28,15 +28,39 @@ internal readonly record struct Phrase(params string[] Parts)
 internal static class PhraseList
 {
     /// <summary>
-    /// A list's one-fragment phrases searched for together in one pass (SearchValues: a vectorised multi-string
-    /// search), the others one by one. The lists are static tables, so each is prepared once.
+    /// Fixed strings searched for together in one vectorised pass (SearchValues). ASCII strings and the others (Japanese,
+    /// accented French…) are kept apart: one non-ASCII string would push the whole list onto the slower general search,
+    /// and a text that is all ASCII, as most reports are, cannot contain them anyway.
     /// </summary>
+    private sealed class Strings
+    {
+        private readonly SearchValues<string>? ascii, other;
+        public readonly bool HasEmpty;
+
+        public Strings(IEnumerable<string> strings)
+        {
+            var all = strings.ToArray();
+            HasEmpty = all.Any(x => x.Length == 0);
+            var a = all.Where(x => x.Length > 0 && System.Text.Ascii.IsValid(x)).Distinct().ToArray();
+            var o = all.Where(x => x.Length > 0 && !System.Text.Ascii.IsValid(x)).Distinct().ToArray();
+            if (a.Length > 0) ascii = SearchValues.Create(a, StringComparison.Ordinal);
+            if (o.Length > 0) other = SearchValues.Create(o, StringComparison.Ordinal);
+        }
+
+        public bool In(string text)
+        {
+            if (HasEmpty) return true;
+            var span = text.AsSpan();
+            if (ascii is not null && span.ContainsAny(ascii)) return true;
+            return other is not null && !System.Text.Ascii.IsValid(span) && span.ContainsAny(other);
+        }
+    }
+
+    /// <summary>A list's one-fragment phrases searched for together, the others one by one. The lists are static tables, so each is prepared once.</summary>
     private sealed class Prepared(Phrase[] phrases)
     {
-        public readonly SearchValues<string>? Single = phrases.Where(p => p.Parts.Length == 1 && p.Parts[0].Length > 0).Select(p => p.Parts[0]).ToArray() is { Length: > 0 } s
-            ? SearchValues.Create(s, StringComparison.Ordinal) : null;
+        public readonly Strings Single = new(phrases.Where(p => p.Parts.Length == 1).Select(p => p.Parts[0]));
         public readonly Phrase[] Multi = phrases.Where(p => p.Parts.Length != 1).ToArray();
-        public readonly bool HasEmpty = phrases.Any(p => p.Parts.Length == 1 && p.Parts[0].Length == 0);
     }
 
     private static readonly ConditionalWeakTable<Phrase[], Prepared> Cache = new();
@@ -45,25 +69,13 @@ internal static class PhraseList
     {
         if (lowered.Length == 0) return false;
         var prepared = Cache.GetValue(phrases, static p => new Prepared(p));
-        if (prepared.HasEmpty) return true;
-        if (prepared.Single is { } single && lowered.AsSpan().ContainsAny(single)) return true;
+        if (prepared.Single.In(lowered)) return true;
         foreach (var p in prepared.Multi) if (p.IsIn(lowered)) return true;
         return false;
     }
 
-    private sealed class PreparedWords(string[] words)
-    {
-        public readonly SearchValues<string>? Values = words.Where(w => w.Length > 0).ToArray() is { Length: > 0 } s ? SearchValues.Create(s, StringComparison.Ordinal) : null;
-        public readonly bool HasEmpty = words.Any(w => w.Length == 0);
-    }
-
-    private static readonly ConditionalWeakTable<string[], PreparedWords> WordCache = new();
+    private static readonly ConditionalWeakTable<string[], Strings> WordCache = new();
 
     /// <summary>Whether any of these fixed strings occurs in <paramref name="text"/> (ordinal), in one vectorised pass.</summary>
-    public static bool AnyIn(this string[] words, string text)
-    {
-        var prepared = WordCache.GetValue(words, static w => new PreparedWords(w));
-        if (prepared.HasEmpty) return true;
-        return prepared.Values is { } v && text.AsSpan().ContainsAny(v);
-    }
+    public static bool AnyIn(this string[] words, string text) => WordCache.GetValue(words, static w => new Strings(w)).In(text);
 }
