@@ -307,6 +307,31 @@ internal static class ReasonPhrases
     /// </summary>
     public static readonly Phrase[] GenericUnavailable = ["requested action not taken: mailbox unavailable"];
 
-    public static bool Matches(BounceReason reason, string lowered) =>
-        Table.TryGetValue(reason, out var list) && list.AnyIn(lowered);
+    // The table as an array by reason, and the answers for the last text asked about on this thread: deciding one
+    // recipient's reason asks about the same diagnostic and the same reason several times (rivals, both passes).
+    private static readonly Phrase[]?[] ByReason = BuildByReason();
+    [ThreadStatic] private static string? memoText;
+    [ThreadStatic] private static sbyte[]? memo;
+
+    private static Phrase[]?[] BuildByReason()
+    {
+        var array = new Phrase[]?[Enum.GetValues<BounceReason>().Max(r => (int)r) + 1];
+        foreach (var (reason, list) in Table) array[(int)reason] = list;
+        return array;
+    }
+
+    public static bool Matches(BounceReason reason, string lowered)
+    {
+        int i = (int)reason;
+        if ((uint)i >= (uint)ByReason.Length || ByReason[i] is not { } list) return false;
+        // Keyed by the very string instance: strings do not change, so a cached answer stays true of it.
+        if (!ReferenceEquals(lowered, memoText))
+        {
+            memoText = lowered;
+            (memo ??= new sbyte[ByReason.Length]).AsSpan().Clear();
+        }
+        ref sbyte known = ref memo![i];
+        if (known == 0) known = list.AnyIn(lowered) ? (sbyte)1 : (sbyte)-1;
+        return known > 0;
+    }
 }
