@@ -13,6 +13,8 @@ internal static class ReasonResolver
         string text = JoinContinuations(Lower(f.Diagnostic));
         if (ProviderRules.Match(f, text) is { } byProvider) return byProvider;
 
+        // A diagnostic code name (Exchange's RESOLVER.*, SMTPSEND.*) is the server's own verdict, more precise than its status.
+        if (ReasonPhrases.NamedCode(text) is { } named) return named;
         var byStatus = StatusCodes.ReasonOf(f.Status);
         if (byStatus is { } ruled && f.ReportingMta is { } rm && MtaFamilies.RuleBouncers.Any(p => rm.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
             return ruled == BounceReason.UserUnknown ? BounceReason.Filtered : ruled;

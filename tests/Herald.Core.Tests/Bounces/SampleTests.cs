@@ -247,6 +247,27 @@ public class SampleTests
         { "postfix-quoting-zoho-flagged-spam.eml", "bounce", "treasurer@pta-zoho.example", "failed", "rejected", false },
         { "postfix-quoting-mimecast-spf-invalid.eml", "bounce", "bursar@firm-mimecast.example.com", "failed", "authfailure", false },
         { "exim-quoting-t-online-bl.eml", "bounce", "onkel.h@t-online.de", "failed", "blocked", false },
+        // Report shapes, second audit (lhost checklist): dma, OpenSMTPD, amavisd-new, SendGrid, SES receiving, Yandex, 1&1, Mail.Ru,
+        // Office 365 (mailto, Dutch, Portuguese, remote refusal), Exchange 2007's named codes.
+        { "dragonfly-dma-mailbox-full.eml", "bounce", "full.box@dma-dest.example.net", "failed", "mailboxfull", false },
+        { "dragonfly-dma-dns-lookup-failure.eml", "bounce", "auntie@no-such-host.example", "failed", "hostunknown", true },
+        { "opensmtpd-mailbox-full.eml", "bounce", "crowded.inbox@smtpd-dest.example.net", "failed", "mailboxfull", false },
+        { "opensmtpd-delayed.eml", "bounce", "slow.uncle@smtpd-slow.example.net", "delayed", "networkerror", false },
+        { "amavis-mta-blocked-user-unknown.eml", "bounce", "left.the.club@amavis-dest.example.org", "failed", "userunknown", true },
+        { "amavis-banned-content.eml", "bounce", "bursar@amavis-dest.example.org", "failed", "securityerror", false },
+        { "sendgrid-user-unknown.eml", "bounce", "old.treasurer@sg-dest.example.com", "failed", "userunknown", true },
+        { "receiving-ses-message-too-large.eml", "bounce", "photos@ses-club.example.com", "failed", "mesgtoobig", false },
+        { "yandex-mail-system-mailbox-full.eml", "bounce", "babushka@ya-dest.example.ru", "failed", "mailboxfull", false },
+        { "einsundeins-mail-size-limit.eml", "bounce", "choir.master@eins-dest.example.de", "failed", "mesgtoobig", false },
+        { "mailru-russian-preamble-user-not-found.eml", "bounce", "dyadya.v@mr-dest.example.ru", "failed", "userunknown", true },
+        { "office365-mailto-recipient-not-found.eml", "bounce", "walk.leader@o365club.example.com", "failed", "userunknown", true },
+        { "office365-dutch-recipient-not-found.eml", "bounce", "docent.engels@school-nl.example.nl", "failed", "userunknown", true },
+        { "office365-portuguese-recipient-not-found.eml", "bounce", "professora.ana@escola-br.example.com.br", "failed", "userunknown", true },
+        { "office365-rejected-your-message.eml", "bounce", "stall.holder@relay-dest.example.org", "failed", "norelaying", false },
+        { "exchange2007-recip-size-limit.eml", "bounce", "band.parent@ex2007.example.org", "failed", "mesgtoobig", false },
+        { "exchange2007-queue-expired.eml", "bounce", "far.grandparent@slow-dest.example.net", "failed", "expired", false },
+        { "exchange2007-invalid-in-smtp.eml", "bounce", "office.manager@ex2007b.example.org", "failed", "systemerror", false },
+        { "exchange2007-mx-loopback.eml", "bounce", "clerk@loopback-dest.example.org", "failed", "networkerror", false },
     };
 
     [Theory]

@@ -90,6 +90,8 @@ internal static class MtaFamilies
         "unzustellbar", "no se puede entregar", "non recapitabile", "onbestelbaar", "não é possível entregar", "配信不能",
         // Trend Micro InterScan MSS in Japanese ("Message could not be delivered", "Mail delivery failed").
         "メッセージを配信できません", "メール配信に失敗しました",
+        // Exchange Online / Office 365 in Brazilian Portuguese ("Não entregue: <subject>").
+        "não entregue",
     ];
 
     /// <summary>
@@ -124,6 +126,8 @@ internal static class MtaFamilies
         "this is only a warning",               // Courier
         "delayed delivery",                     // Courier's "DELAYED DELIVERY" section
         "delays in delivering your message",    // Courier dsndelayed.txt
+        "a message is delayed for more than",   // OpenSMTPD bounce.c notice_warning
+        "only a temporary failure report",      // OpenSMTPD bounce.c notice_warning2
     ];
 
     /// <summary>
@@ -227,6 +231,13 @@ internal static class MtaFamilies
         "your message to the following addresses",
         "the following recipients returned permanent errors",               // small MTA ("There was an error sending your mail")
         "could not be delivered because of",                                // Trustwave MailMarshal "Your message: … Could not be delivered because of"
+        // Exchange / Office 365 NDR templates not yet listed: the older Dutch and Portuguese wording of "Delivery has failed
+        // to these recipients or groups:", and the NDR for a remote server's refusal ("<host> rejected your message to the
+        // following e-mail addresses:").
+        "uw bericht kan niet worden bezorgd bij de volgende geadresseerden of groepen", // Dutch
+        "falha na entrega a estes destinatários ou grupos",                             // Portuguese
+        "rejected your message to the following e-mail addresses",
+        "rejected your message to the following email addresses",
     ];
 
     /// <summary>
@@ -323,6 +334,9 @@ internal static class MtaFamilies
         "-------original message",                         // Digital Arts m-FILTER
         "-------original mail info",                       // Digital Arts m-FILTER (the original's header only)
         "original mail as follows:",                       // fml ("Original mail as follows:")
+        "below is a copy of the original message",         // OpenSMTPD bounce.c ("    Below is a copy of the original message:")
+        "oorspronkelijke berichtkoppen",                   // Exchange / Office 365, Dutch "Original message headers:"
+        "cabeçalhos originais da mensagem",                // Exchange / Office 365, Portuguese
     ];
 }
 

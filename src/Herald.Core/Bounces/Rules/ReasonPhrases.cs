@@ -149,6 +149,7 @@ internal static class ReasonPhrases
             "able to find the recipient domain",                   // Google 553 5.1.2 "We weren't able to find the recipient domain"
             "smtpsend.dns.nonexistentdomain",                      // Exchange 5.4.4 "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"
             "remote domain doesnt exist", "remote domain doesn't exist", // au by KDDI "As the remote domain doesnt exist." (its spelling)
+            new("dns lookup failure: host ", " not found"),         // DragonFly Mail Agent net.c "DNS lookup failure: host %s not found"
         ],
         [BounceReason.SpamDetected] =
         [
@@ -306,6 +307,36 @@ internal static class ReasonPhrases
     /// status says why (see ReasonResolver).
     /// </summary>
     public static readonly Phrase[] GenericUnavailable = ["requested action not taken: mailbox unavailable"];
+
+    /// <summary>
+    /// Diagnostic code names that say why more precisely than the status beside them: Exchange's categorizer and SMTP send
+    /// codes, named in every Exchange and Exchange Online NDR ("#550 5.1.4 RESOLVER.ADR.Ambiguous; …"). The status is
+    /// generic (5.1.0, 5.1.4, 5.2.0 read as a missing or refused address, 5.4.4 as a missing domain), the name is the
+    /// server's own verdict: an address its directory cannot resolve to one mailbox, a mailbox with no valid SMTP address,
+    /// an MX that points back at the server itself are configuration errors on the receiving side, not a dead address.
+    /// Microsoft "Email non-delivery reports and SMTP errors in Exchange Online" and Exchange Server's NDR code list.
+    /// </summary>
+    public static readonly Dictionary<BounceReason, Phrase[]> NamedCodes = new()
+    {
+        [BounceReason.SystemError] = ["resolver.adr.ambiguous", "resolver.adr.badprimary", "resolver.adr.invalidinsmtp"],
+        [BounceReason.NetworkError] = ["smtpsend.dns.mxloopback"],
+        // 5.2.3 alone is the mailbox's limit (exceedlimit); Exchange names it a message too large for this recipient.
+        [BounceReason.MesgTooBig] = ["resolver.rst.recipsizelimit"],
+        [BounceReason.TooManyConn] = ["resolver.adr.reciplimit"],
+        [BounceReason.Expired] = ["queue.expired"],
+    };
+
+    /// <summary>All <see cref="NamedCodes"/> at once: one pass says whether any is named before the per-reason lists are asked.</summary>
+    public static readonly Phrase[] AnyNamedCode = NamedCodes.Values.SelectMany(v => v).ToArray();
+
+    /// <summary>The reason a diagnostic code name in <paramref name="lowered"/> gives (<see cref="NamedCodes"/>), else null.</summary>
+    public static BounceReason? NamedCode(string lowered)
+    {
+        if (!AnyNamedCode.AnyIn(lowered)) return null;
+        foreach (var (reason, names) in NamedCodes)
+            if (names.AnyIn(lowered)) return reason;
+        return null;
+    }
 
     // The table as an array by reason, and the answers for the last text asked about on this thread: deciding one
     // recipient's reason asks about the same diagnostic and the same reason several times (rivals, both passes).
