@@ -268,6 +268,14 @@ public class SampleTests
         { "exchange2007-queue-expired.eml", "bounce", "far.grandparent@slow-dest.example.net", "failed", "expired", false },
         { "exchange2007-invalid-in-smtp.eml", "bounce", "office.manager@ex2007b.example.org", "failed", "systemerror", false },
         { "exchange2007-mx-loopback.eml", "bounce", "clerk@loopback-dest.example.org", "failed", "networkerror", false },
+        { "t-online-quota-exceeded.eml", "bounce", "tante.g@t-online.de", "failed", "mailboxfull", false },
+        { "t-online-smail-unknown-host.eml", "bounce", "onkel.f@nirgendwo-host.example", "failed", "hostunknown", true },
+        { "exim-mx-indicated-no-smtp-service.eml", "bounce", "cousin.m@no-mx-here.example", "failed", "notaccept", true },
+        { "exim-message-sent-by-lmtp-error.eml", "bounce", "store.box@exim-relay.example.net", "failed", "userunknown", true },
+        { "postfix-old-undeliverable-text.eml", "bounce", "loop.dad@pf-loop.example.org", "failed", "systemerror", false },
+        { "qmail-remote-connection-refused.eml", "bounce", "far.friend@down-host.example.net", "failed", "networkerror", false },
+        { "qmail-remote-no-host.eml", "bounce", "pen.pal@no-such-domain-q.example", "failed", "hostunknown", true },
+        { "sendmail-host-unknown-text.eml", "bounce", "grandpa.s@nohost-sm.example", "failed", "hostunknown", true },
     };
 
     [Theory]

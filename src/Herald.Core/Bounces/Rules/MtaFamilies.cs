@@ -238,6 +238,7 @@ internal static class MtaFamilies
         "falha na entrega a estes destinatários ou grupos",                             // Portuguese
         "rejected your message to the following e-mail addresses",
         "rejected your message to the following email addresses",
+        "this is the postfix program at host",                              // Postfix before 2.1 (later "the mail system at host")
     ];
 
     /// <summary>
@@ -337,6 +338,8 @@ internal static class MtaFamilies
         "below is a copy of the original message",         // OpenSMTPD bounce.c ("    Below is a copy of the original message:")
         "oorspronkelijke berichtkoppen",                   // Exchange / Office 365, Dutch "Original message headers:"
         "cabeçalhos originais da mensagem",                // Exchange / Office 365, Portuguese
+        "|------------------------- message header follows", // Deutsche Telekom's Smail-derived banner (headers only)
+        "--- undelivered message follows",                 // Postfix before 2.1 ("--- Undelivered message follows ---")
     ];
 }
 

@@ -237,7 +237,9 @@ internal static class ReasonPhrases
             "content error",
         ],
         [BounceReason.SystemFull] = ["mail system full", "system full", "insufficient system storage", "system storage", "out of disk space", "disk full"],
-        [BounceReason.NotAccept] = ["no mx record", "mx record not found", "couldn't find a mail exchanger", "null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail"],
+        [BounceReason.NotAccept] = ["no mx record", "mx record not found", "couldn't find a mail exchanger", "null mx", "does not accept mail", "not accepting network messages", "not accepting mail", "no mx records", "accepts no mail",
+            "an mx or srv record indicated no smtp service", // Exim dnslookup router: the domain's MX says it takes no mail (null MX)
+        ],
         [BounceReason.Expired] =
         [
             "delivery time expired", "was not delivered within", "envelope expired", "delivery expired", "message expired", "message timed out", "connection timed out",
