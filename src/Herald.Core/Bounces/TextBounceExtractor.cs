@@ -9,7 +9,16 @@ namespace Herald.Core.Bounces;
 /// </summary>
 internal static class TextBounceExtractor
 {
-    /// <summary>Whether headers or text say "bounce report". Required before any text is read as one.</summary>
+    /// <summary>
+    /// Whether headers or text say "bounce report". Required before any text is read as one.
+    /// <para>An MTA's template sentence (<see cref="MtaFamilies.ReportSentences"/>) counts beside a bounce subject, a mail
+    /// daemon's sender or a returned copy. Wording people write too (<see cref="MtaFamilies.GenericReportSentences"/>:
+    /// "the error message said", "was undeliverable") counts only beside what the mail machinery alone produces: a mail
+    /// daemon's sender or a null From, a returned copy as a MIME part (message/rfc822, text/rfc822-headers), a delivery
+    /// report's structure (multipart/report). A bounce subject is words as well: a parent's "Re: Undelivered Mail Returned
+    /// to Sender" or a newsletter's "Delivery report" carries one, and with generic prose beside it the addresses alone on
+    /// their lines would come out as failed recipients.</para>
+    /// </summary>
     public static bool LooksLikeBounce(RawMessage m, List<RawPart> leaves, string lowered)
     {
         var from = m.FromAddress ?? m.Headers["From"] ?? "";
@@ -17,9 +26,11 @@ internal static class TextBounceExtractor
         bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
         bool subj = HasBounceSubject(m);
         bool failed = m.Headers.Contains("X-Failed-Recipients");
-        bool sentence = MtaFamilies.ReportSentences.AnyIn(lowered);
+        bool template = MtaFamilies.ReportSentences.AnyIn(lowered);
         bool returnsCopy = m.Body is { Kind: RawKind.Multipart } && leaves.Any(p => p.Kind == RawKind.Message || p.Is("text", "rfc822-headers"));
-        return failed || (sentence && (sender || subj || returnsCopy)) || (sender && subj);
+        bool machineMade = sender || returnsCopy || m.Body is { Kind: RawKind.Multipart } b && b.Is("multipart", "report");
+        return failed || (template && (sender || subj || returnsCopy)) || (sender && subj) ||
+               (machineMade && MtaFamilies.GenericReportSentences.AnyIn(lowered));
     }
 
     /// <summary>Whether the subject is one bounces use (<see cref="MtaFamilies.BounceSubjects"/>).</summary>

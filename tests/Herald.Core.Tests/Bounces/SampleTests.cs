@@ -230,6 +230,14 @@ public class SampleTests
         { "notbounce-italian-reply-quoting-bounce.eml", "not-bounce", "", "", "", false },
         { "mailman-bounce-action-vacation.eml", "not-bounce", "", "", "", false },
         { "notbounce-parent-member-line.eml", "not-bounce", "", "", "", false },
+        // Ordinary mail under a bounce's subject whose own text uses wording reports share with people ("the error message
+        // said", "was undeliverable", "could not be delivered to the following"), addresses alone on their lines: no mail
+        // daemon, no returned copy, so none of it is a report (MtaFamilies.GenericReportSentences).
+        { "notbounce-parent-reply-error-message-said.eml", "not-bounce", "", "", "", false },
+        { "notbounce-helpdesk-reply-undeliverable.eml", "not-bounce", "", "", "", false },
+        { "notbounce-newsletter-delivery-report.eml", "not-bounce", "", "", "", false },
+        { "notbounce-class-rep-cards-not-delivered.eml", "not-bounce", "", "", "", false },
+        { "notbounce-parent-asks-about-returned-mail.eml", "not-bounce", "", "", "", false },
         { "sendmail-summary-user-unknown-after-data.eml", "bounce", "keitai.papa@docomo.example.jp", "failed", "filtered", false },
         // Receiving hosts' own codes (fourth round): Cox, GoDaddy, Orange/La Poste, iCloud, QQ Mail, i.ua, au, Zoho, Mimecast, T-Online.
         { "postfix-quoting-cox-cxbl.eml", "bounce", "grandpa.j@cox.net", "failed", "blocked", false },

@@ -151,7 +151,52 @@ internal static class MtaFamilies
         "verify that you are a real sender",
     ];
 
-    /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each.</summary>
+    /// <summary>
+    /// Report wording that people write too (lowercase): "the error message said…", "my message was undeliverable", "I could
+    /// not deliver the form", "message you sent last week", "Returned mail from the raffle". Bounces use it as well (Exim's
+    /// "A message that you sent", Yahoo's "we were unable to deliver your message", Gmail's "** Message not delivered **",
+    /// MailMarshal's "could not be delivered because of"), but it says "report" only beside evidence a person's mail never
+    /// carries (see <see cref="Herald.Core.Bounces.TextBounceExtractor.LooksLikeBounce"/>): a mail daemon's sender, a
+    /// returned copy, X-Failed-Recipients. A bounce subject is not such evidence: a person's "Re: Undelivered Mail Returned
+    /// to Sender" or a newsletter's "Delivery report: the raffle" has one.
+    /// </summary>
+    public static readonly string[] GenericReportSentences =
+    [
+        "message could not be delivered",
+        "your message could not be delivered",
+        "we were unable to deliver your message",                           // Yahoo, and any help desk
+        "delivery status notification",                                     // a subject people quote ("I got a delivery status notification")
+        "your message was not delivered",
+        "message not delivered",                                            // Gmail "** Message not delivered **"
+        "was undeliverable",
+        "undeliverable mail",
+        "the following message to",
+        "failed to deliver",
+        "message delivery failed",
+        "mail delivery failed",                                             // Exim's subject, quoted by people
+        "permanent error",
+        "has not been delivered",
+        "couldn't be delivered",
+        "could not deliver",
+        "hi. this is the",                                                  // qmail's greeting opening, and a parent's "Hi. This is the Year 4 rep"
+        "delivery of your message",
+        "your mail could not be delivered",
+        "mail was not delivered",
+        "message you sent",
+        "message that you sent",                                            // Exim
+        "the following list of recipients",                                 // OpenSMTPD
+        "the recipient's mail server",
+        "error message",
+        "returned mail",
+        "su mensaje no pudo ser entregado",                                 // Spanish ("your message could not be delivered"), qmail clones
+        "your message to the following addresses",                          // also "I forwarded your message to the following addresses"
+        "could not be delivered because of",                                // Trustwave MailMarshal "Your message: … Could not be delivered because of"
+        "could not be delivered to the following",                          // many MTAs, and a newsletter's "parcels could not be delivered to the following addresses"
+    ];
+
+    /// <summary>Sentences only bounce reports write (lowercase), from the families named beside each: fixed wording of an
+    /// MTA's or gateway's report template that a person does not write in a letter. Wording people also write is in
+    /// <see cref="GenericReportSentences"/>.</summary>
     public static readonly string[] ReportSentences =
     [
         "this message was created automatically by mail delivery software", // Exim
@@ -166,7 +211,6 @@ internal static class MtaFamilies
         "there was an error delivering your mail",
         "could not be delivered to one or more",
         "unable to deliver message to the following",
-        "we were unable to deliver your message",                           // Yahoo
         "delivery to the following recipient",                              // Gmail, Exchange
         "delivery to the following recipients failed",
         "delivery has failed to these recipients",                          // Exchange 2007 / Office 365
@@ -175,7 +219,6 @@ internal static class MtaFamilies
         "was not delivered to:",                                            // Domino, Notes
         "an error occurred while trying to deliver the mail",               // Amazon WorkMail
         "your mail message to the following address",
-        "could not be delivered to the following",
         "could not be delivered to:",                                       // KDDI au
         "running the courier mail server",                                  // Courier module.dsn
         "your message to the following recipients cannot be delivered",    // Courier module.dsn
@@ -190,47 +233,20 @@ internal static class MtaFamilies
         "bezorging is mislukt voor deze ontvangers of groepen",               // Dutch
         "falha na entrega para estes destinatários ou grupos",                // Portuguese
         "failed addresses follow:",                                           // T-Online ("|---- Failed addresses follow: ----|")
+        "could not be delivered to mobile",                                   // Verizon Wireless vzwpix.com ("Message could not be delivered to mobile."), from an ordinary-looking sysadmin@ address
 
-        "message could not be delivered",
-        "your message could not be delivered",
         "the original message was received at",                            // Sendmail
         "this is an automatically generated delivery status notification",
-        "delivery status notification",
         "we had trouble delivering your message",
-        "your message was not delivered",
-        "message not delivered",
-        "was undeliverable",
-        "undeliverable mail",
-        "the following message to",
         "sorry, we were unable to deliver",
-        "failed to deliver",
-        "message delivery failed",
-        "mail delivery failed",
-        "permanent error",
-        "has not been delivered",
-        "couldn't be delivered",
-        "could not deliver",
-        "hi. this is the",
-        "delivery of your message",
         "non-delivered information",
-        "your mail could not be delivered",
-        "mail was not delivered",
-        "message you sent",
-        "message that you sent",                                            // Exim
         "error has occurred while attempting to deliver",                   // OpenSMTPD
-        "the following list of recipients",                                 // OpenSMTPD
         "you are not a member of this mailing list",                        // fml
-        "the recipient's mail server",
-        "error message",
-        "returned mail",
         // qmail clones' own greetings (their per-recipient "<address>:" lines are qmail's), as Sisimai's X4 module lists them.
-        "su mensaje no pudo ser entregado",                                 // Spanish
         "this is the machine generated message from mail service",
         "this is the mail delivery agent at",
         "unfortunately, your mail was not delivered to the following address",
-        "your message to the following addresses",
         "the following recipients returned permanent errors",               // small MTA ("There was an error sending your mail")
-        "could not be delivered because of",                                // Trustwave MailMarshal "Your message: … Could not be delivered because of"
         // Exchange / Office 365 NDR templates not yet listed: the older Dutch and Portuguese wording of "Delivery has failed
         // to these recipients or groups:", and the NDR for a remote server's refusal ("<host> rejected your message to the
         // following e-mail addresses:").
