@@ -59,8 +59,9 @@ public static class BounceAnalyzer
         };
         f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
         if (replyCode is >= 200 and < 300) return (BounceReason.Delivered, false);
+        // A 5yz that says the message expired (Exchange's "550 5.4.300 Message expired") is the relay's final word after its
+        // queue gave up: expired, as the same answer in a DSN is (both paths go through the same resolver).
         var reason = ReasonResolver.Resolve(f);
-        if (reason == BounceReason.Expired && replyCode >= 500) reason = BounceReason.OnHold;
         return (reason, HardSoftPolicy.IsHard(reason, f.Status, f.ReplyCode));
     }
 

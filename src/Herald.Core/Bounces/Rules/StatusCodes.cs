@@ -71,6 +71,8 @@ internal static class StatusCodes
         ["5.4.3"] = BounceReason.SystemError,     // Directory server failure
         ["5.4.4"] = BounceReason.HostUnknown,     // Unable to route
         ["5.4.6"] = BounceReason.NetworkError,    // Routing loop detected (as 4.4.6; Exchange "hop count exceeded", Google "50 hops")
+        ["5.4.7"] = BounceReason.Expired,         // Delivery time expired (as 4.4.7: a 5 class only says the relay stopped trying)
+        ["5.5.1"] = BounceReason.SyntaxError,     // Invalid command (X.5.x "mail delivery protocol status"; Postfix postscreen's "550 5.5.1 Protocol error")
         ["5.5.2"] = BounceReason.SyntaxError,     // Syntax error
         ["5.5.3"] = BounceReason.TooManyConn,     // Too many recipients
         ["5.5.4"] = BounceReason.SystemError,     // Invalid command arguments
