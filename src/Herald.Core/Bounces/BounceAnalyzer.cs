@@ -147,10 +147,12 @@ public static class BounceAnalyzer
                 // A delivery-status part whose recipient field was unusable (a file or pipe, Exim's "save to …")
                 // still carries the reporting MTA's Status (RFC 3464 §2.3.4): it beats a pseudo code.
                 var sole = family == ReportFamily.OpenSmtpd ? null : DsnExtractor.SoleStatus(leaves);
+                var notifier = sentFrom is not null && sentFrom.LastIndexOf('@') is var at and >= 0 ? sentFrom[(at + 1)..].ToLowerInvariant() : null;
                 foreach (var f in text)
                 {
                     if (delayed) f.Action = "delayed";
                     f.Status ??= sole;
+                    f.Notifier = notifier;
                 }
                 return Report(MessageKind.Bounce, text, verp, originalId, family);
             }

@@ -412,6 +412,13 @@ public class ReasonRuleTests
     }
 
     [Theory]
+    [InlineData("kijitora@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.", "421")]
+    [InlineData("Code:550 mailbox unavailable", "550")]
+    [InlineData("logged at 10:45:501 and retried", null)]
+    public void A_reply_code_after_a_label_colon_is_found_but_not_inside_a_time(string text, string? code) =>
+        Assert.Equal(code, Herald.Core.Bounces.Rules.StatusCodes.FindReply(text));
+
+    [Theory]
     [InlineData("550-5.1.1 The email account", "5.1.1")]
     [InlineData("host 192.0.2.1 said 550 5.7.26 x", "5.7.26")]
     [InlineData("ip 10.0.0.1 only", null)]

@@ -259,7 +259,10 @@ internal static class StatusCodes
         {
             char c = text[i];
             if (c is not ('4' or '5' or '2')) continue;
-            if (i > 0 && (char.IsAsciiLetterOrDigit(text[i - 1]) || text[i - 1] is '.' or '-' or '#' or '_' or '/' or ':' or '+' or '=')) continue;
+            if (i > 0 && (char.IsAsciiLetterOrDigit(text[i - 1]) || text[i - 1] is '.' or '-' or '#' or '_' or '/' or '+' or '=')) continue;
+            // After a colon only as a label's value ("ERROR_CODE :421", "Code:550"), never inside a time or an address ("10:45:501").
+            if (i > 1 && text[i - 1] == ':' && !(text[i - 2] == ' ' || char.IsAsciiLetter(text[i - 2]))) continue;
+            if (i == 1 && text[0] == ':') continue;
             if (!char.IsAsciiDigit(text[i + 1]) || !char.IsAsciiDigit(text[i + 2])) continue;
             if (text[i + 1] > '5') continue;
             int end = i + 3;
