@@ -174,7 +174,13 @@ internal static class TextBounceExtractor
             int end = nl < 0 ? text.Length : nl;
             var line = text.AsSpan(pos, end - pos).Trim();
             foreach (var marker in MtaFamilies.CopyStarts)
+            {
                 if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+                // A marker that introduces what follows (it ends with a colon: fml's "Original mail as follows:") may also end
+                // the line of the MTA's fixed sentence ("You are not a member of this mailing list <…>. Original mail as
+                // follows:"): the sentence is the report, the copy starts on the next line.
+                if (marker[^1] == ':' && line.EndsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..end];
+            }
             if (HeaderBlockAt(text, pos)) return text[..pos];
             if (nl < 0) break;
             pos = nl + 1;

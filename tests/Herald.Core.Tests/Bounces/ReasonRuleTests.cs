@@ -412,6 +412,17 @@ public class ReasonRuleTests
     }
 
     [Theory]
+    // fml's fixed sentence ends its line with the copy marker: the sentence stays in the report, the copy below is cut.
+    [InlineData("You are not a member of this mailing list <class5@fml.example.jp>. Original mail as follows:\n\nFrom: a@school.example\nTo: class5@fml.example.jp\n\nWrite to office@school.example\n",
+                "You are not a member of this mailing list <class5@fml.example.jp>. Original mail as follows:")]
+    // At the start of a line, as before: the marker line itself is the copy's.
+    [InlineData("Duplicated Message-ID in <class5@fml.example.jp>.\nOriginal mail as follows:\n\nTo: office@school.example\n", "Duplicated Message-ID in <class5@fml.example.jp>.\n")]
+    // A marker that introduces nothing (no colon) ends no line: Courier's "The original message follows as a separate attachment."
+    [InlineData("<a@far.example.org>: 550 User unknown\nThe reason: original message follows\nmore\n", "<a@far.example.org>: 550 User unknown\nThe reason: original message follows\nmore")]
+    public void A_copy_marker_that_ends_a_report_line_cuts_the_copy_after_that_line(string text, string report) =>
+        Assert.Equal(report.TrimEnd('\n'), TextBounceExtractor.CutAtCopy(text).TrimEnd('\n'));
+
+    [Theory]
     [InlineData("kijitora@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.", "421")]
     [InlineData("Code:550 mailbox unavailable", "550")]
     [InlineData("logged at 10:45:501 and retried", null)]
