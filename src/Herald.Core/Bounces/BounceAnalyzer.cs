@@ -59,8 +59,9 @@ public static class BounceAnalyzer
         };
         f.Command = TextBounceExtractor.CommandIn(ReasonResolver.Lower(f.Diagnostic));
         if (replyCode is >= 200 and < 300) return (BounceReason.Delivered, false);
+        // A 5yz that says the message expired (Exchange's "550 5.4.300 Message expired") is the relay's final word after its
+        // queue gave up: expired, as the same answer in a DSN is (both paths go through the same resolver).
         var reason = ReasonResolver.Resolve(f);
-        if (reason == BounceReason.Expired && replyCode >= 500) reason = BounceReason.OnHold;
         return (reason, HardSoftPolicy.IsHard(reason, f.Status, f.ReplyCode));
     }
 
@@ -146,10 +147,12 @@ public static class BounceAnalyzer
                 // A delivery-status part whose recipient field was unusable (a file or pipe, Exim's "save to …")
                 // still carries the reporting MTA's Status (RFC 3464 §2.3.4): it beats a pseudo code.
                 var sole = family == ReportFamily.OpenSmtpd ? null : DsnExtractor.SoleStatus(leaves);
+                var notifier = sentFrom is not null && sentFrom.LastIndexOf('@') is var at and >= 0 ? sentFrom[(at + 1)..].ToLowerInvariant() : null;
                 foreach (var f in text)
                 {
                     if (delayed) f.Action = "delayed";
                     f.Status ??= sole;
+                    f.Notifier = notifier;
                 }
                 return Report(MessageKind.Bounce, text, verp, originalId, family);
             }

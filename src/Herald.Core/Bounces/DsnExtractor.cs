@@ -125,7 +125,7 @@ internal static class DsnExtractor
             };
             int sp = f.Action.IndexOfAny([' ', '(', ';']);
             if (sp > 0) f.Action = f.Action[..sp];
-            var diag = MessageText.Field(g, "diagnostic-code") ?? "";
+            var diag = MessageText.Field(g, "diagnostic-code") ?? VendorDiagnostic(g) ?? "";
             int semi = diag.IndexOf(';');
             if (semi > 0 && semi < 20) { f.DiagnosticType = diag[..semi].Trim(); diag = diag[(semi + 1)..].Trim(); }
             f.Diagnostic = diag;
@@ -144,6 +144,17 @@ internal static class DsnExtractor
             list.Add(f);
         }
         return list;
+    }
+
+    /// <summary>Per-recipient fields some MTAs write instead of Diagnostic-Code, carrying the remote host's answer or the
+    /// network trouble met on the way (Courier's <c>X-Network-Error</c>). Read only when Diagnostic-Code is absent.</summary>
+    private static readonly string[] VendorDiagnosticFields = ["x-network-error"];
+
+    private static string? VendorDiagnostic(List<KeyValuePair<string, string>> group)
+    {
+        foreach (var name in VendorDiagnosticFields)
+            if (MessageText.Field(group, name) is { Length: > 0 } v) return v;
+        return null;
     }
 
     private static string AfterType(string v)

@@ -98,6 +98,12 @@ internal static class ReasonResolver
                 // X.2.1 ("mailbox disabled") is also what Google and others send while a mailbox receives too fast to take more.
                 if (byStatus == r) return !ReasonPhrases.Matches(BounceReason.Speeding, text);
                 return ReasonPhrases.Matches(r, text);
+            case BounceReason.Blocked:
+                if (byStatus == r) return true;
+                if (!ReasonPhrases.Matches(r, text)) return false;
+                // "Message expired, connection refused" (Exchange 5.4.316): the host refused TCP connections until the queue
+                // gave up. The refusal describes the attempts, the expiry is the outcome; a block on the sender needs other words.
+                return !ReasonPhrases.ExpiryOutcome.AnyIn(text) || BlockedBeyondRefusal(text);
             case BounceReason.MesgTooBig:
                 // 5.2.3 is the mailbox's own size limit (exceedlimit), not the system's.
                 return byStatus == r || (byStatus != BounceReason.ExceedLimit && ReasonPhrases.Matches(r, text));
@@ -113,6 +119,14 @@ internal static class ReasonResolver
         if (status is { Length: > 2 } && status[2] == '7') return true;
         foreach (var (reason, _) in ReasonPhrases.Table)
             if (reason is not (BounceReason.UserUnknown or BounceReason.OnHold or BounceReason.Vacation) && ReasonPhrases.Matches(reason, text)) return true;
+        return false;
+    }
+
+    /// <summary>Whether the text has block wording other than a refused or dropped connection.</summary>
+    private static bool BlockedBeyondRefusal(string text)
+    {
+        foreach (var p in ReasonPhrases.Table[BounceReason.Blocked])
+            if (Array.IndexOf(ReasonPhrases.ConnectionRefusals, p.Parts[0]) < 0 && p.IsIn(text)) return true;
         return false;
     }
 

@@ -17,6 +17,9 @@ internal sealed class RecipientFacts
     public string? DiagnosticType;
     public string? RemoteMta;
     public string? ReportingMta;
+    /// <summary>The domain of the address the report came from (its From), for reports that name no Reporting-MTA: whose own
+    /// report it is (a provider's own notice, whose wording is its verdict on its own attempts).</summary>
+    public string? Notifier;
     /// <summary>CONN, EHLO, HELO, MAIL, RCPT, DATA when the report says which command failed.</summary>
     public string? Command;
     public string? FeedbackType;

@@ -108,6 +108,8 @@ internal static class TextBounceExtractor
             var (addr, line, rest) = found[k];
             int end = k + 1 < found.Count ? found[k + 1].Line : lines.Length;
             foreach (var b in boundaries) if (line >= 0 && b > line && b < end) { end = b; break; }
+            // The next recipient's own heading sentence (EZweb's reason line above each address) is not this one's diagnostic.
+            if (k + 1 < found.Count && line >= 0 && end > line + 1 && SentenceAboveAt(lines, end) is { } head && head > line) end = head;
             string diag;
             bool whole = false;
             if (line < 0) { diag = Diagnostic(lines, 0, lines.Length); whole = true; }
@@ -148,9 +150,40 @@ internal static class TextBounceExtractor
                 // a summary line repeating a remote filter's answer is that filter's verdict.
                 LocalVerdict = line >= 0 && verdictLines.Contains(line) && !RemoteQuotes.AnyIn(lowered),
             };
+            // The recipient's own lines say nothing a rule can read ("<a@b>", a bare or vague code): a sentence of its own just
+            // above the recipient (EZweb/au's "The user(s) account is disabled." over "<a@b>: 550 …") is the report's verdict
+            // on it, as EnrichFromText reads it for DSNs.
+            // Only when the sentence decides something (a report's introduction above its first recipient says nothing).
+            if (line > 0 && !whole && SentenceAbove(lines, line) is { } above && Undecided(f))
+            {
+                var own = f.Diagnostic;
+                f.Diagnostic = (above + " " + own).TrimEnd();
+                if (Undecided(f)) f.Diagnostic = own;
+            }
             result.Add(f);
         }
         return result;
+    }
+
+    /// <summary>Whether the recipient's own lines leave its reason open (onhold or undefined).</summary>
+    private static bool Undecided(RecipientFacts f) => ReasonResolver.Resolve(f) is BounceReason.OnHold or BounceReason.Undefined;
+
+    /// <summary>The first non-empty line above <paramref name="line"/> (at most two blank lines up), if it is one sentence
+    /// naming no address.</summary>
+    private static string? SentenceAbove(string[] lines, int line) => SentenceAboveAt(lines, line) is { } i ? lines[i].Trim() : null;
+
+    /// <summary>The index of the line <see cref="SentenceAbove"/> returns, or null.</summary>
+    private static int? SentenceAboveAt(string[] lines, int line)
+    {
+        for (int i = line - 1; i >= 0 && i >= line - 3; i--)
+        {
+            var t = lines[i].AsSpan().Trim();
+            if (t.Length == 0) continue;
+            // A paragraph of its own (a blank line above it): not the last line of the block before (qmail's "Giving up on …").
+            bool alone = i == 0 || lines[i - 1].AsSpan().Trim().Length == 0;
+            return alone && t.Length is > 10 and < 200 && t[^1] == '.' && !t.Contains('@') ? i : null;
+        }
+        return null;
     }
 
     /// <summary>Wording of a report that quotes the remote host's answer (Sendmail's transcript, Postfix's and Exim's "said:").</summary>
@@ -185,7 +218,13 @@ internal static class TextBounceExtractor
             int end = nl < 0 ? text.Length : nl;
             var line = text.AsSpan(pos, end - pos).Trim();
             foreach (var marker in MtaFamilies.CopyStarts)
+            {
                 if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+                // A marker that introduces what follows (it ends with a colon: fml's "Original mail as follows:") may also end
+                // the line of the MTA's fixed sentence ("You are not a member of this mailing list <…>. Original mail as
+                // follows:"): the sentence is the report, the copy starts on the next line.
+                if (marker[^1] == ':' && line.EndsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..end];
+            }
             if (HeaderBlockAt(text, pos)) return text[..pos];
             if (nl < 0) break;
             pos = nl + 1;

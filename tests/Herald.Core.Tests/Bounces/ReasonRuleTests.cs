@@ -353,12 +353,52 @@ public class ReasonRuleTests
     // A provider's host mark names it only as a whole name: acme.com is not Apple's me.com (whose rows read a bare
     // "blocked" as a block), olive.com is not Microsoft's live.com.
     [InlineData(550, "5.7.1", "mx.acme.com: message blocked by content filter (in reply to end of DATA command)", "securityerror", false)]
+    // Exchange's NDR reference: 5.4.300 "Message expired" and 5.4.316 "Message expired, connection refused" (the queue gave
+    // up after the host refused connections) are expired, soft, as a synchronous reply and as a DSN; "Message expired, DNS
+    // query failed" (5.4.312) names the DNS trouble, networkerror, as the labelled corpus has it.
+    [InlineData(550, "5.4.300", "Message expired", "expired", false)]
+    [InlineData(550, "5.4.316", "Message expired, connection refused(Socket error code 10061)", "expired", false)]
+    [InlineData(550, "5.4.312", "Message expired, DNS query failed", "networkerror", false)]
+    [InlineData(550, "5.4.7", "Delivery time expired", "expired", false)]
+    // A refused connection with no expiry wording is still read as a block.
+    [InlineData(554, null, "Connection refused", "blocked", false)]
+    // RFC 3463 X.5.1 "Invalid command" (X.5.x: mail delivery protocol status): Postfix postscreen's protocol-error answer.
+    [InlineData(550, "5.5.1", "Protocol error", "syntaxerror", false)]
     public void Documented_answers_give_their_reason_and_hard_or_soft(int code, string? enhanced, string text, string reason, bool hard)
     {
         var (got, gotHard) = BounceAnalyzer.ClassifyReply(code, enhanced, text);
         Assert.Equal((reason, hard), (got.ToVocabulary(), gotHard));
     }
 
+
+    [Theory]
+    [InlineData("5.4.7", "Message expired")]
+    [InlineData("5.4.300", "Message expired")]
+    [InlineData("5.4.7", "")]
+    public void A_dsn_whose_message_expired_in_the_queue_is_expired_and_soft(string status, string diagnostic)
+    {
+        var dsn = "From: postmaster@relay.example.com\r\nTo: a@school.example\r\nSubject: Undeliverable\r\nMIME-Version: 1.0\r\n" +
+                  "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
+                  "Delivery has failed to these recipients or groups:\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n" +
+                  "Reporting-MTA: dns; relay.example.com\r\n\r\nFinal-Recipient: rfc822; p@far.example.org\r\nAction: failed\r\nStatus: " + status + "\r\n" +
+                  (diagnostic.Length > 0 ? "Diagnostic-Code: smtp; 550 " + status + " " + diagnostic + "\r\n" : "") + "\r\n--b--\r\n";
+        var r = Assert.Single(BounceAnalyzer.Analyze(System.Text.Encoding.ASCII.GetBytes(dsn)).Recipients);
+        Assert.Equal((BounceReason.Expired, false), (r.Reason, r.Hard));
+    }
+
+    [Fact]
+    public void A_vendor_field_carrying_the_remote_answer_is_the_diagnostic_when_diagnostic_code_is_absent()
+    {
+        // Courier writes the trouble met on the way as X-Network-Error instead of Diagnostic-Code.
+        var f = Assert.Single(DsnExtractor.Parse("Reporting-MTA: dns; mail.courier.example.org\n\nFinal-Recipient: rfc822; a@far.example.org\n" +
+                                                 "Action: failed\nStatus: 5.0.0\nX-Network-Error: 554 5.7.1 <a@far.example.org>: Relay access denied\n"));
+        Assert.Equal("554", f.ReplyCode);
+        Assert.Equal(BounceReason.NoRelaying, ReasonResolver.Resolve(f));
+        // Diagnostic-Code, when present, stays the diagnostic.
+        var g = Assert.Single(DsnExtractor.Parse("Final-Recipient: rfc822; a@far.example.org\nAction: failed\nStatus: 5.0.0\n" +
+                                                 "Diagnostic-Code: smtp; 550 5.1.1 User unknown\nX-Network-Error: 421 Connection refused\n"));
+        Assert.Equal("550 5.1.1 User unknown", g.Diagnostic);
+    }
 
     [Theory]
     [InlineData(BounceReason.UserUnknown, "userunknown")]
@@ -370,6 +410,24 @@ public class ReasonRuleTests
         Assert.Equal(name, reason.ToVocabulary());
         Assert.Equal(reason, BounceReasons.Parse(name));
     }
+
+    [Theory]
+    // fml's fixed sentence ends its line with the copy marker: the sentence stays in the report, the copy below is cut.
+    [InlineData("You are not a member of this mailing list <class5@fml.example.jp>. Original mail as follows:\n\nFrom: a@school.example\nTo: class5@fml.example.jp\n\nWrite to office@school.example\n",
+                "You are not a member of this mailing list <class5@fml.example.jp>. Original mail as follows:")]
+    // At the start of a line, as before: the marker line itself is the copy's.
+    [InlineData("Duplicated Message-ID in <class5@fml.example.jp>.\nOriginal mail as follows:\n\nTo: office@school.example\n", "Duplicated Message-ID in <class5@fml.example.jp>.\n")]
+    // A marker that introduces nothing (no colon) ends no line: Courier's "The original message follows as a separate attachment."
+    [InlineData("<a@far.example.org>: 550 User unknown\nThe reason: original message follows\nmore\n", "<a@far.example.org>: 550 User unknown\nThe reason: original message follows\nmore")]
+    public void A_copy_marker_that_ends_a_report_line_cuts_the_copy_after_that_line(string text, string report) =>
+        Assert.Equal(report.TrimEnd('\n'), TextBounceExtractor.CutAtCopy(text).TrimEnd('\n'));
+
+    [Theory]
+    [InlineData("kijitora@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.", "421")]
+    [InlineData("Code:550 mailbox unavailable", "550")]
+    [InlineData("logged at 10:45:501 and retried", null)]
+    public void A_reply_code_after_a_label_colon_is_found_but_not_inside_a_time(string text, string? code) =>
+        Assert.Equal(code, Herald.Core.Bounces.Rules.StatusCodes.FindReply(text));
 
     [Theory]
     [InlineData("550-5.1.1 The email account", "5.1.1")]

@@ -12,7 +12,9 @@ internal static class ProviderRules
     /// <param name="Status">The row applies only to this enhanced status (NTT docomo answers every refusal "550 Unknown user";
     /// only the status and the stage its relay reports tell a missing mailbox from a filter).</param>
     /// <param name="Command">The row applies only to an answer to this SMTP command (RCPT, DATA, …).</param>
-    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason, bool RemoteOnly = false, string? Status = null, string? Command = null);
+    /// <param name="OwnReport">The row applies only to the provider's own report (the report came from the provider's domain):
+    /// its summary of its own delivery attempts, not a remote host's answer.</param>
+    private sealed record Row(string? ReplyClass, Phrase Phrase, BounceReason Reason, bool RemoteOnly = false, string? Status = null, string? Command = null, bool OwnReport = false);
     private sealed record Provider(string Name, string[] HostMarks, Row[] Rows, NumberedCodes? Codes = null);
 
     /// <summary>A provider's numbered error codes: a marker ("aup#") then a number of <paramref name="Digits"/> digits,
@@ -428,6 +430,9 @@ internal static class ProviderRules
             new(null, "temporary system error", BounceReason.SystemError),
             new(null, "user does not exist", BounceReason.UserUnknown),
             new(null, "detected by zoho mail", BounceReason.VirusDetected),      // "552 5.7.1 virus … detected by Zoho Mail"
+            // Zoho's own failure notice is final ("This is a permanent error"): a 4yz it ends with ("ResponseCode 421, , Host not
+            // reachable.", "ERROR_CODE :421, …") is the last attempt's answer before Zoho gave up retrying, so the message expired.
+            new("4", "not reachable", BounceReason.Expired, OwnReport: true),
         ]),
         // T-Online (mx*.t-online.de), postmaster.t-online.de "IP troubleshooting": "554 IP=… - A problem occurred. (Ask your
         // postmaster … tosa@rx.t-online.de …) (BL)" is the sending IP blacklisted by its abuse team; "(NOWL)" with
@@ -454,22 +459,23 @@ internal static class ProviderRules
     {
         // Most diagnostics name no provider: then none of the rows below can apply.
         if (!lowered.AsSpan().ContainsAny(AnyMark) && !(f.RemoteMta ?? "").ToLowerInvariant().AsSpan().ContainsAny(AnyMark) &&
-            !f.Address.ToLowerInvariant().AsSpan().ContainsAny(AnyMark)) return null;
+            !f.Address.ToLowerInvariant().AsSpan().ContainsAny(AnyMark) && !(f.Notifier ?? "").AsSpan().ContainsAny(AnyMark)) return null;
         string host = (f.RemoteMta ?? "").ToLowerInvariant() + " @" + (f.Address.Split('@') is [_, var d] ? d.ToLowerInvariant() : "");
         string replyClass = f.ReplyCode is { Length: > 0 } rc ? rc[..1] : (f.Status is { Length: > 0 } st ? st[..1] : "");
         string remote = (f.RemoteMta ?? "").ToLowerInvariant();
         foreach (var p in Providers)
         {
-            bool named = false, byRemote = false;
+            bool named = false, byRemote = false, own = false;
             foreach (var m in p.HostMarks)
             {
                 if (Names(remote, m)) byRemote = true;
                 if (Names(host, m) || Names(lowered, m)) named = true;
+                if (f.Notifier is { } n && Names(n, m)) own = true;
             }
-            if (!named) continue;
-            if (p.Codes?.Find(lowered) is { } coded) return coded;
+            if (!named && !own) continue;
+            if (named && p.Codes?.Find(lowered) is { } coded) return coded;
             foreach (var row in p.Rows)
-                if ((row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) &&
+                if ((row.OwnReport ? own : named) && (row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) &&
                     (row.Status is null || row.Status == f.Status) && (row.Command is null || row.Command == f.Command) && row.Phrase.IsIn(lowered))
                     return row.Reason;
         }

@@ -292,6 +292,15 @@ internal static class ReasonPhrases
     ];
 
     /// <summary>
+    /// A relay's word that it stopped trying: the message expired in its queue. Said over the last attempt's trouble
+    /// ("Message expired, connection refused", Exchange 5.4.316), the expiry is the outcome (see ReasonResolver).
+    /// </summary>
+    public static readonly Phrase[] ExpiryOutcome = ["message expired", "delivery time expired", "queue.expired", "retry timeout exceeded"];
+
+    /// <summary>Block wording that only says the remote host refused or dropped the TCP connection.</summary>
+    public static readonly string[] ConnectionRefusals = ["connection refused", "connection dropped", "connection reset"];
+
+    /// <summary>
     /// Wording that names a DNS block list or the sender's IP on one. Such a refusal is about the sending host, not the
     /// content, even when the list's name contains "spam" (Spamhaus, SpamCop: "blocked using Spamhaus", Yahoo's
     /// "[BL21] … the ip is in Spamhaus's list"), so it never counts as spamdetected wording.

@@ -71,6 +71,8 @@ internal static class StatusCodes
         ["5.4.3"] = BounceReason.SystemError,     // Directory server failure
         ["5.4.4"] = BounceReason.HostUnknown,     // Unable to route
         ["5.4.6"] = BounceReason.NetworkError,    // Routing loop detected (as 4.4.6; Exchange "hop count exceeded", Google "50 hops")
+        ["5.4.7"] = BounceReason.Expired,         // Delivery time expired (as 4.4.7: a 5 class only says the relay stopped trying)
+        ["5.5.1"] = BounceReason.SyntaxError,     // Invalid command (X.5.x "mail delivery protocol status"; Postfix postscreen's "550 5.5.1 Protocol error")
         ["5.5.2"] = BounceReason.SyntaxError,     // Syntax error
         ["5.5.3"] = BounceReason.TooManyConn,     // Too many recipients
         ["5.5.4"] = BounceReason.SystemError,     // Invalid command arguments
@@ -257,7 +259,10 @@ internal static class StatusCodes
         {
             char c = text[i];
             if (c is not ('4' or '5' or '2')) continue;
-            if (i > 0 && (char.IsAsciiLetterOrDigit(text[i - 1]) || text[i - 1] is '.' or '-' or '#' or '_' or '/' or ':' or '+' or '=')) continue;
+            if (i > 0 && (char.IsAsciiLetterOrDigit(text[i - 1]) || text[i - 1] is '.' or '-' or '#' or '_' or '/' or '+' or '=')) continue;
+            // After a colon only as a label's value ("ERROR_CODE :421", "Code:550"), never inside a time or an address ("10:45:501").
+            if (i > 1 && text[i - 1] == ':' && !(text[i - 2] == ' ' || char.IsAsciiLetter(text[i - 2]))) continue;
+            if (i == 1 && text[0] == ':') continue;
             if (!char.IsAsciiDigit(text[i + 1]) || !char.IsAsciiDigit(text[i + 2])) continue;
             if (text[i + 1] > '5') continue;
             int end = i + 3;
