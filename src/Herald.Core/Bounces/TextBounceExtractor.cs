@@ -33,6 +33,45 @@ internal static class TextBounceExtractor
                (machineMade && MtaFamilies.GenericReportSentences.AnyIn(lowered));
     }
 
+    /// <summary>Header fields of the notice itself naming its own machinery (RFC 5321 Return-Path, RFC 2369 list commands).</summary>
+    private static readonly string[] OwnFields = ["Return-Path", "Sender", "List-Subscribe", "List-Unsubscribe", "List-Help", "List-Owner"];
+
+    /// <summary>Whether the notice comes from a mailing list manager: a list header of its own (RFC 2369, RFC 2919, fml's
+    /// X-MLServer, ezmlm's Mailing-List) or a list machinery sender. Only then are its "-ctl", "-admin", "-help" addresses
+    /// the list's commands; from anyone else they may be a member's mailbox.</summary>
+    private static bool ListNotice(RawMessage m, string? sentFrom)
+    {
+        foreach (var field in ListFields) if (m.Headers.Contains(field)) return true;
+        return sentFrom is not null && (MtaFamilies.IsMachinery(sentFrom) || MtaFamilies.IsListCommand(sentFrom));
+    }
+
+    private static readonly string[] ListFields = ["List-Id", "List-Subscribe", "List-Unsubscribe", "List-Help", "Mailing-List", "X-MLServer", "X-ML-Name"];
+
+    /// <summary>
+    /// Whether the address at <paramref name="i"/> is where the report's prose tells the reader to write: the unfinished
+    /// sentence before it, on its own line or, when the address starts its line, on the line above, asks the reader to
+    /// contact, write or send to it (<see cref="MtaFamilies.ContactWords"/>). A finished sentence above (an Exchange
+    /// recipient's "please contact your helpdesk." over the next recipient) asks nothing of the address below.
+    /// </summary>
+    private static bool AddressedToReader(string[] lines, int i, string addr)
+    {
+        var line = lines[i];
+        int at = line.IndexOf(addr, StringComparison.OrdinalIgnoreCase);
+        if (at < 0) return false;
+        var before = line[..at].TrimEnd('<', ' ', '\t', '"', '(');
+        if (before.Trim().Length == 0)
+        {
+            for (int j = i - 1; j >= 0 && j >= i - 3; j--)
+                if (lines[j].Trim().Length > 0) { before = lines[j]; break; }
+        }
+        var t = before.Trim().ToLowerInvariant();
+        if (t.Length == 0 || t[^1] == '.') return false;
+        // Only the sentence the address completes: text after its last full stop.
+        int stop = t.LastIndexOf(". ", StringComparison.Ordinal);
+        if (stop >= 0) t = t[(stop + 2)..];
+        return MtaFamilies.ContactWords.AnyIn(t);
+    }
+
     /// <summary>Whether the subject is one bounces use (<see cref="MtaFamilies.BounceSubjects"/>).</summary>
     public static bool HasBounceSubject(RawMessage m)
     {
@@ -61,6 +100,11 @@ internal static class TextBounceExtractor
         var exclude = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         // The bounce's own sender (the daemon) is never a failed recipient; its To may be (a bounce of a message to oneself).
         if (sentFrom is not null) exclude.Add(sentFrom);
+        // The notice's own envelope sender and the list commands its own RFC 2369 fields name (fml's "List-Subscribe:
+        // <mailto:list-ctl@…>") are the machinery that wrote it, whatever its text says about them.
+        foreach (var field in OwnFields)
+            if (m.Headers[field] is { } v && MessageText.FirstAddress(v.Replace("mailto:", " ", StringComparison.OrdinalIgnoreCase)) is { } own) exclude.Add(own);
+        bool listNotice = ListNotice(m, sentFrom);
 
         // Recipient lines in order, each with the line index where it was named.
         var found = new List<(string Address, int Line, string Tail)>();
@@ -71,6 +115,10 @@ internal static class TextBounceExtractor
         {
             var (addr, rest, ownVerdict, quotedTo) = RecipientOnLine(lines[i].Trim());
             if (addr is null || exclude.Contains(addr) || MtaFamilies.IsMachinery(addr)) continue;
+            if (listNotice && MtaFamilies.IsListCommand(addr)) continue;
+            // "please contact a@b", "send 'guide' to a@b", "write to the list owner:" over an address alone on its line: the
+            // report tells the reader where to write, it names no failed recipient there.
+            if (AddressedToReader(lines, i, addr)) continue;
             // "To: a@b" in a summary of the original message ("Your message To: … did not reach …") only
             // names a recipient when nothing better does.
             if (quotedTo || lines[i].TrimStart().StartsWith("to:", StringComparison.OrdinalIgnoreCase))
@@ -217,6 +265,16 @@ internal static class TextBounceExtractor
             int nl = text.IndexOf('\n', pos);
             int end = nl < 0 ? text.Length : nl;
             var line = text.AsSpan(pos, end - pos).Trim();
+            // A person forwarding a report ("---------- Forwarded message ---------") quotes the report's own header block
+            // above it: that block is the report's, not the returned message's, and the report follows it.
+            if (StartsWithAny(line, MtaFamilies.ForwardStarts) && nl >= 0)
+            {
+                int blank = text.IndexOf("\n\n", nl, StringComparison.Ordinal), crlf = text.IndexOf("\n\r\n", nl, StringComparison.Ordinal);
+                int next = blank < 0 ? crlf : crlf < 0 ? blank : Math.Min(blank, crlf);
+                if (next < 0) break;
+                pos = next + 1;
+                continue;
+            }
             foreach (var marker in MtaFamilies.CopyStarts)
             {
                 if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
@@ -230,6 +288,12 @@ internal static class TextBounceExtractor
             pos = nl + 1;
         }
         return text;
+    }
+
+    private static bool StartsWithAny(ReadOnlySpan<char> line, string[] starts)
+    {
+        foreach (var st in starts) if (line.StartsWith(st, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 
     /// <summary>
@@ -270,7 +334,7 @@ internal static class TextBounceExtractor
     private static readonly string[] Introducers =
     [
         "delivering your mail to ", "rcpt to:", "rcpt to: ", "recipient: ", "to: ", "address: ", "following recipient: ",
-        "could not be delivered to", "delivered to:", "not delivered to", "rejected recipient ", "recipient ", "original-recipient: ", "deliver to ", "to ",
+        "could not be delivered to", "delivered to:", "not delivered to", "rejected recipient ", "recipient ", "mailing list ", "original-recipient: ", "deliver to ", "to ",
     ];
 
     /// <summary>An address standing where reports put failed recipients: alone on its line (with &lt;&gt;, colon, bullets) or after an introducer.</summary>
@@ -330,7 +394,7 @@ internal static class TextBounceExtractor
             int at = lower.IndexOf(intro, StringComparison.Ordinal);
             if (at < 0) continue;
             if (intro == "to " && at > 0 && !lower[..at].TrimEnd().EndsWith("mail", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("message", StringComparison.Ordinal) && !lower[..at].TrimEnd().EndsWith("delivered", StringComparison.Ordinal)) continue;
-            if (intro == "recipient " && !lower[(at + intro.Length)..].TrimStart().StartsWith("<", StringComparison.Ordinal)) continue;
+            if (intro is "recipient " or "mailing list " && !lower[(at + intro.Length)..].TrimStart().StartsWith("<", StringComparison.Ordinal)) continue;
             var after = s[(at + intro.Length)..].TrimStart(' ', ':', '\t');
             if (!(after.StartsWith('<') || (after.Length > 0 && MessageText.IsAddrChar(after[0])))) continue;
             var addr = MessageText.FirstAddress(after.Length > 200 ? after[..200] : after);

@@ -35,6 +35,27 @@ internal static class MtaFamilies
         return false;
     }
 
+    /// <summary>A list's command and administrator addresses (fml's "list-ctl", "list-admin", ezmlm's and others' "list-help"),
+    /// machinery only in a list manager's own notice (the caller checks): elsewhere "help@" or "sys-admin@" may be a mailbox.</summary>
+    public static bool IsListCommand(string address)
+    {
+        int at = address.IndexOf('@');
+        var local = (at > 0 ? address[..at] : address).ToLowerInvariant();
+        foreach (var suffix in ListCommandSuffixes) if (local.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static readonly string[] ListCommandSuffixes = ["-ctl", "-admin", "-help"];
+
+    /// <summary>
+    /// Words of a report's unfinished sentence that ask the reader to write to the address completing it (lowercase): a help
+    /// desk, the postmaster, a list's command address. "contact" also covers "please contact your administrator at".
+    /// </summary>
+    public static readonly string[] ContactWords =
+    [
+        "contact", "write to", "send ", "mailto:", "question", "for help", "assistance", "to reach",
+    ];
+
     private static readonly string[] ListSuffixes = ["-owner", "-request", "-bounces", "-unsubscribe", "-subscribe"];
 
     /// <summary>ezmlm's return and command addresses carry the member or a cookie after a fixed infix
@@ -318,6 +339,10 @@ internal static class MtaFamilies
         ["protocol-errors"] = BounceReason.SyntaxError,
         ["bad-configuration"] = BounceReason.SystemError,
     };
+
+    /// <summary>Lines (lowercase, trimmed, prefix match) of a mail client's inline forward: the forwarded message's header
+    /// block follows (Gmail, Thunderbird, Apple Mail).</summary>
+    public static readonly string[] ForwardStarts = ["---------- forwarded message", "-------- forwarded message", "begin forwarded message:"];
 
     /// <summary>Lines (lowercase, trimmed, prefix match) where the returned copy of the message starts.</summary>
     public static readonly string[] CopyStarts =
