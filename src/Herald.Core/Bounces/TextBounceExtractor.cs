@@ -23,7 +23,8 @@ internal static class TextBounceExtractor
     {
         var from = m.FromAddress ?? m.Headers["From"] ?? "";
         var local = from.Split('@')[0].Trim('<', '>', ' ', '"').ToLowerInvariant();
-        bool sender = MtaFamilies.BounceSenders.Any(s => local == s || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
+        // Daemon names are written with '-', '_' or '.' between their words (MAILER-DAEMON, Mailer_Daemon, mail.delivery.system).
+        bool sender = MtaFamilies.BounceSenders.Any(s => Squash(local) == Squash(s) || local.StartsWith(s + "-", StringComparison.Ordinal)) || from.Trim() == "<>" ;
         bool subj = HasBounceSubject(m);
         bool failed = m.Headers.Contains("X-Failed-Recipients");
         bool template = MtaFamilies.ReportSentences.AnyIn(lowered);
@@ -71,6 +72,8 @@ internal static class TextBounceExtractor
         if (stop >= 0) t = t[(stop + 2)..];
         return MtaFamilies.ContactWords.AnyIn(t);
     }
+
+    private static string Squash(string name) => name.Replace("-", "").Replace("_", "").Replace(".", "");
 
     /// <summary>Whether the subject is one bounces use (<see cref="MtaFamilies.BounceSubjects"/>).</summary>
     public static bool HasBounceSubject(RawMessage m)
@@ -229,7 +232,12 @@ internal static class TextBounceExtractor
             if (t.Length == 0) continue;
             // A paragraph of its own (a blank line above it): not the last line of the block before (qmail's "Giving up on …").
             bool alone = i == 0 || lines[i - 1].AsSpan().Trim().Length == 0;
-            return alone && t.Length is > 10 and < 200 && t[^1] == '.' && !t.Contains('@') ? i : null;
+            if (!(alone && t.Length is > 10 and < 200 && t[^1] == '.' && !t.Contains('@'))) return null;
+            // Nor the reason written below a recipient alone on its line, a blank line apart ("<a@b>:", "", "Host not found."):
+            // that sentence is the recipient's above it, never the next one's.
+            for (int j = i - 1; j >= 0; j--)
+                if (lines[j].AsSpan().Trim().Length > 0) return RecipientOnLine(lines[j].Trim()) is { Address: not null, Tail.Length: 0 } ? null : i;
+            return i;
         }
         return null;
     }

@@ -436,3 +436,73 @@ public class ReasonRuleTests
     public void Enhanced_status_is_found_in_free_text(string text, string? status) =>
         Assert.Equal(status, Herald.Core.Bounces.Rules.StatusCodes.Find(text));
 }
+
+/// <summary>Second review of the later rounds' rules: each row is mail a rule was not written for, and what it must not become.</summary>
+public class LaterRuleGuardTests
+{
+    [Theory]
+    // Orange/La Poste codes are read by their last three digits only in a code word (OFR_416, LPN007_416, LPN416): La Poste's
+    // host names ("lpn-prd-vrin416") end in digits too, and are no code.
+    [InlineData(550, "5.7.0", "<a@laposte.net>: lpn-prd-vrin416 Error: message refused for policy reasons", "policyviolation", false)]
+    [InlineData(550, null, "Adresse destinataire invalide. Invalid recipient. LPN416", "userunknown", true)]
+    [InlineData(554, null, "<a@laposte.net>: lpn-prd-vrin101 Error: too many errors; LPN007_416", "userunknown", true)]
+    // A provider row's generic wording ("recipient rejected", Cox's dead mailbox) does not make an address dead under an
+    // x.7 status: the refusal is a block or a policy, whatever the row's provider says elsewhere.
+    [InlineData(554, "5.7.1", "<someone@cox.net> recipient rejected: sending IP blocked by policy", "securityerror", false)]
+    // Exchange's named codes: only the soft ones are named; RecipNotFound is not RecipLimit.
+    [InlineData(550, "5.1.10", "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "userunknown", true)]
+    public void A_later_rule_does_not_misfire(int code, string? enhanced, string text, string reason, bool hard)
+    {
+        var (got, gotHard) = BounceAnalyzer.ClassifyReply(code, enhanced, text);
+        Assert.Equal((reason, hard), (got.ToVocabulary(), gotHard));
+    }
+
+    [Theory]
+    // An IPv6 address's group after a colon ("…:beef:450::25]") is no reply code; a label's code still is.
+    [InlineData("host mx.example.org[2001:db8:beef:450::25] said: 550 5.1.1 User unknown", "550")]
+    [InlineData("ERROR_CODE :550, mailbox unavailable", "550")]
+    [InlineData("sent at 10:45:501 and 12:45:45", null)]
+    public void A_reply_code_is_not_read_inside_an_ipv6_address_or_a_time(string text, string? code) =>
+        Assert.Equal(code, Herald.Core.Bounces.Rules.StatusCodes.FindReply(text));
+
+    [Theory]
+    // A sentence ending its line with a colon is no copy marker unless it is one: the report below it stays.
+    [InlineData("The following message could not be delivered:\n\n<a@far.example.org>: 550 User unknown\n")]
+    [InlineData("Please see the original message headers below the error:\n<a@far.example.org>: 550 User unknown\n")]
+    public void A_report_line_ending_in_a_colon_is_not_a_copy_start(string text) =>
+        Assert.Contains("550 User unknown", TextBounceExtractor.CutAtCopy(text));
+
+    private static BounceReport Text(string from, string subject, string body) =>
+        BounceAnalyzer.Analyze(System.Text.Encoding.UTF8.GetBytes(
+            "From: " + from + "\r\nTo: bounces+t1@herald.example\r\nSubject: " + subject + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + body.Replace("\n", "\r\n")));
+
+    [Fact]
+    public void A_sentence_under_a_recipient_alone_on_its_line_is_that_recipients_not_the_next()
+    {
+        // Reason below the address, paragraphs apart: the sentence under <a> is a's verdict, never b's.
+        var r = Text("MAILER-DAEMON@mx.school.example", "failure notice",
+            "Hi. This is the qmail-send program at mx.school.example.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n" +
+            "<gone@far.example.org>:\n\nHost or domain name not found.\n\n<busy@other.example.net>:\n\nRemote host said: 550 Requested action not taken\n");
+        Assert.Equal(2, r.Recipients.Count);
+        var b = r.Recipients.Single(x => x.Address == "busy@other.example.net");
+        Assert.False(b.Hard);
+        Assert.Equal(BounceReason.HostUnknown, r.Recipients.Single(x => x.Address == "gone@far.example.org").Reason);
+    }
+
+    [Fact]
+    public void A_greeting_above_the_recipient_is_not_its_verdict()
+    {
+        var r = Text("MAILER-DAEMON@mx.school.example", "Undelivered Mail Returned to Sender",
+            "This is the mail system at host mx.school.example.\n\nDear parent, thank you for writing to the unknown user desk.\n\n<p@far.example.org>: 550 Requested action not taken\n");
+        var p = Assert.Single(r.Recipients);
+        Assert.False(p.Hard);
+    }
+
+    [Fact]
+    public void A_daemon_with_an_underscore_name_and_generic_prose_is_still_read()
+    {
+        var r = Text("Mail Delivery System <MAILER_DAEMON@mx.school.example>", "Field trip",
+            "Sorry, I could not deliver your message. Error message:\n\n<p@far.example.org>: 550 5.1.1 User unknown\n");
+        Assert.Equal(MessageKind.Bounce, r.Kind);
+    }
+}

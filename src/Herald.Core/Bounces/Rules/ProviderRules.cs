@@ -46,12 +46,14 @@ internal static class ProviderRules
             int start, n;
             if (LastRun)
             {
-                // The code word: letters, digits, '_' and '-' up to the next other character; its trailing digits.
+                // The code word: letters, digits and '_' up to the next other character; its trailing digits, after a '_' or
+                // straight after the marker ("lpn416"). A host name ending in digits ("lpn-prd-vrin416") is no code.
                 int end = i;
-                while (end < lowered.Length && (char.IsAsciiLetterOrDigit(lowered[end]) || lowered[end] is '_' or '-')) end++;
+                while (end < lowered.Length && (char.IsAsciiLetterOrDigit(lowered[end]) || lowered[end] == '_')) end++;
                 n = 0;
                 while (end - n - 1 >= i && char.IsAsciiDigit(lowered[end - n - 1])) n++;
                 start = end - n;
+                if (start > i && lowered[start - 1] != '_') return null;
             }
             else
             {
@@ -475,7 +477,8 @@ internal static class ProviderRules
             if (!named && !own) continue;
             if (named && p.Codes?.Find(lowered) is { } coded) return coded;
             foreach (var row in p.Rows)
-                if ((row.OwnReport ? own : named) && (row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) &&
+                // A row's wording never makes an address dead under an x.7 status (a block or policy refusal says why already).
+                if ((row.OwnReport ? own : named) && !(HardSoftPolicy.DeadAddress.ContainsKey(row.Reason) && f.Status is [_, _, '7', ..]) && (row.ReplyClass is null || row.ReplyClass == replyClass) && (!row.RemoteOnly || byRemote) &&
                     (row.Status is null || row.Status == f.Status) && (row.Command is null || row.Command == f.Command) && row.Phrase.IsIn(lowered))
                     return row.Reason;
         }

@@ -267,6 +267,8 @@ internal static class StatusCodes
             if (text[i + 1] > '5') continue;
             int end = i + 3;
             if (end < text.Length && !(text[end] is ' ' or '-' or '\t' or ']' or ')' or ',' or ':' or '\r' or '\n' or '"')) continue;
+            // A group of an IPv6 address ("[2001:db8:beef:450::25]") sits between colons or before its closing bracket.
+            if (i > 0 && text[i - 1] == ':' && end < text.Length && text[end] is ':' or ']') continue;
             if (c == '2' && text[i + 1] != '5') continue; // only 25x counts among positive replies
             return text.Slice(i, 3).ToString();
         }
