@@ -239,6 +239,8 @@ public class SampleTests
         { "notbounce-class-rep-cards-not-delivered.eml", "not-bounce", "", "", "", false },
         { "notbounce-parent-asks-about-returned-mail.eml", "not-bounce", "", "", "", false },
         { "sendmail-summary-user-unknown-after-data.eml", "bounce", "keitai.papa@docomo.example.jp", "failed", "filtered", false },
+        // Exchange's fixed system mailbox is the mail machinery: its generic "couldn't be delivered" counts as a report.
+        { "exchange-system-mailbox-generic-text.eml", "bounce", "grandparent.k@partner.example.org", "failed", "userunknown", true },
         // Receiving hosts' own codes (fourth round): Cox, GoDaddy, Orange/La Poste, iCloud, QQ Mail, i.ua, au, Zoho, Mimecast, T-Online.
         { "postfix-quoting-cox-cxbl.eml", "bounce", "grandpa.j@cox.net", "failed", "blocked", false },
         { "postfix-quoting-cox-recipient-rejected.eml", "bounce", "old.scout.leader@cox.net", "failed", "userunknown", true },

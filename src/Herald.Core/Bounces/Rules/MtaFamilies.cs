@@ -14,6 +14,9 @@ internal static class MtaFamilies
     [
         "mailer-daemon", "postmaster", "mail.delivery.system", "maildelivery", "post_master", "mailerdaemon",
         "mail-daemon", "bounce", "bounces", "nobody", "mdaemon",
+        // Exchange Online and Exchange Server send their NDRs from this fixed system mailbox in every organisation
+        // ("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.com>").
+        "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e",
     ];
 
     /// <summary>
