@@ -275,7 +275,7 @@ internal static class TextBounceExtractor
             var line = text.AsSpan(pos, end - pos).Trim();
             // A person forwarding a report ("---------- Forwarded message ---------") quotes the report's own header block
             // above it: that block is the report's, not the returned message's, and the report follows it.
-            if (line.ContainsAny(ForwardValues) && StartsWithAny(line, MtaFamilies.ForwardStarts) && nl >= 0)
+            if (StartsWithAny(line, MtaFamilies.ForwardStarts) && nl >= 0)
             {
                 int blank = text.IndexOf("\n\n", nl, StringComparison.Ordinal), crlf = text.IndexOf("\n\r\n", nl, StringComparison.Ordinal);
                 int next = blank < 0 ? crlf : crlf < 0 ? blank : Math.Min(blank, crlf);
@@ -283,17 +283,13 @@ internal static class TextBounceExtractor
                 pos = next + 1;
                 continue;
             }
-            // Most lines hold no marker at all: one vectorised look first, the marker-by-marker test only where one occurs.
-            if (line.ContainsAny(CopyValues))
+            foreach (var marker in MtaFamilies.CopyStarts)
             {
-                foreach (var marker in MtaFamilies.CopyStarts)
-                {
-                    if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
-                    // A marker that introduces what follows (it ends with a colon: fml's "Original mail as follows:") may also end
-                    // the line of the MTA's fixed sentence ("You are not a member of this mailing list <…>. Original mail as
-                    // follows:"): the sentence is the report, the copy starts on the next line.
-                    if (marker[^1] == ':' && line.EndsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..end];
-                }
+                if (line.StartsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..pos];
+                // A marker that introduces what follows (it ends with a colon: fml's "Original mail as follows:") may also end
+                // the line of the MTA's fixed sentence ("You are not a member of this mailing list <…>. Original mail as
+                // follows:"): the sentence is the report, the copy starts on the next line.
+                if (marker[^1] == ':' && line.EndsWith(marker, StringComparison.OrdinalIgnoreCase)) return text[..end];
             }
             if (HeaderBlockAt(text, pos)) return text[..pos];
             if (nl < 0) break;
@@ -301,11 +297,6 @@ internal static class TextBounceExtractor
         }
         return text;
     }
-
-    private static readonly System.Buffers.SearchValues<string> CopyValues =
-        System.Buffers.SearchValues.Create(MtaFamilies.CopyStarts, StringComparison.OrdinalIgnoreCase);
-    private static readonly System.Buffers.SearchValues<string> ForwardValues =
-        System.Buffers.SearchValues.Create(MtaFamilies.ForwardStarts, StringComparison.OrdinalIgnoreCase);
 
     private static bool StartsWithAny(ReadOnlySpan<char> line, string[] starts)
     {
